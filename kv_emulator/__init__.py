@@ -1,0 +1,34 @@
+"""kv-emulator: an in-process, wire-compatible Azure Key Vault for tests.
+
+    with kv_emulator.emulate() as kv:
+        client = SecretClient(kv.vault_url, kv.credential)
+        client.set_secret("db-password", "hunter2")
+"""
+
+from __future__ import annotations
+
+from .clock import Clock
+from .config import DEFAULT_TENANT_ID, DEFAULT_VAULT_NAME, Settings
+from .credentials import AsyncEmulatorCredential, EmulatorCredential
+from .emulator import VAULT_URL_PATTERN, Emulator, emulate
+from .errors import KeyVaultError
+from .http.journal import Journal, JournalEntry
+from .objects.vault import Vault
+
+__all__ = [
+    "DEFAULT_TENANT_ID",
+    "DEFAULT_VAULT_NAME",
+    "VAULT_URL_PATTERN",
+    "AsyncEmulatorCredential",
+    "Clock",
+    "Emulator",
+    "EmulatorCredential",
+    "Journal",
+    "JournalEntry",
+    "KeyVaultError",
+    "Settings",
+    "Vault",
+    "emulate",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,14 @@
+"""Operation handlers by spec ``operationId``. An operation missing here answers a loud 501."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import secrets
+
+__all__ = ["HANDLERS"]
+
+Handler = Callable[..., Any]
+
+HANDLERS: dict[str, Handler] = {**secrets.OPERATIONS}

@@ -1,0 +1,77 @@
+"""Paged lists: ``maxresults`` (1-25), an opaque ``$skiptoken`` and an absolute ``nextLink``.
+
+The skiptoken has the service's shape (base64url of ``{"NextMarker": ..., "TargetLocation": 0}``); its
+marker is the sort key of the first item of the next page, so a page boundary survives deletions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from ..errors import BadParameter
+from ..http.context import RequestContext
+
+__all__ = ["MAX_PAGE_SIZE", "page"]
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 25
+
+
+def _page_size(ctx: RequestContext) -> int | None:
+    raw = ctx.query.get("maxresults")
+    if raw is None or raw == "":
+        return None
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        # Unverified text: the service's wording for an out-of-range maxresults is not recorded.
+        raise BadParameter(f"The value of maxresults must be between 1 and {MAX_PAGE_SIZE}; got '{raw}'.")
+    return size
+
+
+def _encode_marker(marker: str) -> str:
+    token = json.dumps({"NextMarker": marker, "TargetLocation": 0}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+
+
+def _decode_marker(token: str) -> str:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        marker = json.loads(base64.urlsafe_b64decode(padded))["NextMarker"]
+        if isinstance(marker, str):
+            return marker
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        pass
+    # Unverified text.
+    raise BadParameter("The $skiptoken is invalid.")
+
+
+def page(
+    ctx: RequestContext,
+    items: Sequence[T],
+    *,
+    sort_key: Callable[[T], str],
+    render: Callable[[T], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of ``items`` (already in ``sort_key`` order) and the link to the next."""
+    size = _page_size(ctx)
+    token = ctx.query.get("$skiptoken")
+    start = 0
+    if token:
+        marker = _decode_marker(token)
+        start = next((i for i, item in enumerate(items) if sort_key(item) >= marker), len(items))
+    end = start + (size or MAX_PAGE_SIZE)
+    next_link = None
+    if end < len(items):
+        query = f"api-version={quote(ctx.api_version.requested)}&$skiptoken={_encode_marker(sort_key(items[end]))}"
+        if size is not None:
+            query += f"&maxresults={size}"
+        next_link = f"{ctx.base_url}{ctx.path}?{query}"
+    return {"value": [render(item) for item in items[start:end]], "nextLink": next_link}

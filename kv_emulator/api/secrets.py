@@ -1,0 +1,195 @@
+"""Secrets operations (secrets.json, 2026-04-01): JSON in, a model call, JSON out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from ..errors import BadParameter
+from ..http.context import Reply, RequestContext
+from ..objects.secrets import Secret
+from ..objects.versioned import DeletedObject, VersionedObject
+from .bodies import MISSING, read_attributes, read_str, read_tags
+from .paging import page
+
+__all__ = ["OPERATIONS"]
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _attributes(ctx: RequestContext, secret: Secret) -> dict[str, Any]:
+    settings = ctx.vault.settings
+    attrs = secret.attributes
+    rendered: dict[str, Any] = {"enabled": attrs.enabled}
+    if attrs.not_before is not None:
+        rendered["nbf"] = attrs.not_before
+    if attrs.expires is not None:
+        rendered["exp"] = attrs.expires
+    rendered["created"] = attrs.created
+    rendered["updated"] = attrs.updated
+    if ctx.api_version.at_least("7.1"):
+        rendered["recoverableDays"] = settings.recoverable_days
+    rendered["recoveryLevel"] = settings.recovery_level
+    return rendered
+
+
+def _bundle(ctx: RequestContext, secret: Secret, *, value: bool = True) -> dict[str, Any]:
+    bundle: dict[str, Any] = {}
+    if value:
+        bundle["value"] = secret.payload.value
+    if secret.payload.content_type is not None:
+        bundle["contentType"] = secret.payload.content_type
+    bundle["id"] = f"{ctx.base_url}/secrets/{secret.name}/{secret.version}"
+    bundle["attributes"] = _attributes(ctx, secret)
+    if secret.tags:
+        bundle["tags"] = dict(secret.tags)
+    return bundle
+
+
+def _item(ctx: RequestContext, secret: Secret, *, versioned: bool) -> dict[str, Any]:
+    item = _bundle(ctx, secret, value=False)
+    if not versioned:
+        item["id"] = f"{ctx.base_url}/secrets/{secret.name}"
+    return item
+
+
+def _deleted_fields(ctx: RequestContext, deleted: DeletedObject[Any]) -> dict[str, Any]:
+    return {
+        "recoveryId": f"{ctx.base_url}/deletedsecrets/{deleted.obj.name}",
+        "deletedDate": deleted.deleted_date,
+        "scheduledPurgeDate": deleted.scheduled_purge_date,
+    }
+
+
+def _deleted_bundle(ctx: RequestContext, deleted: DeletedObject[Any]) -> dict[str, Any]:
+    # Real DeleteSecret / GetDeletedSecret responses carry no value (spec examples).
+    return {**_deleted_fields(ctx, deleted), **_bundle(ctx, deleted.obj.latest, value=False)}
+
+
+# -- operations ---------------------------------------------------------------------------------
+
+
+def set_secret(ctx: RequestContext, name: str) -> Reply:
+    body = ctx.json()
+    value = read_str(body, "value", required=True)
+    content_type = read_str(body, "contentType")
+    tags = read_tags(body)
+    attributes = read_attributes(body)
+    secret = ctx.vault.secrets.set(
+        name,
+        value,
+        content_type=None if content_type is MISSING else content_type,
+        enabled=attributes.get("enabled") is not False,
+        not_before=attributes.get("not_before"),
+        expires=attributes.get("expires"),
+        tags=None if tags is MISSING else tags,
+    )
+    return Reply(_bundle(ctx, secret))
+
+
+def get_secret(ctx: RequestContext, name: str, version: str) -> Reply:
+    return Reply(_bundle(ctx, ctx.vault.secrets.get_value(name, version)))
+
+
+def update_secret(ctx: RequestContext, name: str, version: str) -> Reply:
+    body = ctx.json()
+    changes: dict[str, Any] = {}
+    content_type = read_str(body, "contentType")
+    if content_type is not MISSING:
+        changes["content_type"] = content_type
+    tags = read_tags(body)
+    if tags is not MISSING:
+        changes["tags"] = tags
+    for field, value in read_attributes(body).items():
+        if field == "enabled" and value is None:
+            continue
+        changes[field] = value
+    secret = ctx.vault.secrets.update_properties(name, version, **changes)
+    return Reply(_bundle(ctx, secret, value=False))
+
+
+def get_secrets(ctx: RequestContext) -> Reply:
+    objects = ctx.vault.secrets.list()
+    return Reply(
+        page(
+            ctx,
+            objects,
+            sort_key=lambda obj: obj.name.lower(),
+            render=lambda obj: _item(ctx, obj.latest, versioned=False),
+        )
+    )
+
+
+def get_secret_versions(ctx: RequestContext, name: str) -> Reply:
+    numbered = list(enumerate(ctx.vault.secrets.list_versions(name)))
+    return Reply(
+        page(
+            ctx,
+            numbered,
+            sort_key=lambda pair: f"{pair[0]:08d}",
+            render=lambda pair: _item(ctx, pair[1], versioned=True),
+        )
+    )
+
+
+def delete_secret(ctx: RequestContext, name: str) -> Reply:
+    outcome = ctx.vault.secrets.delete(name)
+    if isinstance(outcome, VersionedObject):  # soft delete off: gone for good, no recoveryId
+        return Reply(_bundle(ctx, outcome.latest, value=False))
+    return Reply(_deleted_bundle(ctx, outcome))
+
+
+def get_deleted_secret(ctx: RequestContext, name: str) -> Reply:
+    return Reply(_deleted_bundle(ctx, ctx.vault.secrets.get_deleted(name)))
+
+
+def get_deleted_secrets(ctx: RequestContext) -> Reply:
+    deleted = ctx.vault.secrets.list_deleted()
+
+    def render(record: DeletedObject[Any]) -> dict[str, Any]:
+        return {**_deleted_fields(ctx, record), **_item(ctx, record.obj.latest, versioned=False)}
+
+    return Reply(page(ctx, deleted, sort_key=lambda record: record.obj.name.lower(), render=render))
+
+
+def recover_deleted_secret(ctx: RequestContext, name: str) -> Reply:
+    obj = ctx.vault.secrets.recover(name)
+    return Reply(_bundle(ctx, obj.latest, value=False))
+
+
+def purge_deleted_secret(ctx: RequestContext, name: str) -> Reply:
+    ctx.vault.secrets.purge(name)
+    return Reply(None, 204)
+
+
+def backup_secret(ctx: RequestContext, name: str) -> Reply:
+    blob = ctx.vault.secrets.backup(name)
+    return Reply({"value": base64.urlsafe_b64encode(blob).decode().rstrip("=")})
+
+
+def restore_secret(ctx: RequestContext) -> Reply:
+    encoded = read_str(ctx.json(), "value", required=True)
+    try:
+        blob = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (ValueError, binascii.Error):
+        raise BadParameter("Property value has invalid value\r\n") from None  # unverified text
+    secret = ctx.vault.secrets.restore_backup(blob)
+    return Reply(_bundle(ctx, secret, value=False))
+
+
+OPERATIONS = {
+    "SetSecret": set_secret,
+    "GetSecret": get_secret,
+    "UpdateSecret": update_secret,
+    "GetSecrets": get_secrets,
+    "GetSecretVersions": get_secret_versions,
+    "DeleteSecret": delete_secret,
+    "GetDeletedSecret": get_deleted_secret,
+    "GetDeletedSecrets": get_deleted_secrets,
+    "RecoverDeletedSecret": recover_deleted_secret,
+    "PurgeDeletedSecret": purge_deleted_secret,
+    "BackupSecret": backup_secret,
+    "RestoreSecret": restore_secret,
+}

@@ -1,0 +1,120 @@
+"""Emulator settings: one frozen dataclass, validated once.
+
+The names are the vault properties users know from Azure Resource Manager (``enable_soft_delete``,
+``soft_delete_retention_in_days``, ``enable_purge_protection``, ``sku``) plus emulator switches. The
+pytest marker, the command line, ``pytest.ini`` and :func:`kv_emulator.emulate` all take these names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["DEFAULT_TENANT_ID", "DEFAULT_VAULT_NAME", "Settings"]
+
+#: The tenant named in the challenge when ``AZURE_TENANT_ID`` is not set. A fixed, obviously fake GUID.
+DEFAULT_TENANT_ID = "5a1e7e57-0000-4000-8000-000000000000"
+#: The vault behind ``vault_url`` unless ``vault_name`` says otherwise.
+DEFAULT_VAULT_NAME = "kv-emulator"
+
+_VAULT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
+_SKUS = ("standard", "premium")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything that shapes an emulator's behaviour. Build with :meth:`from_options`."""
+
+    enable_soft_delete: bool = True
+    soft_delete_retention_in_days: int = 90
+    enable_purge_protection: bool = False
+    sku: str = "premium"
+    strict_api_version: bool = False
+    strict_hosts: bool = False
+    vaults: tuple[str, ...] = ()
+    vault_name: str = DEFAULT_VAULT_NAME
+    tenant_id: str = dataclasses.field(default_factory=lambda: os.environ.get("AZURE_TENANT_ID") or DEFAULT_TENANT_ID)
+    location: str = "westus"
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Settings:
+        """Validate user options (from a marker, ``emulate()`` or ini text) into settings."""
+        merged = {**(options or {}), **kwargs}
+        unknown = sorted(set(merged) - set(cls.option_names()))
+        if unknown:
+            raise TypeError(
+                f"unknown kv-emulator option(s): {', '.join(unknown)}; "
+                f"valid options are: {', '.join(cls.option_names())}"
+            )
+        values = {name: _coerce(name, value) for name, value in merged.items()}
+        settings = cls(**values)
+        settings._validate()
+        return settings
+
+    def replace(self, **options: Any) -> Settings:
+        """A copy with ``options`` applied and validated."""
+        current = dataclasses.asdict(self)
+        current.update(options)
+        return Settings.from_options(current)
+
+    def _validate(self) -> None:
+        if not 7 <= self.soft_delete_retention_in_days <= 90:
+            raise ValueError("soft_delete_retention_in_days must be between 7 and 90")
+        if self.enable_purge_protection and not self.enable_soft_delete:
+            raise ValueError("enable_purge_protection requires enable_soft_delete")
+        if self.sku not in _SKUS:
+            raise ValueError(f"sku must be one of {', '.join(_SKUS)}")
+        for name in (self.vault_name, *self.vaults):
+            if not _VAULT_NAME.match(name):
+                raise ValueError(
+                    f"invalid vault name {name!r}: 3-24 characters, letters, digits and hyphens, "
+                    "starting with a letter"
+                )
+        if not self.tenant_id:
+            raise ValueError("tenant_id must not be empty")
+
+    @property
+    def recoverable_days(self) -> int:
+        return self.soft_delete_retention_in_days if self.enable_soft_delete else 0
+
+    @property
+    def recovery_level(self) -> str:
+        """The ``recoveryLevel`` every object in such a vault reports."""
+        if not self.enable_soft_delete:
+            return "Purgeable"
+        prefix = "Recoverable" if self.soft_delete_retention_in_days == 90 else "CustomizedRecoverable"
+        return prefix if self.enable_purge_protection else f"{prefix}+Purgeable"
+
+
+_BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Accept ini/env text as well as Python values, and refuse wrong types clearly."""
+    field_type = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
+    if field_type == "bool":
+        if isinstance(value, str) and value.strip().lower() in _BOOLS:
+            return _BOOLS[value.strip().lower()]
+        if isinstance(value, bool):
+            return value
+    elif field_type == "int":
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif field_type == "str":
+        if isinstance(value, str):
+            return value.strip()
+    else:  # tuple[str, ...]
+        if isinstance(value, str):
+            return tuple(part for part in re.split(r"[,\s]+", value) if part)
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+    raise TypeError(f"kv-emulator option {name} expects {field_type}, got {value!r}")

@@ -1,0 +1,228 @@
+"""The Key Vault error kinds: one class per (status, code, inner code, message template).
+
+Models raise these; only the wire layer (``kv_emulator.http.errors``) turns them into JSON. Texts marked
+``verified = True`` were seen in real service traffic (``research/protocol.md`` §3); the others are our best
+clear wording and are listed in ``docs/errors.md``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "BackupBlobInvalid",
+    "BadParameter",
+    "DeletedObjectNotFound",
+    "InternalError",
+    "KeyVaultError",
+    "MethodNotAllowed",
+    "ObjectAlreadyExists",
+    "ObjectDisabled",
+    "ObjectIsDeletedButRecoverable",
+    "ObjectNotFound",
+    "OperationNotImplemented",
+    "PurgeNotAllowed",
+    "RouteNotFound",
+    "UnknownApiVersion",
+    "VaultNotDeclared",
+]
+
+_HELP_LINK = "https://go.microsoft.com/fwlink/?linkid=2125182"
+
+# The kind of object as the service names it in codes ("SecretNotFound") and in messages ("secret").
+_NOUNS = {"secret": "Secret", "key": "Key", "certificate": "Certificate"}
+
+
+class KeyVaultError(Exception):
+    """An error the service answers with ``{"error": {"code", "message", "innererror"?}}``."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "BadParameter"
+    inner_code: ClassVar[str | None] = None
+    verified: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code  # type: ignore[misc]  # an instance may narrow the class code
+
+    def body(self) -> dict[str, object]:
+        error: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.inner_code:
+            error["innererror"] = {"code": self.inner_code}
+        return {"error": error}
+
+
+class BadParameter(KeyVaultError):
+    """A malformed request: bad name, body, type or size.
+
+    Texts seen from the real service (issue logs): ``The request URI contains an invalid name: {name}``,
+    ``Property has invalid value\r\n`` (too many tags), ``Secret is beyond the maximum permitted length
+    of 25600 characters.`` (inner ``SecretTooLarge``). Others are ours and listed in ``docs/errors.md``.
+    """
+
+    def __init__(self, message: str, *, inner_code: str | None = None) -> None:
+        super().__init__(message)
+        if inner_code:
+            self.inner_code = inner_code  # type: ignore[misc]
+
+
+class UnknownApiVersion(KeyVaultError):
+    verified = True
+
+    def __init__(self, version: str, latest: str) -> None:
+        super().__init__(
+            f"The specified version ({version}) is not recognized. "
+            f"Consider using the latest supported version ({latest})."
+        )
+
+
+class ObjectNotFound(KeyVaultError):
+    """``SecretNotFound`` / ``KeyNotFound`` / ``CertificateNotFound`` with the service's long message."""
+
+    status = 404
+    verified = True
+
+    def __init__(self, kind: str, name: str, version: str | None = None) -> None:
+        noun = _NOUNS[kind]
+        ident = f"{name}/{version}" if version else name
+        super().__init__(
+            f"A {kind} with (name/id) {ident} was not found in this key vault. If you recently deleted "
+            f"this {kind} you may be able to recover it using the correct recovery command. For help "
+            f"resolving this issue, please see {_HELP_LINK}",
+            code=f"{noun}NotFound",
+        )
+
+
+class DeletedObjectNotFound(KeyVaultError):
+    status = 404
+    verified = True
+
+    def __init__(self, kind: str, name: str) -> None:
+        noun = _NOUNS[kind]
+        super().__init__(f"Deleted {noun} not found: {name}", code=f"{noun}NotFound")
+
+
+class ObjectIsDeletedButRecoverable(KeyVaultError):
+    status = 409
+    code = "Conflict"
+    inner_code = "ObjectIsDeletedButRecoverable"
+    verified = True
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(
+            f"{_NOUNS[kind]} {name} is currently in a deleted but recoverable state, and its name cannot be "
+            f"reused; in this state, the {kind} can only be recovered or purged."
+        )
+
+
+class ObjectAlreadyExists(KeyVaultError):
+    """Restoring a backup over a live object of the same name. Text unverified."""
+
+    status = 409
+    code = "Conflict"
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(
+            f"{_NOUNS[kind]} {name} already exists in this vault; a backup can only be restored when no "
+            f"{kind} of that name exists."
+        )
+
+
+class ObjectDisabled(KeyVaultError):
+    """``Operation get is not allowed on a disabled secret.`` (verified for secrets)."""
+
+    status = 403
+    code = "Forbidden"
+    verified = True
+
+    def __init__(self, kind: str, operation: str) -> None:
+        super().__init__(f"Operation {operation} is not allowed on a disabled {kind}.")
+        self.inner_code = f"{_NOUNS[kind]}Disabled"  # type: ignore[misc]
+
+
+class PurgeNotAllowed(KeyVaultError):
+    """Purge in a vault with purge protection (seen in Terraform logs of the real service)."""
+
+    status = 403
+    code = "Forbidden"
+    verified = True
+
+    def __init__(self, vault: str) -> None:
+        super().__init__(
+            'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault '
+            "service will automatically purge it after the retention period has passed.\r\n"
+            f"Vault: {vault}"
+        )
+
+
+class BackupBlobInvalid(KeyVaultError):
+    """Restore of a blob this emulator did not make, or one that was changed (recorded, js SDK 2022)."""
+
+    code = "Malformed backup blob"
+    verified = True
+
+    def __init__(self) -> None:
+        super().__init__("Backup blob contains invalid or corrupt version.")
+
+
+class RouteNotFound(KeyVaultError):
+    """No Key Vault operation has this path. Text unverified."""
+
+    status = 404
+    code = "NotFound"
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(f"No Key Vault operation matches {method} {path}.")
+
+
+class MethodNotAllowed(KeyVaultError):
+    """The path exists, but not for this HTTP method. Text unverified."""
+
+    status = 405
+    code = "MethodNotAllowed"
+
+    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
+        super().__init__(
+            f"The HTTP method {method} is not allowed on {path}; allowed: {', '.join(sorted(allowed))}."
+        )
+
+
+class OperationNotImplemented(KeyVaultError):
+    """A spec operation that kv-emulator does not implement yet: loud, never silent."""
+
+    status = 501
+    code = "NotImplemented"
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"kv-emulator does not implement the Key Vault operation '{operation}' yet. "
+            "See docs/coverage.md for what is implemented."
+        )
+
+
+class VaultNotDeclared(KeyVaultError):
+    """``strict_hosts=True`` and the request names a vault nobody declared (emulator-specific)."""
+
+    status = 404
+    code = "VaultNotFound"
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"kv-emulator: the vault host '{host}' was not declared and strict_hosts is on. Declare it "
+            "with vaults=[...] or Emulator.vault(name) before using it."
+        )
+
+
+class InternalError(KeyVaultError):
+    """An unexpected exception inside the emulator: a Key Vault-shaped 500, recorded in the journal."""
+
+    status = 500
+    code = "InternalServerError"
+
+    def __init__(self, operation: str, exc: BaseException) -> None:
+        super().__init__(
+            f"kv-emulator failed while handling '{operation}': {type(exc).__name__}: {exc}. "
+            "This is a bug in kv-emulator; the request journal holds the traceback."
+        )

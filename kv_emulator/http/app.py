@@ -1,0 +1,123 @@
+"""The one WSGI app behind every door: in-process adapters, the werkzeug test client, a server.
+
+Each request goes through the same steps, in the service's order: vault lookup, challenge, api-version,
+route, handler. Every answer is JSON in the Key Vault error shape when it is an error, never HTML, and
+every request is recorded in the journal.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Request, Response
+
+from .. import errors
+from ..api import HANDLERS
+from . import api_versions, auth
+from .context import Reply, RequestContext
+from .headers import service_headers
+from .journal import JournalEntry
+from .routes import build_map, normalize_path
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from ..emulator import Emulator
+
+__all__ = ["KeyVaultApp"]
+
+_JSON = "application/json; charset=utf-8"
+
+
+class KeyVaultApp:
+    """WSGI application answering Key Vault data-plane requests for one :class:`~kv_emulator.Emulator`."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.url_map = build_map()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        entry = JournalEntry(
+            method=request.method,
+            url=request.url,
+            vault=request.host,
+            client_request_id=request.headers.get("x-ms-client-request-id"),
+            request_id=str(uuid.uuid4()),
+            time=self.emulator.clock.time(),
+        )
+        started = time.perf_counter()
+        extra_headers: list[tuple[str, str]] = []
+        try:
+            reply = self._dispatch(request, entry)
+        except errors.KeyVaultError as exc:
+            reply = Reply(exc.body(), exc.status)
+            entry.error_code = exc.code
+            extra_headers = getattr(exc, "headers", [])
+        except Exception as exc:  # a bug of ours: answer like the service would, and keep the traceback
+            failure = errors.InternalError(entry.operation or "unknown", exc)
+            reply = Reply(failure.body(), failure.status)
+            entry.error_code = failure.code
+            entry.exception = traceback.format_exc()
+        response = self._render(reply, entry, extra_headers)
+        entry.status = reply.status
+        entry.duration = time.perf_counter() - started
+        self.emulator.requests.record(entry)
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request, entry: JournalEntry) -> Reply:
+        vault = self.emulator.vault_for_host(request.host)
+        if auth.bearer_token(request.headers.get("Authorization")) is None:
+            raise auth.MissingToken(self.emulator.settings.tenant_id)
+        entry.authorized = True
+        version = api_versions.resolve(
+            request.args.get("api-version"), strict=self.emulator.settings.strict_api_version
+        )
+        entry.api_version = version.requested
+        operation, arguments = self._route(request)
+        entry.operation = operation
+        handler = HANDLERS.get(operation)
+        if handler is None:
+            raise errors.OperationNotImplemented(operation)
+        context = RequestContext(
+            operation=operation,
+            vault=vault,
+            base_url=f"{request.scheme}://{request.host}",
+            path=request.path,
+            api_version=version,
+            query=request.args,
+            raw_body=request.get_data(cache=False),
+            clock=self.emulator.clock,
+        )
+        return handler(context, **arguments)
+
+    def _route(self, request: Request) -> tuple[str, dict[str, Any]]:
+        adapter = self.url_map.bind("vault", path_info=normalize_path(request.path), url_scheme="https")
+        try:
+            endpoint, arguments = adapter.match(method=request.method)
+        except WerkzeugMethodNotAllowed as exc:
+            raise errors.MethodNotAllowed(request.method, request.path, list(exc.valid_methods or [])) from None
+        except NotFound:
+            raise errors.RouteNotFound(request.method, request.path) from None
+        return str(endpoint), arguments
+
+    def _render(self, reply: Reply, entry: JournalEntry, extra: list[tuple[str, str]]) -> Response:
+        headers = service_headers(
+            request_id=entry.request_id,
+            client_request_id=entry.client_request_id,
+            region=self.emulator.settings.location,
+        )
+        headers.extend(extra)
+        if reply.body is None:
+            response = Response(b"", status=reply.status, headers=headers)
+            del response.headers["Content-Type"]
+            return response
+        payload = json.dumps(reply.body, separators=(",", ":")).encode()
+        return Response(payload, status=reply.status, headers=headers, content_type=_JSON)

@@ -1,0 +1,50 @@
+"""What a handler gets from the wire layer: the vault, the request's base URL, api-version and body."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from ..clock import Clock
+from ..errors import BadParameter
+from ..objects.vault import Vault
+from .api_versions import ApiVersion
+
+__all__ = ["Reply", "RequestContext"]
+
+
+@dataclasses.dataclass
+class Reply:
+    """A handler's answer: a status and a JSON body (``None`` for no body)."""
+
+    body: dict[str, Any] | None = None
+    status: int = 200
+
+
+@dataclasses.dataclass
+class RequestContext:
+    operation: str
+    vault: Vault
+    base_url: str
+    """``scheme://host[:port]`` exactly as the client sent it: every id and nextLink starts with it."""
+    path: str
+    api_version: ApiVersion
+    query: MultiDict[str, str]
+    raw_body: bytes
+    clock: Clock
+
+    def json(self) -> dict[str, Any]:
+        """The request body as a JSON object; a 400 in the service's shape for anything else."""
+        if not self.raw_body.strip():
+            return {}
+        try:
+            document = json.loads(self.raw_body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            # Unverified text: the service's wording for an unparsable body is not recorded.
+            raise BadParameter(f"The request body is not valid JSON: {exc}.") from None
+        if not isinstance(document, dict):
+            raise BadParameter("The request body must be a JSON object.")
+        return document

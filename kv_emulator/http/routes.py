@@ -1,0 +1,131 @@
+"""The route table: every data-plane operation of the 2026-04-01 specs, by its spec ``operationId``.
+
+Paths are case-insensitive in their fixed words (``/Secrets/x/Versions`` works as on the service);
+the version segment may be empty (``/secrets/x/`` and ``/keys/x//sign`` mean the latest version).
+"""
+
+from __future__ import annotations
+
+import re
+
+from werkzeug.routing import BaseConverter, Map, Rule
+
+__all__ = ["OPERATIONS", "build_map", "normalize_path"]
+
+# (method, path template, operationId), as in secrets.json, keys.json and certificates.json.
+OPERATIONS: tuple[tuple[str, str, str], ...] = (
+    # secrets.json
+    ("GET", "/deletedsecrets", "GetDeletedSecrets"),
+    ("GET", "/deletedsecrets/{secret-name}", "GetDeletedSecret"),
+    ("DELETE", "/deletedsecrets/{secret-name}", "PurgeDeletedSecret"),
+    ("POST", "/deletedsecrets/{secret-name}/recover", "RecoverDeletedSecret"),
+    ("GET", "/secrets", "GetSecrets"),
+    ("PUT", "/secrets/{secret-name}", "SetSecret"),
+    ("DELETE", "/secrets/{secret-name}", "DeleteSecret"),
+    ("GET", "/secrets/{secret-name}/{secret-version}", "GetSecret"),
+    ("PATCH", "/secrets/{secret-name}/{secret-version}", "UpdateSecret"),
+    ("POST", "/secrets/{secret-name}/backup", "BackupSecret"),
+    ("GET", "/secrets/{secret-name}/versions", "GetSecretVersions"),
+    ("POST", "/secrets/restore", "RestoreSecret"),
+    # keys.json
+    ("GET", "/deletedkeys", "GetDeletedKeys"),
+    ("GET", "/deletedkeys/{key-name}", "GetDeletedKey"),
+    ("DELETE", "/deletedkeys/{key-name}", "PurgeDeletedKey"),
+    ("POST", "/deletedkeys/{key-name}/recover", "RecoverDeletedKey"),
+    ("GET", "/keys", "GetKeys"),
+    ("PUT", "/keys/{key-name}", "ImportKey"),
+    ("DELETE", "/keys/{key-name}", "DeleteKey"),
+    ("GET", "/keys/{key-name}/{key-version}", "GetKey"),
+    ("PATCH", "/keys/{key-name}/{key-version}", "UpdateKey"),
+    ("GET", "/keys/{key-name}/{key-version}/attestation", "GetKeyAttestation"),
+    ("POST", "/keys/{key-name}/{key-version}/decrypt", "decrypt"),
+    ("POST", "/keys/{key-name}/{key-version}/encrypt", "encrypt"),
+    ("POST", "/keys/{key-name}/{key-version}/release", "release"),
+    ("POST", "/keys/{key-name}/{key-version}/secureunwrapkey", "secureunwrapkey"),
+    ("POST", "/keys/{key-name}/{key-version}/securewrapkey", "securewrapkey"),
+    ("POST", "/keys/{key-name}/{key-version}/sign", "sign"),
+    ("POST", "/keys/{key-name}/{key-version}/unwrapkey", "unwrapKey"),
+    ("POST", "/keys/{key-name}/{key-version}/verify", "verify"),
+    ("POST", "/keys/{key-name}/{key-version}/wrapkey", "wrapKey"),
+    ("POST", "/keys/{key-name}/backup", "BackupKey"),
+    ("POST", "/keys/{key-name}/create", "CreateKey"),
+    ("POST", "/keys/{key-name}/rotate", "RotateKey"),
+    ("GET", "/keys/{key-name}/rotationpolicy", "GetKeyRotationPolicy"),
+    ("PUT", "/keys/{key-name}/rotationpolicy", "UpdateKeyRotationPolicy"),
+    ("GET", "/keys/{key-name}/versions", "GetKeyVersions"),
+    ("POST", "/keys/restore", "RestoreKey"),
+    ("POST", "/rng", "GetRandomBytes"),
+    # certificates.json
+    ("GET", "/certificates", "GetCertificates"),
+    ("DELETE", "/certificates/{certificate-name}", "DeleteCertificate"),
+    ("GET", "/certificates/{certificate-name}/{certificate-version}", "GetCertificate"),
+    ("PATCH", "/certificates/{certificate-name}/{certificate-version}", "UpdateCertificate"),
+    ("POST", "/certificates/{certificate-name}/backup", "BackupCertificate"),
+    ("POST", "/certificates/{certificate-name}/create", "CreateCertificate"),
+    ("POST", "/certificates/{certificate-name}/import", "ImportCertificate"),
+    ("GET", "/certificates/{certificate-name}/pending", "GetCertificateOperation"),
+    ("PATCH", "/certificates/{certificate-name}/pending", "UpdateCertificateOperation"),
+    ("DELETE", "/certificates/{certificate-name}/pending", "DeleteCertificateOperation"),
+    ("POST", "/certificates/{certificate-name}/pending/merge", "MergeCertificate"),
+    ("GET", "/certificates/{certificate-name}/policy", "GetCertificatePolicy"),
+    ("PATCH", "/certificates/{certificate-name}/policy", "UpdateCertificatePolicy"),
+    ("GET", "/certificates/{certificate-name}/versions", "GetCertificateVersions"),
+    ("GET", "/certificates/contacts", "GetCertificateContacts"),
+    ("PUT", "/certificates/contacts", "SetCertificateContacts"),
+    ("DELETE", "/certificates/contacts", "DeleteCertificateContacts"),
+    ("GET", "/certificates/issuers", "GetCertificateIssuers"),
+    ("GET", "/certificates/issuers/{issuer-name}", "GetCertificateIssuer"),
+    ("PUT", "/certificates/issuers/{issuer-name}", "SetCertificateIssuer"),
+    ("PATCH", "/certificates/issuers/{issuer-name}", "UpdateCertificateIssuer"),
+    ("DELETE", "/certificates/issuers/{issuer-name}", "DeleteCertificateIssuer"),
+    ("POST", "/certificates/restore", "RestoreCertificate"),
+    ("GET", "/deletedcertificates", "GetDeletedCertificates"),
+    ("GET", "/deletedcertificates/{certificate-name}", "GetDeletedCertificate"),
+    ("DELETE", "/deletedcertificates/{certificate-name}", "PurgeDeletedCertificate"),
+    ("POST", "/deletedcertificates/{certificate-name}/recover", "RecoverDeletedCertificate"),
+)
+
+_PARAM = re.compile(r"\{([a-z]+)-(name|version)\}")
+_FIXED_WORDS = frozenset(
+    word
+    for _, template, _ in OPERATIONS
+    for word in template.strip("/").split("/")
+    if not word.startswith("{")
+)
+
+
+class _VersionConverter(BaseConverter):
+    """A version segment that may be empty: the empty string means "latest"."""
+
+    regex = "[^/]*"
+
+
+def _rule_path(template: str) -> str:
+    def param(match: re.Match[str]) -> str:
+        kind = match.group(2)
+        return "<version:version>" if kind == "version" else "<name>"
+
+    return _PARAM.sub(param, template)
+
+
+def build_map() -> Map:
+    rules: list[Rule] = []
+    for method, template, operation in OPERATIONS:
+        path = _rule_path(template)
+        rules.append(Rule(path, methods=[method], endpoint=operation))
+        if path.endswith("/<version:version>"):
+            # "/secrets/x" (no trailing slash) also means the latest version.
+            rules.append(Rule(path.removesuffix("/<version:version>"), methods=[method], endpoint=operation,
+                              defaults={"version": ""}))
+    return Map(
+        rules,
+        converters={"version": _VersionConverter},
+        strict_slashes=False,
+        merge_slashes=False,
+        redirect_defaults=False,
+    )
+
+
+def normalize_path(path: str) -> str:
+    """Lowercase the fixed words of a path so routes match whatever casing the client used."""
+    return "/".join(part.lower() if part.lower() in _FIXED_WORDS else part for part in path.split("/"))

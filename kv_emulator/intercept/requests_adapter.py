@@ -1,0 +1,72 @@
+"""Sync SDK clients (``requests``) reach the emulator through ``responses``.
+
+Our own ``RequestsMock`` answers vault hosts with a callback into the WSGI app and passes every other
+request on untouched. Users' own ``responses`` mocks keep working beside it: while the emulator runs,
+vault traffic that a user's mock sees first is handed to the emulator instead of refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+import responses
+from requests.adapters import HTTPAdapter
+
+from .wsgi_call import call_app
+
+if TYPE_CHECKING:
+    from requests import PreparedRequest
+
+__all__ = ["RequestsInterceptor"]
+
+_METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_ANY_URL = re.compile(r".*")
+# The responses method every mock instance answers through, before anyone patched it.
+_UNPATCHED_ON_REQUEST = responses.RequestsMock._on_request
+
+
+class RequestsInterceptor:
+    def __init__(self, app: Any, handles: Callable[[str], bool], url_pattern: re.Pattern[str]) -> None:
+        self._app = app
+        self._handles = handles
+        self._url_pattern = url_pattern
+        self._mock: responses.RequestsMock | None = None
+        self._foreign_patch: Any = None
+
+    def start(self) -> None:
+        # Passing through to whatever HTTPAdapter.send is now keeps an outer mock (or emulator) in the chain.
+        own = responses.RequestsMock(assert_all_requests_are_fired=False, real_adapter_send=HTTPAdapter.send)
+        for method in _METHODS:
+            own.add_callback(method, self._url_pattern, callback=self._answer, content_type=None)
+        own.add_passthru(_ANY_URL)
+        own.start()
+        self._mock = own
+
+        previous = responses.RequestsMock._on_request
+        handles = self._handles
+
+        def on_request(mock_self: responses.RequestsMock, adapter: Any, request: Any, **kwargs: Any) -> Any:
+            if mock_self is not own and handles(str(request.url)):
+                return _UNPATCHED_ON_REQUEST(own, adapter, request, **kwargs)
+            return previous(mock_self, adapter, request, **kwargs)
+
+        self._foreign_patch = mock.patch.object(responses.RequestsMock, "_on_request", on_request)
+        self._foreign_patch.start()
+
+    def stop(self) -> None:
+        if self._foreign_patch is not None:
+            self._foreign_patch.stop()
+            self._foreign_patch = None
+        if self._mock is not None:
+            self._mock.stop(allow_assert=False)
+            self._mock = None
+
+    def _answer(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        body = request.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        reply = call_app(self._app, str(request.method), str(request.url), dict(request.headers), body)
+        return reply.status, dict(reply.headers), reply.body
