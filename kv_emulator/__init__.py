@@ -1,8 +1,8 @@
 """kv-emulator: an in-process, wire-compatible Azure Key Vault for tests.
 
-    with kv_emulator.emulate() as kv:
-        client = SecretClient(kv.vault_url, kv.credential)
-        client.set_secret("db-password", "hunter2")
+with kv_emulator.emulate() as kv:
+    client = SecretClient(kv.vault_url, kv.credential)
+    client.set_secret("db-password", "hunter2")
 """
 
 from __future__ import annotations

@@ -74,8 +74,7 @@ class Settings:
         for name in (self.vault_name, *self.vaults):
             if not _VAULT_NAME.match(name):
                 raise ValueError(
-                    f"invalid vault name {name!r}: 3-24 characters, letters, digits and hyphens, "
-                    "starting with a letter"
+                    f"invalid vault name {name!r}: 3-24 characters, letters, digits and hyphens, starting with a letter"
                 )
         if not self.tenant_id:
             raise ValueError("tenant_id must not be empty")

@@ -27,7 +27,8 @@ class EmulatorCredential:
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         self.requests.append((scopes, kwargs))
         # azure-core compares expiry with the machine's clock, so this is wall time, not the emulator's.
-        return AccessToken(f"kv-emulator-token.{kwargs.get('tenant_id') or self.tenant_id}", int(wall_time()) + _LIFETIME)
+        tenant = kwargs.get("tenant_id") or self.tenant_id
+        return AccessToken(f"kv-emulator-token.{tenant}", int(wall_time()) + _LIFETIME)
 
     def close(self) -> None:
         """Nothing to release; present for parity with azure-identity credentials."""

@@ -74,9 +74,7 @@ class Emulator:
         with self._lock:
             vault = self._vaults.get(name)
             if vault is None:
-                vault = self._vaults[name] = Vault(
-                    name, settings=self.settings, clock=self.clock, sealer=self._sealer
-                )
+                vault = self._vaults[name] = Vault(name, settings=self.settings, clock=self.clock, sealer=self._sealer)
             return vault
 
     @property

@@ -184,9 +184,7 @@ class MethodNotAllowed(KeyVaultError):
     code = "MethodNotAllowed"
 
     def __init__(self, method: str, path: str, allowed: list[str]) -> None:
-        super().__init__(
-            f"The HTTP method {method} is not allowed on {path}; allowed: {', '.join(sorted(allowed))}."
-        )
+        super().__init__(f"The HTTP method {method} is not allowed on {path}; allowed: {', '.join(sorted(allowed))}.")
 
 
 class OperationNotImplemented(KeyVaultError):

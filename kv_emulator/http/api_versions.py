@@ -59,8 +59,7 @@ def resolve(raw: str | None, *, strict: bool = False) -> ApiVersion:
     if raw is None or not raw.strip():
         # The service's text for a missing api-version is not recorded; this wording is ours (unverified).
         raise BadParameter(
-            "The api-version query parameter is required. "
-            f"Consider using the latest supported version ({LATEST})."
+            f"The api-version query parameter is required. Consider using the latest supported version ({LATEST})."
         )
     if raw in PUBLISHED:
         return ApiVersion(raw, raw)

@@ -89,7 +89,8 @@ class KeyVaultApp:
         context = RequestContext(
             operation=operation,
             vault=vault,
-            base_url=f"{request.scheme}://{request.host}",
+            # The Host header verbatim: werkzeug's request.host would drop an explicit ":443".
+            base_url=f"{request.scheme}://{request.headers.get('Host') or request.host}",
             path=request.path,
             api_version=version,
             query=request.args,

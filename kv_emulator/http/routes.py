@@ -87,10 +87,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
 
 _PARAM = re.compile(r"\{([a-z]+)-(name|version)\}")
 _FIXED_WORDS = frozenset(
-    word
-    for _, template, _ in OPERATIONS
-    for word in template.strip("/").split("/")
-    if not word.startswith("{")
+    word for _, template, _ in OPERATIONS for word in template.strip("/").split("/") if not word.startswith("{")
 )
 
 
@@ -115,8 +112,14 @@ def build_map() -> Map:
         rules.append(Rule(path, methods=[method], endpoint=operation))
         if path.endswith("/<version:version>"):
             # "/secrets/x" (no trailing slash) also means the latest version.
-            rules.append(Rule(path.removesuffix("/<version:version>"), methods=[method], endpoint=operation,
-                              defaults={"version": ""}))
+            rules.append(
+                Rule(
+                    path.removesuffix("/<version:version>"),
+                    methods=[method],
+                    endpoint=operation,
+                    defaults={"version": ""},
+                )
+            )
     return Map(
         rules,
         converters={"version": _VersionConverter},

@@ -147,4 +147,3 @@ def _version_from_dict(name: str, data: dict[str, object]) -> Secret:
         tags=dict(data["tags"]),  # type: ignore[call-overload]
         payload=SecretValue(str(data["value"]), data["content_type"]),  # type: ignore[arg-type]
     )
-

@@ -1,0 +1,65 @@
+"""Shared test helpers: raw HTTP against the emulator's WSGI app, and a clean SDK challenge cache."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from azure.keyvault.secrets._shared import http_challenge_cache
+from werkzeug.test import Client
+
+pytest_plugins = ["pytester"]
+
+VAULT = "https://kv-emulator.vault.azure.net"
+TOKEN = {"Authorization": "Bearer test-token"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_challenge_cache():
+    """The SDK caches challenges per host for the whole process; start every test without one."""
+    http_challenge_cache.clear()
+    yield
+    http_challenge_cache.clear()
+
+
+class Wire:
+    """Raw HTTP to an emulator's WSGI app, as a client on ``base_url`` would send it."""
+
+    def __init__(self, app: Any, base_url: str = VAULT) -> None:
+        self.client = Client(app)
+        self.base_url = base_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        api_version: str | None = "2026-04-01",
+        token: bool = True,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        all_headers = dict(TOKEN if token else {})
+        all_headers.update(headers or {})
+        if api_version is not None:
+            path += ("&" if "?" in path else "?") + f"api-version={api_version}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        return self.client.open(path, method=method, base_url=self.base_url, headers=all_headers, data=data)
+
+    def __getattr__(self, method: str):
+        return lambda path, **kw: self.request(method.upper(), path, **kw)
+
+
+@pytest.fixture
+def wire(keyvault) -> Wire:
+    return Wire(keyvault.app)
+
+
+@pytest.fixture
+def wire_for():
+    """Build a :class:`Wire` for any emulator's app (``wire_for(emulator.app, base_url=...)``)."""
+    return Wire
