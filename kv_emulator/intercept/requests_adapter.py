@@ -49,7 +49,9 @@ class RequestsInterceptor:
         handles = self._handles
 
         def on_request(mock_self: responses.RequestsMock, adapter: Any, request: Any, **kwargs: Any) -> Any:
-            if mock_self is not own and handles(str(request.url)):
+            # Our own mock, and any vault URL a foreign mock sees, are answered by our mock; the rest goes
+            # down the chain (an outer emulator's hook, then responses itself).
+            if mock_self is own or handles(str(request.url)):
                 return _UNPATCHED_ON_REQUEST(own, adapter, request, **kwargs)
             return previous(mock_self, adapter, request, **kwargs)
 
