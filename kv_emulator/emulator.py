@@ -117,7 +117,7 @@ class Emulator:
         """Route SDK traffic for vault hosts to this emulator until :meth:`stop`."""
         if self._interceptors:
             return self
-        interceptors = [
+        interceptors: list[RequestsInterceptor | AioHttpInterceptor] = [
             RequestsInterceptor(self.app, self.handles, VAULT_URL_PATTERN),
             AioHttpInterceptor(self.app, self.handles),
         ]

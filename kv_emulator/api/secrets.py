@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter
@@ -123,7 +124,7 @@ def get_secrets(ctx: RequestContext) -> Reply:
 
 
 def get_secret_versions(ctx: RequestContext, name: str) -> Reply:
-    numbered = list(enumerate(ctx.vault.secrets.list_versions(name)))
+    numbered: list[tuple[int, Secret]] = list(enumerate(ctx.vault.secrets.list_versions(name)))
     return Reply(
         page(
             ctx,
@@ -179,7 +180,7 @@ def restore_secret(ctx: RequestContext) -> Reply:
     return Reply(_bundle(ctx, secret, value=False))
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Reply]] = {
     "SetSecret": set_secret,
     "GetSecret": get_secret,
     "UpdateSecret": update_secret,

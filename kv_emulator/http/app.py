@@ -107,7 +107,7 @@ class KeyVaultApp:
             raise errors.MethodNotAllowed(request.method, request.path, list(exc.valid_methods or [])) from None
         except NotFound:
             raise errors.RouteNotFound(request.method, request.path) from None
-        return str(endpoint), arguments
+        return str(endpoint), dict(arguments)
 
     def _render(self, reply: Reply, entry: JournalEntry, extra: list[tuple[str, str]]) -> Response:
         headers = service_headers(

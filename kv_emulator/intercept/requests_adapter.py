@@ -38,7 +38,10 @@ class RequestsInterceptor:
 
     def start(self) -> None:
         # Passing through to whatever HTTPAdapter.send is now keeps an outer mock (or emulator) in the chain.
-        own = responses.RequestsMock(assert_all_requests_are_fired=False, real_adapter_send=HTTPAdapter.send)
+        own = responses.RequestsMock(
+            assert_all_requests_are_fired=False,
+            real_adapter_send=HTTPAdapter.send,  # type: ignore[arg-type]  # same signature, looser stubs
+        )
         for method in _METHODS:
             own.add_callback(method, self._url_pattern, callback=self._answer, content_type=None)
         own.add_passthru(_ANY_URL)
@@ -70,5 +73,8 @@ class RequestsInterceptor:
         body = request.body
         if isinstance(body, str):
             body = body.encode("utf-8")
-        reply = call_app(self._app, str(request.method), str(request.url), dict(request.headers), body)
+        elif body is not None and not isinstance(body, bytes):
+            body = b"".join(part.encode() if isinstance(part, str) else part for part in body)  # type: ignore[union-attr]
+        headers = {name: value if isinstance(value, str) else value.decode() for name, value in request.headers.items()}
+        reply = call_app(self._app, str(request.method), str(request.url), headers, body)
         return reply.status, dict(reply.headers), reply.body

@@ -86,24 +86,24 @@ class SecretStore(VersionedStore[SecretValue]):
         name: str,
         version: str | None = None,
         *,
-        content_type: str | type[...] | None = ...,
+        content_type: Any = ...,
         enabled: bool | None = None,
-        not_before: int | type[...] | None = ...,
-        expires: int | type[...] | None = ...,
+        not_before: Any = ...,
+        expires: Any = ...,
         tags: dict[str, str] | None = None,
     ) -> Secret:
         """UpdateSecret: change what is given (``...`` means "leave as is"), never the value."""
 
         def change(draft: Secret) -> None:
             if content_type is not ...:
-                _validate_value("", content_type)  # type: ignore[arg-type]
-                draft.payload = dataclasses.replace(draft.payload, content_type=content_type)  # type: ignore[arg-type]
+                _validate_value("", content_type)
+                draft.payload = dataclasses.replace(draft.payload, content_type=content_type)
             if enabled is not None:
                 draft.attributes.enabled = enabled
             if not_before is not ...:
-                draft.attributes.not_before = not_before  # type: ignore[assignment]
+                draft.attributes.not_before = not_before
             if expires is not ...:
-                draft.attributes.expires = expires  # type: ignore[assignment]
+                draft.attributes.expires = expires
             if tags is not None:
                 draft.tags = dict(tags)
 
@@ -113,7 +113,7 @@ class SecretStore(VersionedStore[SecretValue]):
 
     def backup(self, name: str) -> bytes:
         """All versions of one secret, sealed so that only this emulator can restore them."""
-        obj = self.object(name)
+        obj = self.get_object(name)
         with self._lock:
             document = {
                 "kind": "secret",

@@ -8,6 +8,7 @@ Names are case-insensitive: the store keys on the lowercased name and keeps the 
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import re
 import threading
@@ -147,17 +148,18 @@ class VersionedStore(Generic[P]):
                 raise ObjectNotFound(self.kind, name, version)
             return found
 
-    def object(self, name: str) -> VersionedObject[P]:
+    def get_object(self, name: str) -> VersionedObject[P]:
+        """All versions of one live object."""
         with self._lock:
             return self._live_object(name)
 
-    def list(self) -> list[VersionedObject[P]]:
+    def list(self) -> builtins.list[VersionedObject[P]]:
         """Live objects ordered by name, case-insensitively."""
         with self._lock:
             self._purge_expired()
             return [self._live[k] for k in sorted(self._live)]
 
-    def list_versions(self, name: str) -> list[Version[P]]:
+    def list_versions(self, name: str) -> builtins.list[Version[P]]:
         with self._lock:
             return list(self._live_object(name).versions.values())
 
@@ -165,7 +167,7 @@ class VersionedStore(Generic[P]):
         with self._lock:
             return self._deleted_object(name)
 
-    def list_deleted(self) -> list[DeletedObject[P]]:
+    def list_deleted(self) -> builtins.list[DeletedObject[P]]:
         with self._lock:
             self._purge_expired()
             return [self._deleted[k] for k in sorted(self._deleted)]
