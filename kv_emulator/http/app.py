@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound
-from werkzeug.wrappers import Request, Response
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Request
 
 from .. import errors
 from ..api import HANDLERS
@@ -24,7 +25,7 @@ from . import api_versions, auth
 from .context import Reply, RequestContext
 from .headers import service_headers
 from .journal import JournalEntry
-from .routes import build_map, normalize_path
+from .routes import build_map, match_route, normalize_path
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -45,10 +46,11 @@ class KeyVaultApp:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
+        host = request.headers.get("Host") or request.host
         entry = JournalEntry(
             method=request.method,
-            url=request.url,
-            vault=request.host,
+            url=f"{request.scheme}://{host}{request.full_path.rstrip('?')}",
+            vault=host,
             client_request_id=request.headers.get("x-ms-client-request-id"),
             request_id=str(uuid.uuid4()),
             time=self.emulator.clock.time(),
@@ -66,11 +68,12 @@ class KeyVaultApp:
             reply = Reply(failure.body(), failure.status)
             entry.error_code = failure.code
             entry.exception = traceback.format_exc()
-        response = self._render(reply, entry, extra_headers)
+        status, headers, payload = self._render(reply, entry, extra_headers)
         entry.status = reply.status
         entry.duration = time.perf_counter() - started
         self.emulator.requests.record(entry)
-        return response(environ, start_response)
+        start_response(status, headers)
+        return [payload]
 
     def _dispatch(self, request: Request, entry: JournalEntry) -> Reply:
         vault = self.emulator.vault_for_host(request.host)
@@ -90,7 +93,7 @@ class KeyVaultApp:
             operation=operation,
             vault=vault,
             # The Host header verbatim: werkzeug's request.host would drop an explicit ":443".
-            base_url=f"{request.scheme}://{request.headers.get('Host') or request.host}",
+            base_url=f"{request.scheme}://{entry.vault}",
             path=request.path,
             api_version=version,
             query=request.args,
@@ -100,25 +103,28 @@ class KeyVaultApp:
         return handler(context, **arguments)
 
     def _route(self, request: Request) -> tuple[str, dict[str, Any]]:
-        adapter = self.url_map.bind("vault", path_info=normalize_path(request.path), url_scheme="https")
         try:
-            endpoint, arguments = adapter.match(method=request.method)
+            endpoint, arguments = match_route(normalize_path(request.path), request.method)
         except WerkzeugMethodNotAllowed as exc:
             raise errors.MethodNotAllowed(request.method, request.path, list(exc.valid_methods or [])) from None
         except NotFound:
             raise errors.RouteNotFound(request.method, request.path) from None
-        return str(endpoint), dict(arguments)
+        return endpoint, dict(arguments)
 
-    def _render(self, reply: Reply, entry: JournalEntry, extra: list[tuple[str, str]]) -> Response:
+    def _render(
+        self, reply: Reply, entry: JournalEntry, extra: list[tuple[str, str]]
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
         headers = service_headers(
             request_id=entry.request_id,
             client_request_id=entry.client_request_id,
             region=self.emulator.settings.location,
         )
         headers.extend(extra)
+        status = f"{reply.status} {HTTP_STATUS_CODES.get(reply.status, 'Unknown')}"
         if reply.body is None:
-            response = Response(b"", status=reply.status, headers=headers)
-            del response.headers["Content-Type"]
-            return response
+            headers.append(("Content-Length", "0"))
+            return status, headers, b""
         payload = json.dumps(reply.body, separators=(",", ":")).encode()
-        return Response(payload, status=reply.status, headers=headers, content_type=_JSON)
+        headers.append(("Content-Type", _JSON))
+        headers.append(("Content-Length", str(len(payload))))
+        return status, headers, payload

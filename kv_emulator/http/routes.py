@@ -11,7 +11,7 @@ import re
 
 from werkzeug.routing import BaseConverter, Map, Rule
 
-__all__ = ["OPERATIONS", "build_map", "normalize_path"]
+__all__ = ["OPERATIONS", "build_map", "match_route", "normalize_path"]
 
 # (method, path template, operationId), as in secrets.json, keys.json and certificates.json.
 OPERATIONS: tuple[tuple[str, str, str], ...] = (
@@ -135,3 +135,13 @@ def build_map() -> Map:
 def normalize_path(path: str) -> str:
     """Lowercase the fixed words of a path so routes match whatever casing the client used."""
     return "/".join(part.lower() if part.lower() in _FIXED_WORDS else part for part in path.split("/"))
+
+
+@functools.lru_cache(maxsize=4096)
+def match_route(path: str, method: str) -> tuple[str, dict[str, str]]:
+    """(operationId, path arguments) for a normalized path; werkzeug's NotFound/MethodNotAllowed otherwise.
+
+    Cached: routing is the costliest step of a request, and tests repeat the same few paths.
+    """
+    endpoint, arguments = build_map().bind("vault", url_scheme="https").match(path, method=method)
+    return str(endpoint), dict(arguments)

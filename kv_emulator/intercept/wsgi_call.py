@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.test import EnvironBuilder
 
 __all__ = ["WsgiReply", "call_app"]
 
@@ -36,6 +36,17 @@ def call_app(
         environ = builder.get_environ()
     finally:
         builder.close()
-    app_iter, status, response_headers = run_wsgi_app(app, environ, buffered=True)
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return lambda data: None
+
+    app_iter = app(environ, start_response)
+    try:
+        body = b"".join(app_iter)
+    finally:
+        getattr(app_iter, "close", lambda: None)()
+    status, response_headers = started
     code, _, reason = status.partition(" ")
-    return WsgiReply(int(code), reason, list(response_headers.items()), b"".join(app_iter))
+    return WsgiReply(int(code), reason, list(response_headers), body)
