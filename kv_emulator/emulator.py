@@ -18,10 +18,12 @@ from .http.journal import Journal
 from .intercept import AioHttpInterceptor, RequestsInterceptor
 from .objects.backup import BackupSealer
 from .objects.vault import Vault
+from .sdk_cache import forget_sdk_challenges
 
 __all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate"]
 
-_VAULT_HOST = re.compile(r"^(?P<name>[a-z0-9-]{1,63})\.vault\.azure\.net(?::443)?$", re.IGNORECASE)
+# A vault host on any port (a server or the werkzeug test client may use one); interception claims :443 only.
+_VAULT_HOST = re.compile(r"^(?P<name>[a-z0-9-]{1,63})\.vault\.azure\.net(?::\d{1,5})?$", re.IGNORECASE)
 #: The URLs an emulator answers: any vault under ``vault.azure.net``, over https.
 VAULT_URL_PATTERN = re.compile(r"^https://[a-zA-Z0-9-]{1,63}\.vault\.azure\.net(:443)?(/|\?|$)", re.IGNORECASE)
 
@@ -98,13 +100,13 @@ class Emulator:
     def vault_for_host(self, host: str) -> Vault:
         match = _VAULT_HOST.match(host)
         if match is None:
-            raise VaultNotDeclared(host)
+            raise VaultNotDeclared(host, strict=False)
         name = match.group("name").lower()
         declared = {self.settings.vault_name, *self.settings.vaults}
         with self._lock:
             known = name in self._vaults
         if self.settings.strict_hosts and not known and name not in declared:
-            raise VaultNotDeclared(host)
+            raise VaultNotDeclared(host, strict=True)
         return self.vault(name)
 
     # -- interception ------------------------------------------------------------------------------
@@ -117,6 +119,7 @@ class Emulator:
         """Route SDK traffic for vault hosts to this emulator until :meth:`stop`."""
         if self._interceptors:
             return self
+        forget_sdk_challenges()
         interceptors: list[RequestsInterceptor | AioHttpInterceptor] = [
             RequestsInterceptor(self.app, self.handles, VAULT_URL_PATTERN),
             AioHttpInterceptor(self.app, self.handles),

@@ -201,16 +201,20 @@ class OperationNotImplemented(KeyVaultError):
 
 
 class VaultNotDeclared(KeyVaultError):
-    """``strict_hosts=True`` and the request names a vault nobody declared (emulator-specific)."""
+    """A host that is no vault of this emulator (emulator-specific: the real world fails at DNS)."""
 
     status = 404
     code = "VaultNotFound"
 
-    def __init__(self, host: str) -> None:
-        super().__init__(
-            f"kv-emulator: the vault host '{host}' was not declared and strict_hosts is on. Declare it "
-            "with vaults=[...] or Emulator.vault(name) before using it."
-        )
+    def __init__(self, host: str, *, strict: bool) -> None:
+        if strict:
+            message = (
+                f"kv-emulator: the vault host '{host}' was not declared and strict_hosts is on. Declare it "
+                "with vaults=[...] or Emulator.vault(name) before using it."
+            )
+        else:
+            message = f"kv-emulator: '{host}' is not a Key Vault host; vaults are https://<name>.vault.azure.net."
+        super().__init__(message)
 
 
 class InternalError(KeyVaultError):

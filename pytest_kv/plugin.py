@@ -105,7 +105,7 @@ def keyvault(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     try:
         settings = Settings.from_options(options)
     except (TypeError, ValueError) as exc:
-        raise pytest.UsageError(f"@pytest.mark.keyvault: {exc}") from None
+        raise pytest.UsageError(f"kv-emulator settings (marker or ini kv_settings): {exc}") from None
     emulator = Emulator(settings)
     request.node.stash[_FIXTURE_KEY] = emulator
     with emulator:

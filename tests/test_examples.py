@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 DOCS = ROOT / "docs"
 EXAMPLE_TESTS = sorted(path.name for path in EXAMPLES.glob("test_*.py"))
+EXAMPLE_SCRIPTS = sorted(path.name for path in EXAMPLES.glob("*.py") if not path.name.startswith("test_"))
 SESSION_EXAMPLE = "test_session_mode.py"
 
 
@@ -57,10 +58,18 @@ def test_quickstart_runs_and_says_ok():
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize("script", [name for name in EXAMPLE_SCRIPTS if name != "quickstart.py"])
+def test_script_runs_and_says_ok(script):
+    result = _run(f"examples/{script}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == f"{script.removesuffix('.py')}: ok"
+
+
 def test_there_are_examples():
     assert {"test_fixture.py", "test_marker.py", "test_async_client.py", "test_errors.py", SESSION_EXAMPLE} <= set(
         EXAMPLE_TESTS
     )
+    assert {"quickstart.py", "hello.py"} <= set(EXAMPLE_SCRIPTS)
 
 
 @pytest.mark.parametrize("example", [name for name in EXAMPLE_TESTS if name != SESSION_EXAMPLE])
@@ -80,12 +89,12 @@ def test_example_passes(example):
 )
 def test_session_mode_example_passes(options, env):
     output = _pytest(SESSION_EXAMPLE, *options, env=_env(**env))
-    assert "2 passed" in output, output
+    assert "3 passed" in output, output
 
 
 def test_session_mode_example_skips_when_session_mode_is_off():
     output = _pytest(SESSION_EXAMPLE, "-rs")
-    assert "2 skipped" in output, output
+    assert "3 skipped" in output, output
     assert "session mode is off" in output, output
 
 
@@ -124,8 +133,17 @@ def test_docs_reference_existing_examples():
     missing = sorted(ref for ref in referenced if not (ROOT / ref).is_file())
     assert not missing, f"docs reference missing examples: {missing}"
     documented = {Path(ref).name for ref in referenced}
-    undocumented = sorted({*EXAMPLE_TESTS, "quickstart.py"} - documented)
+    undocumented = sorted({*EXAMPLE_TESTS, *EXAMPLE_SCRIPTS} - documented)
     assert not undocumented, f"examples no doc points at: {undocumented}"
+
+
+def test_full_examples_in_the_docs_are_example_files():
+    """A Python block that starts with an import is a full example: it must be part of an example file."""
+    sources = [path.read_text() for path in EXAMPLES.glob("*.py")]
+    for name, text in _docs().items():
+        for block in re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL):
+            if block.startswith(("import ", "from ")):
+                assert any(block in source for source in sources), f"{name}: block not in examples/:\n{block}"
 
 
 def test_docs_list_every_setting():

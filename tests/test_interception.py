@@ -12,11 +12,11 @@ from azure.core.rest import HttpRequest
 from azure.keyvault.secrets import SecretClient
 from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
 from requests.adapters import HTTPAdapter
+from tests_support import error_of
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 import kv_emulator
-from tests_support import error_of
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,12 @@ def test_non_vault_urls_are_not_claimed(keyvault, url):
 
 
 @pytest.mark.parametrize(
-    "url", ["https://myvault.vault.azure.net/secrets", "https://MyVault.Vault.Azure.Net:443/x", "https://a1-b.vault.azure.net"]
+    "url",
+    [
+        "https://myvault.vault.azure.net/secrets",
+        "https://MyVault.Vault.Azure.Net:443/x",
+        "https://a1-b.vault.azure.net",
+    ],
 )
 def test_vault_urls_are_claimed(keyvault, url):
     assert keyvault.handles(url)
@@ -147,3 +152,11 @@ def test_reset_forgets_state_but_keeps_settings():
         kv.reset()
         assert list(kv.vault().secrets) == [] and len(kv.requests) == 0 and not kv.clock.frozen
         assert kv.settings.soft_delete_retention_in_days == 7
+
+
+def test_each_emulator_starts_with_a_fresh_sdk_challenge_cache():
+    """The SDK caches challenges process-wide; every emulator's journal starts the same way regardless."""
+    for _ in range(2):
+        with kv_emulator.emulate() as kv:
+            SecretClient(kv.vault_url, kv.credential).set_secret("s", "v")
+            assert [entry.status for entry in kv.requests] == [401, 200]

@@ -55,7 +55,7 @@ def test_unexpected_exception_is_a_key_vault_500_recorded_in_the_journal(keyvaul
     error = error_of(response)
     assert error["code"] == "InternalServerError"
     assert "GetSecret" in error["message"] and "RuntimeError: boom" in error["message"]
-    [failure] = keyvault.requests.errors()
+    [failure] = keyvault.requests.internal_errors()
     assert failure.operation == "GetSecret" and "RuntimeError: boom" in failure.exception
 
 
@@ -125,3 +125,25 @@ def test_journal_records_each_request(keyvault, wire):
     assert put.duration > 0 and put.vault == "kv-emulator.vault.azure.net"
     assert keyvault.requests.operations() == ["SetSecret", "GetSecret"]
     assert "PUT https://kv-emulator.vault.azure.net/secrets/s" in keyvault.requests.format()
+
+
+@pytest.mark.parametrize("name", ["Backup", "Versions", "Restore", "Keys"])
+def test_names_that_are_also_path_words_keep_their_casing(wire, name):
+    response = wire.put(f"/secrets/{name}", body={"value": "v"})
+    assert response.status_code == 200
+    assert f"/secrets/{name}/" in response.get_json()["id"]
+    assert wire.get(f"/secrets/{name.lower()}/").get_json()["value"] == "v"
+
+
+def test_other_ports_are_served_and_echoed(keyvault, wire_for):
+    wire = wire_for(keyvault.app, base_url="https://kv-emulator.vault.azure.net:8443")
+    response = wire.put("/secrets/s", body={"value": "v"})
+    assert response.get_json()["id"].startswith("https://kv-emulator.vault.azure.net:8443/secrets/s/")
+
+
+def test_a_host_that_is_no_vault_is_named_as_such(keyvault, wire_for):
+    response = wire_for(keyvault.app, base_url="https://localhost:8443").get("/secrets")
+    assert response.status_code == 404
+    error = error_of(response)
+    assert error["code"] == "VaultNotFound" and "is not a Key Vault host" in error["message"]
+    assert "strict_hosts" not in error["message"]

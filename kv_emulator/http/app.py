@@ -25,7 +25,7 @@ from . import api_versions, auth
 from .context import Reply, RequestContext
 from .headers import service_headers
 from .journal import JournalEntry
-from .routes import build_map, match_route, normalize_path
+from .routes import build_map, route
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -104,12 +104,12 @@ class KeyVaultApp:
 
     def _route(self, request: Request) -> tuple[str, dict[str, Any]]:
         try:
-            endpoint, arguments = match_route(normalize_path(request.path), request.method)
+            endpoint, arguments = route(request.path, request.method)
         except WerkzeugMethodNotAllowed as exc:
             raise errors.MethodNotAllowed(request.method, request.path, list(exc.valid_methods or [])) from None
         except NotFound:
             raise errors.RouteNotFound(request.method, request.path) from None
-        return endpoint, dict(arguments)
+        return endpoint, arguments
 
     def _render(
         self, reply: Reply, entry: JournalEntry, extra: list[tuple[str, str]]

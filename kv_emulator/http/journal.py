@@ -87,7 +87,7 @@ class Journal:
             if (operation is None or e.operation == operation) and (status is None or e.status == status)
         ]
 
-    def errors(self) -> list[JournalEntry]:
+    def internal_errors(self) -> list[JournalEntry]:
         """Entries where the emulator itself failed (a Key Vault-shaped 500 with a traceback)."""
         return [e for e in self._snapshot() if e.exception]
 

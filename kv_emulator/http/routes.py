@@ -11,7 +11,7 @@ import re
 
 from werkzeug.routing import BaseConverter, Map, Rule
 
-__all__ = ["OPERATIONS", "build_map", "match_route", "normalize_path"]
+__all__ = ["OPERATIONS", "build_map", "match_route", "normalize_path", "route"]
 
 # (method, path template, operationId), as in secrets.json, keys.json and certificates.json.
 OPERATIONS: tuple[tuple[str, str, str], ...] = (
@@ -86,6 +86,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("POST", "/deletedcertificates/{certificate-name}/recover", "RecoverDeletedCertificate"),
 )
 
+_ISSUER_OPERATIONS = frozenset(op for _, template, op in OPERATIONS if "{issuer-name}" in template)
 _PARAM = re.compile(r"\{([a-z]+)-(name|version)\}")
 _FIXED_WORDS = frozenset(
     word for _, template, _ in OPERATIONS for word in template.strip("/").split("/") if not word.startswith("{")
@@ -135,6 +136,20 @@ def build_map() -> Map:
 def normalize_path(path: str) -> str:
     """Lowercase the fixed words of a path so routes match whatever casing the client used."""
     return "/".join(part.lower() if part.lower() in _FIXED_WORDS else part for part in path.split("/"))
+
+
+def route(path: str, method: str) -> tuple[str, dict[str, str]]:
+    """Match a request path case-insensitively; the ``name`` argument keeps the casing the client sent.
+
+    (``PUT /secrets/Backup`` stores a secret named "Backup", though "backup" is also a fixed word.)
+    """
+    endpoint, cached = match_route(normalize_path(path), method)
+    arguments = dict(cached)  # the cached dict is shared
+    if "name" in arguments:
+        segments = path.split("/")
+        index = 3 if endpoint in _ISSUER_OPERATIONS else 2  # segments[0] is the empty string before "/"
+        arguments["name"] = segments[index]
+    return endpoint, arguments
 
 
 @functools.lru_cache(maxsize=4096)
