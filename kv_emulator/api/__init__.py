@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import secrets
+from . import keys, secrets
 
 __all__ = ["HANDLERS"]
 
 Handler = Callable[..., Any]
 
-HANDLERS: dict[str, Handler] = {**secrets.OPERATIONS}
+HANDLERS: dict[str, Handler] = {**secrets.OPERATIONS, **keys.OPERATIONS}

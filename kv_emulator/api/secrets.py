@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import BadParameter
 from ..http.context import Reply, RequestContext
 from ..objects.secrets import Secret
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_str, read_tags
+from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
 from .paging import page
 
 __all__ = ["OPERATIONS"]
 
 
 # -- rendering ----------------------------------------------------------------------------------
-
-
-def _attributes(ctx: RequestContext, secret: Secret) -> dict[str, Any]:
-    settings = ctx.vault.settings
-    attrs = secret.attributes
-    rendered: dict[str, Any] = {"enabled": attrs.enabled}
-    if attrs.not_before is not None:
-        rendered["nbf"] = attrs.not_before
-    if attrs.expires is not None:
-        rendered["exp"] = attrs.expires
-    rendered["created"] = attrs.created
-    rendered["updated"] = attrs.updated
-    if ctx.api_version.at_least("7.1"):
-        rendered["recoverableDays"] = settings.recoverable_days
-    rendered["recoveryLevel"] = settings.recovery_level
-    return rendered
 
 
 def _bundle(ctx: RequestContext, secret: Secret, *, value: bool = True) -> dict[str, Any]:
@@ -43,7 +25,7 @@ def _bundle(ctx: RequestContext, secret: Secret, *, value: bool = True) -> dict[
     if secret.payload.content_type is not None:
         bundle["contentType"] = secret.payload.content_type
     bundle["id"] = f"{ctx.base_url}/secrets/{secret.name}/{secret.version}"
-    bundle["attributes"] = _attributes(ctx, secret)
+    bundle["attributes"] = render_attributes(ctx, secret.attributes)
     if secret.tags:
         bundle["tags"] = dict(secret.tags)
     return bundle
@@ -56,17 +38,9 @@ def _item(ctx: RequestContext, secret: Secret, *, versioned: bool) -> dict[str, 
     return item
 
 
-def _deleted_fields(ctx: RequestContext, deleted: DeletedObject[Any]) -> dict[str, Any]:
-    return {
-        "recoveryId": f"{ctx.base_url}/deletedsecrets/{deleted.obj.name}",
-        "deletedDate": deleted.deleted_date,
-        "scheduledPurgeDate": deleted.scheduled_purge_date,
-    }
-
-
 def _deleted_bundle(ctx: RequestContext, deleted: DeletedObject[Any]) -> dict[str, Any]:
     # Real DeleteSecret / GetDeletedSecret responses carry no value (spec examples).
-    return {**_deleted_fields(ctx, deleted), **_bundle(ctx, deleted.obj.latest, value=False)}
+    return {**deleted_fields(ctx, "deletedsecrets", deleted), **_bundle(ctx, deleted.obj.latest, value=False)}
 
 
 # -- operations ---------------------------------------------------------------------------------
@@ -150,7 +124,7 @@ def get_deleted_secrets(ctx: RequestContext) -> Reply:
     deleted = ctx.vault.secrets.list_deleted()
 
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
-        return {**_deleted_fields(ctx, record), **_item(ctx, record.obj.latest, versioned=False)}
+        return {**deleted_fields(ctx, "deletedsecrets", record), **_item(ctx, record.obj.latest, versioned=False)}
 
     return Reply(page(ctx, deleted, sort_key=lambda record: record.obj.name.lower(), render=render))
 
@@ -166,17 +140,11 @@ def purge_deleted_secret(ctx: RequestContext, name: str) -> Reply:
 
 
 def backup_secret(ctx: RequestContext, name: str) -> Reply:
-    blob = ctx.vault.secrets.backup(name)
-    return Reply({"value": base64.urlsafe_b64encode(blob).decode().rstrip("=")})
+    return Reply(render_backup_blob(ctx.vault.secrets.backup(name)))
 
 
 def restore_secret(ctx: RequestContext) -> Reply:
-    encoded = read_str(ctx.json(), "value", required=True)
-    try:
-        blob = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-    except (ValueError, binascii.Error):
-        raise BadParameter("Property value has invalid value\r\n") from None  # unverified text
-    secret = ctx.vault.secrets.restore_backup(blob)
+    secret = ctx.vault.secrets.restore_backup(read_backup_blob(ctx))
     return Reply(_bundle(ctx, secret, value=False))
 
 

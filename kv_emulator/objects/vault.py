@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from ..clock import Clock
 from ..config import Settings
 from .backup import BackupSealer
+from .keys import KeyStore
 from .secrets import SecretStore
 
 __all__ = ["Vault"]
 
 
 class Vault:
-    """One Key Vault. ``secrets`` is the direct-access API for seeding and inspecting without HTTP."""
+    """One Key Vault. ``secrets`` and ``keys`` are the direct-access API: seed and inspect without HTTP."""
 
     def __init__(self, name: str, *, settings: Settings, clock: Clock, sealer: BackupSealer) -> None:
         self.name = name
         self.settings = settings
         self.lock = threading.RLock()
-        self.secrets = SecretStore(sealer=sealer, settings=settings, clock=clock, lock=self.lock, vault=name)
+        common: dict[str, Any] = {"settings": settings, "clock": clock, "lock": self.lock, "vault": name}
+        self.secrets = SecretStore(sealer=sealer, **common)
+        self.keys = KeyStore(sealer=sealer, premium=settings.sku == "premium", **common)
 
     @property
     def url(self) -> str:

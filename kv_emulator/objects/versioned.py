@@ -203,19 +203,17 @@ class VersionedStore(Generic[P]):
             self._purge_expired()
             if name.lower() in self._deleted:
                 raise ObjectIsDeletedButRecoverable(self.kind, name)
-            now = self._now()
-            obj = self._live.get(name.lower())
-            if obj is None:
-                obj = self._live[name.lower()] = VersionedObject(name=name, versions={})
-            version = Version(
-                name=obj.name,
-                version=new_version_id(),
-                attributes=Attributes(enabled, now, now, not_before, expires),
-                tags=tags,
-                payload=payload,
-            )
-            obj.versions[version.version] = version
-            return version
+            return self._append(name, payload, Attributes(enabled, 0, 0, not_before, expires), tags, self._now())
+
+    def _append(self, name: str, payload: P, attributes: Attributes, tags: dict[str, str], at: int) -> Version[P]:
+        """Add a version stamped ``at`` without any checks (callers hold the lock and have checked)."""
+        obj = self._live.get(name.lower())
+        if obj is None:
+            obj = self._live[name.lower()] = VersionedObject(name=name, versions={})
+        attributes.created = attributes.updated = at
+        version = Version(name=obj.name, version=new_version_id(), attributes=attributes, tags=tags, payload=payload)
+        obj.versions[version.version] = version
+        return version
 
     def update(
         self,

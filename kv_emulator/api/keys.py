@@ -1,0 +1,347 @@
+"""Key operations (keys.json, 2026-04-01): JSON in, a model call, JSON out."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import BadParameter
+from ..http.context import Reply, RequestContext
+from ..objects import crypto
+from ..objects.keys import Key, ReleasePolicy
+from ..objects.rotation import RotationPolicy
+from ..objects.versioned import DeletedObject, VersionedObject
+from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
+from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
+from .paging import page
+
+__all__ = ["OPERATIONS"]
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _kid(ctx: RequestContext, key: Key) -> str:
+    return f"{ctx.base_url}/keys/{key.name}/{key.version}"
+
+
+def _attributes(ctx: RequestContext, key: Key) -> dict[str, Any]:
+    rendered = render_attributes(ctx, key.attributes)
+    material = key.payload.material
+    if ctx.api_version.at_least("7.3"):
+        rendered["exportable"] = key.payload.exportable
+    if ctx.api_version.at_least("2025-07-01"):
+        # Seen in 2025-07-01 recordings: key_size for RSA, hsmPlatform as a string.
+        if material.family == "RSA" and material.key_size:
+            rendered["key_size"] = material.key_size
+        rendered["hsmPlatform"] = "2" if material.hsm else "0"
+    return rendered
+
+
+def _release_policy(policy: ReleasePolicy) -> dict[str, Any]:
+    return {"contentType": policy.content_type, "immutable": policy.immutable, "data": policy.data}
+
+
+def _bundle(ctx: RequestContext, key: Key) -> dict[str, Any]:
+    payload = key.payload
+    bundle: dict[str, Any] = {
+        "key": payload.material.public_jwk(_kid(ctx, key), payload.key_ops),
+        "attributes": _attributes(ctx, key),
+    }
+    if key.tags:
+        bundle["tags"] = dict(key.tags)
+    if payload.release_policy is not None and ctx.api_version.at_least("7.3"):
+        bundle["release_policy"] = _release_policy(payload.release_policy)
+    return bundle
+
+
+def _item(ctx: RequestContext, key: Key, *, versioned: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "kid": _kid(ctx, key) if versioned else f"{ctx.base_url}/keys/{key.name}",
+        "attributes": _attributes(ctx, key),
+    }
+    if key.tags:
+        item["tags"] = dict(key.tags)
+    return item
+
+
+def _deleted_bundle(ctx: RequestContext, deleted: DeletedObject[Any]) -> dict[str, Any]:
+    return {**deleted_fields(ctx, "deletedkeys", deleted), **_bundle(ctx, deleted.obj.latest)}
+
+
+# -- reading bodies -----------------------------------------------------------------------------
+
+
+def _read_key_ops(body: dict[str, Any]) -> Any:
+    if "key_ops" not in body or body["key_ops"] is None:
+        return MISSING
+    ops = body["key_ops"]
+    if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+        raise BadParameter("Property key_ops has invalid value\r\n")
+    return ops
+
+
+def _read_release_policy(body: dict[str, Any]) -> ReleasePolicy | None:
+    policy = body.get("release_policy")
+    if policy is None:
+        return None
+    if not isinstance(policy, dict) or not isinstance(policy.get("data"), str):
+        raise BadParameter("Property release_policy has invalid value\r\n")
+    content_type = read_str(policy, "contentType")
+    immutable = read_bool(policy, "immutable")
+    return ReleasePolicy(
+        data=policy["data"],
+        content_type="application/json; charset=utf-8" if content_type in (MISSING, None) else content_type,
+        immutable=bool(immutable) if immutable is not MISSING else False,
+    )
+
+
+def _read_exportable(body: dict[str, Any]) -> bool:
+    attributes = body.get("attributes")
+    if isinstance(attributes, dict):
+        exportable = read_bool(attributes, "exportable")
+        return bool(exportable) if exportable is not MISSING else False
+    return False
+
+
+def _read_int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadParameter(f"Property {name} has invalid value\r\n")
+    return value
+
+
+def _common(body: dict[str, Any]) -> dict[str, Any]:
+    """The creation options CreateKey and ImportKey share."""
+    attributes = read_attributes(body)
+    tags = read_tags(body)
+    key_ops = _read_key_ops(body)
+    return {
+        "key_ops": None if key_ops is MISSING else key_ops,
+        "enabled": attributes.get("enabled") is not False,
+        "not_before": attributes.get("not_before"),
+        "expires": attributes.get("expires"),
+        "tags": None if tags is MISSING else tags,
+        "exportable": _read_exportable(body),
+        "release_policy": _read_release_policy(body),
+    }
+
+
+# -- key management -----------------------------------------------------------------------------
+
+
+def create_key(ctx: RequestContext, name: str) -> Reply:
+    body = ctx.json()
+    kty = read_str(body, "kty", required=True)
+    curve = read_str(body, "crv")
+    key = ctx.vault.keys.create(
+        name,
+        kty,
+        size=_read_int(body, "key_size"),
+        curve=None if curve is MISSING else curve,
+        public_exponent=_read_int(body, "public_exponent"),
+        **_common(body),
+    )
+    return Reply(_bundle(ctx, key))
+
+
+def import_key(ctx: RequestContext, name: str) -> Reply:
+    body = ctx.json()
+    jwk = body.get("key")
+    if not isinstance(jwk, dict):
+        # Recorded (azure-sdk-for-java#3405).
+        raise BadParameter('The property "key" must be a valid JsonWebKey object.')
+    hsm = read_bool(body, "Hsm")
+    options = _common(body)
+    if options["key_ops"] is None and isinstance(jwk.get("key_ops"), list):
+        options["key_ops"] = jwk["key_ops"]
+    key = ctx.vault.keys.import_key(name, jwk, hsm=hsm is True, **options)
+    return Reply(_bundle(ctx, key))
+
+
+def get_key(ctx: RequestContext, name: str, version: str) -> Reply:
+    return Reply(_bundle(ctx, ctx.vault.keys.get(name, version)))
+
+
+def update_key(ctx: RequestContext, name: str, version: str) -> Reply:
+    body = ctx.json()
+    changes: dict[str, Any] = {}
+    key_ops = _read_key_ops(body)
+    if key_ops is not MISSING:
+        changes["key_ops"] = key_ops
+    tags = read_tags(body)
+    if tags is not MISSING:
+        changes["tags"] = tags
+    policy = _read_release_policy(body)
+    if policy is not None:
+        changes["release_policy"] = policy
+    for field, value in read_attributes(body).items():
+        if field == "enabled" and value is None:
+            continue
+        changes[field] = value
+    return Reply(_bundle(ctx, ctx.vault.keys.update_properties(name, version, **changes)))
+
+
+def get_keys(ctx: RequestContext) -> Reply:
+    objects: list[VersionedObject[Any]] = ctx.vault.keys.list()
+    return Reply(
+        page(ctx, objects, sort_key=lambda o: o.name.lower(), render=lambda o: _item(ctx, o.latest, versioned=False))
+    )
+
+
+def get_key_versions(ctx: RequestContext, name: str) -> Reply:
+    numbered: list[tuple[int, Key]] = list(enumerate(ctx.vault.keys.list_versions(name)))
+    return Reply(
+        page(ctx, numbered, sort_key=lambda p: f"{p[0]:08d}", render=lambda p: _item(ctx, p[1], versioned=True))
+    )
+
+
+def delete_key(ctx: RequestContext, name: str) -> Reply:
+    outcome = ctx.vault.keys.delete(name)
+    if isinstance(outcome, VersionedObject):
+        return Reply(_bundle(ctx, outcome.latest))
+    return Reply(_deleted_bundle(ctx, outcome))
+
+
+def get_deleted_key(ctx: RequestContext, name: str) -> Reply:
+    return Reply(_deleted_bundle(ctx, ctx.vault.keys.get_deleted(name)))
+
+
+def get_deleted_keys(ctx: RequestContext) -> Reply:
+    def render(record: DeletedObject[Any]) -> dict[str, Any]:
+        return {**deleted_fields(ctx, "deletedkeys", record), **_item(ctx, record.obj.latest, versioned=False)}
+
+    return Reply(page(ctx, ctx.vault.keys.list_deleted(), sort_key=lambda r: r.obj.name.lower(), render=render))
+
+
+def recover_deleted_key(ctx: RequestContext, name: str) -> Reply:
+    return Reply(_bundle(ctx, ctx.vault.keys.recover(name).latest))
+
+
+def purge_deleted_key(ctx: RequestContext, name: str) -> Reply:
+    ctx.vault.keys.purge(name)
+    return Reply(None, 204)
+
+
+def backup_key(ctx: RequestContext, name: str) -> Reply:
+    return Reply(render_backup_blob(ctx.vault.keys.backup(name)))
+
+
+def restore_key(ctx: RequestContext) -> Reply:
+    return Reply(_bundle(ctx, ctx.vault.keys.restore_backup(read_backup_blob(ctx))))
+
+
+def rotate_key(ctx: RequestContext, name: str) -> Reply:
+    return Reply(_bundle(ctx, ctx.vault.keys.rotate(name)))
+
+
+def get_key_rotation_policy(ctx: RequestContext, name: str) -> Reply:
+    policy = ctx.vault.keys.get_rotation_policy(name)
+    return Reply(policy.to_wire(f"{ctx.base_url}/keys/{name}/rotationpolicy"))
+
+
+def update_key_rotation_policy(ctx: RequestContext, name: str) -> Reply:
+    policy = ctx.vault.keys.set_rotation_policy(name, RotationPolicy.from_wire(ctx.json()))
+    return Reply(policy.to_wire(f"{ctx.base_url}/keys/{name}/rotationpolicy"))
+
+
+# -- cryptography -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _OperationInput:
+    """A KeyOperationsParameters / KeySignParameters / KeyVerifyParameters body, decoded."""
+
+    alg: str
+    value: bytes
+    body: dict[str, Any]
+    iv: bytes | None = None
+    aad: bytes | None = None
+    tag: bytes | None = None
+
+
+def _operation_input(ctx: RequestContext) -> _OperationInput:
+    body = ctx.json()
+    alg = read_str(body, "alg", required=True)
+    value = crypto.b64url_decode(read_str(body, "value", required=True), field="value")
+    parsed = _OperationInput(alg, value, body)
+    for field in ("iv", "aad", "tag"):
+        raw = read_str(body, field)
+        if raw not in (MISSING, None):
+            setattr(parsed, field, crypto.b64url_decode(raw, field=field))
+    return parsed
+
+
+def _result(ctx: RequestContext, key: Key, value: bytes, **extra: bytes | None) -> Reply:
+    result: dict[str, Any] = {"kid": _kid(ctx, key), "value": crypto.b64url_encode(value)}
+    for name, data in extra.items():
+        if data is not None:
+            result[name] = crypto.b64url_encode(data)
+    return Reply(result)
+
+
+def encrypt(ctx: RequestContext, name: str, version: str) -> Reply:
+    op = _operation_input(ctx)
+    key = ctx.vault.keys.usable(name, version, "encrypt")
+    out = crypto.encrypt(key.payload.material, op.alg, op.value, iv=op.iv, aad=op.aad)
+    return _result(ctx, key, out.ciphertext, iv=out.iv, tag=out.tag, aad=op.aad)
+
+
+def decrypt(ctx: RequestContext, name: str, version: str) -> Reply:
+    op = _operation_input(ctx)
+    key = ctx.vault.keys.usable(name, version, "decrypt")
+    return _result(ctx, key, crypto.decrypt(key.payload.material, op.alg, op.value, iv=op.iv, aad=op.aad, tag=op.tag))
+
+
+def sign(ctx: RequestContext, name: str, version: str) -> Reply:
+    op = _operation_input(ctx)
+    key = ctx.vault.keys.usable(name, version, "sign")
+    return _result(ctx, key, crypto.sign(key.payload.material, op.alg, op.value, kid=_kid(ctx, key)))
+
+
+def verify(ctx: RequestContext, name: str, version: str) -> Reply:
+    op = _operation_input(ctx)  # here "value" is the signature
+    digest = crypto.b64url_decode(read_str(op.body, "digest", required=True), field="digest")
+    key = ctx.vault.keys.usable(name, version, "verify")
+    return Reply({"value": crypto.verify(key.payload.material, op.alg, digest, op.value, kid=_kid(ctx, key))})
+
+
+def wrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
+    op = _operation_input(ctx)
+    key = ctx.vault.keys.usable(name, version, "wrapKey")
+    return _result(ctx, key, crypto.wrap_key(key.payload.material, op.alg, op.value))
+
+
+def unwrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
+    op = _operation_input(ctx)
+    key = ctx.vault.keys.usable(name, version, "unwrapKey")
+    return _result(ctx, key, crypto.unwrap_key(key.payload.material, op.alg, op.value))
+
+
+OPERATIONS: dict[str, Callable[..., Reply]] = {
+    "CreateKey": create_key,
+    "ImportKey": import_key,
+    "GetKey": get_key,
+    "UpdateKey": update_key,
+    "GetKeys": get_keys,
+    "GetKeyVersions": get_key_versions,
+    "DeleteKey": delete_key,
+    "GetDeletedKey": get_deleted_key,
+    "GetDeletedKeys": get_deleted_keys,
+    "RecoverDeletedKey": recover_deleted_key,
+    "PurgeDeletedKey": purge_deleted_key,
+    "BackupKey": backup_key,
+    "RestoreKey": restore_key,
+    "RotateKey": rotate_key,
+    "GetKeyRotationPolicy": get_key_rotation_policy,
+    "UpdateKeyRotationPolicy": update_key_rotation_policy,
+    "encrypt": encrypt,
+    "decrypt": decrypt,
+    "sign": sign,
+    "verify": verify,
+    "wrapKey": wrap_key,
+    "unwrapKey": unwrap_key,
+}

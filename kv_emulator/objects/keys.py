@@ -1,0 +1,327 @@
+"""Keys: key material, permitted operations and release policy per version, plus rotation policies.
+
+The direct-access API too: ``emulator.vault().keys.create("k", "RSA")`` seeds a key without HTTP, and
+``.import_key("k", material)`` brings in a known one. Crypto itself lives in :mod:`.crypto`; this module
+decides whether an operation is allowed (enabled, validity window, ``key_ops``) the way the service does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from ..errors import BadParameter, KeyVaultError, ObjectIsDeletedButRecoverable
+from . import crypto
+from .backup import BackupSealer
+from .crypto import KeyMaterial
+from .rotation import RotationPolicy
+from .versioned import Attributes, Version, VersionedObject, VersionedStore
+
+__all__ = ["KEY_OPERATIONS", "Key", "KeyForbidden", "KeyStore", "KeyValue", "ReleasePolicy"]
+
+#: The values of ``key_ops`` (JsonWebKeyOperation).
+KEY_OPERATIONS = ("encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey", "import", "export")
+# Operations refused outside nbf..exp; decrypt, unwrapKey and verify keep working on old data
+# (observed against the live service by another emulator project; unverified here).
+_TIME_BOUND_OPERATIONS = ("encrypt", "sign", "wrapKey")
+
+
+class KeyForbidden(KeyVaultError):
+    """403 ``Forbidden`` for an operation the key does not allow."""
+
+    status = 403
+    code = "Forbidden"
+
+    def __init__(self, message: str, inner_code: str | None = None) -> None:
+        super().__init__(message)
+        self.inner_code = inner_code  # type: ignore[misc]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleasePolicy:
+    """A key release policy as the wire carries it (``data`` stays base64url text)."""
+
+    data: str
+    content_type: str = "application/json; charset=utf-8"
+    immutable: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyValue:
+    material: KeyMaterial
+    key_ops: tuple[str, ...]
+    exportable: bool = False
+    release_policy: ReleasePolicy | None = None
+
+
+Key = Version[KeyValue]
+"""One key version: ``.name``, ``.version``, ``.attributes``, ``.tags``, ``.payload.material``."""
+
+
+def _check_release_policy(exportable: bool, policy: ReleasePolicy | None) -> None:
+    # Texts recorded from the real service (azure-sdk-for-js recordings).
+    if exportable and policy is None:
+        raise BadParameter("AKV.SKR.1004: Exportable keys must have release policy.")
+    if not exportable and policy is not None:
+        raise BadParameter("AKV.SKR.1005: Non-exportable keys must not have release policy.")
+
+
+def _check_key_ops(key_ops: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [op for op in key_ops if op not in KEY_OPERATIONS]
+    if unknown:
+        raise BadParameter("Property key_ops has invalid value\r\n")  # the service's pattern; unverified
+    return tuple(key_ops)
+
+
+class KeyStore(VersionedStore[KeyValue]):
+    """The keys of one vault."""
+
+    def __init__(self, *, sealer: BackupSealer, premium: bool, **kwargs: Any) -> None:
+        super().__init__("key", **kwargs)
+        self.sealer = sealer
+        self.premium = premium
+        self._policies: dict[str, RotationPolicy] = {}
+        self.notifications: list[dict[str, Any]] = []
+        """``Notify`` lifetime actions that fired: ``{"name", "version", "time"}``, in order."""
+
+    # -- creating ---------------------------------------------------------------------------------
+
+    def _check_kty(self, kty: str) -> None:
+        if kty not in crypto.KEY_TYPES:
+            # Recorded: 400 BadParameter / KeyTypeNotSupported (azure-sdk-for-js#26212).
+            raise BadParameter(f"Invalid kty value: {kty}", inner_code="KeyTypeNotSupported")
+        if kty.endswith("-HSM") and not self.premium:
+            # Recorded text and code (azure-sdk-for-python#29945); status 403 presumed.
+            raise KeyForbidden("Hardware key operation not allowed on standard vault")
+
+    def create(
+        self,
+        name: str,
+        kty: str,
+        *,
+        size: int | None = None,
+        curve: str | None = None,
+        public_exponent: int | None = None,
+        key_ops: list[str] | None = None,
+        enabled: bool = True,
+        not_before: int | None = None,
+        expires: int | None = None,
+        tags: dict[str, str] | None = None,
+        exportable: bool = False,
+        release_policy: ReleasePolicy | None = None,
+    ) -> Key:
+        """CreateKey: new material (or a new version of an existing name)."""
+        self._check_kty(kty)
+        ops = _check_key_ops(key_ops) if key_ops is not None else tuple(crypto.default_key_ops(kty))
+        _check_release_policy(exportable, release_policy)
+        self._check_name_free(name)
+        material = crypto.generate_key(kty, size=size, curve=curve, public_exponent=public_exponent)
+        payload = KeyValue(material, ops, exportable, release_policy)
+        return self.add_version(name, payload, enabled=enabled, not_before=not_before, expires=expires, tags=tags)
+
+    def import_key(
+        self,
+        name: str,
+        material: KeyMaterial | dict[str, Any],
+        *,
+        hsm: bool = False,
+        key_ops: list[str] | None = None,
+        enabled: bool = True,
+        not_before: int | None = None,
+        expires: int | None = None,
+        tags: dict[str, str] | None = None,
+        exportable: bool = False,
+        release_policy: ReleasePolicy | None = None,
+    ) -> Key:
+        """ImportKey: a known key (a :class:`KeyMaterial` or a private JWK) as a new version."""
+        if not isinstance(material, KeyMaterial):
+            material = KeyMaterial.from_jwk(material)
+        if hsm and not material.hsm:
+            material = KeyMaterial(f"{material.kty}-HSM", material.key)
+        self._check_kty(material.kty)
+        ops = _check_key_ops(key_ops) if key_ops is not None else tuple(crypto.default_key_ops(material.kty))
+        _check_release_policy(exportable, release_policy)
+        payload = KeyValue(material, ops, exportable, release_policy)
+        return self.add_version(name, payload, enabled=enabled, not_before=not_before, expires=expires, tags=tags)
+
+    def _check_name_free(self, name: str) -> None:
+        """Fail before generating material when the name is soft-deleted (generation can be slow)."""
+        with self._lock:
+            self._purge_expired()
+            if name.lower() in self._deleted:
+                raise ObjectIsDeletedButRecoverable(self.kind, name)
+
+    def update_properties(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        key_ops: list[str] | None = None,
+        enabled: bool | None = None,
+        not_before: Any = ...,
+        expires: Any = ...,
+        tags: dict[str, str] | None = None,
+        release_policy: ReleasePolicy | None = None,
+    ) -> Key:
+        """UpdateKey: attributes, tags, key_ops and the release policy; never the material."""
+
+        def change(draft: Key) -> None:
+            payload = draft.payload
+            if key_ops is not None:
+                payload = dataclasses.replace(payload, key_ops=_check_key_ops(key_ops))
+            if release_policy is not None:
+                current = payload.release_policy
+                if current is not None and current.immutable:
+                    raise BadParameter("AKV.SKR.1020: Immutable Key Release Policy cannot be modified.")  # recorded
+                _check_release_policy(payload.exportable, release_policy)
+                payload = dataclasses.replace(payload, release_policy=release_policy)
+            draft.payload = payload
+            if enabled is not None:
+                draft.attributes.enabled = enabled
+            if not_before is not ...:
+                draft.attributes.not_before = not_before
+            if expires is not ...:
+                draft.attributes.expires = expires
+            if tags is not None:
+                draft.tags = dict(tags)
+
+        return self.update(name, version, change=change)
+
+    # -- using ------------------------------------------------------------------------------------
+
+    def usable(self, name: str, version: str | None, operation: str) -> Key:
+        """The key version, if ``operation`` may run on it now; the service's 403 otherwise."""
+        key = self.get(name, version)
+        attributes = key.attributes
+        if not attributes.enabled:
+            # Reported from the live service (azure-sdk-for-python#45342); exact body unrecorded.
+            raise KeyForbidden(f"Operation {operation} is not allowed on a disabled key.", "KeyDisabled")
+        if operation in _TIME_BOUND_OPERATIONS:
+            now = self._now()
+            if attributes.expires is not None and now >= attributes.expires:
+                # Quoted in Microsoft's AKS KMS docs ("KeyExpired: Operation encrypt isn't allowed ...").
+                raise KeyForbidden(f"Operation {operation} is not allowed on an expired key.", "KeyExpired")
+            if attributes.not_before is not None and now < attributes.not_before:
+                # Unverified text and inner code.
+                raise KeyForbidden(
+                    f"Operation {operation} is not allowed on a key that is not yet valid.", "KeyNotYetValid"
+                )
+        if operation not in key.payload.key_ops:
+            # Recorded (azure-sdk-for-net#11518).
+            raise KeyForbidden(f"Operation {operation} is not permitted on this key.", "KeyOperationForbidden")
+        return key
+
+    # -- rotation ---------------------------------------------------------------------------------
+
+    def rotate(self, name: str) -> Key:
+        """RotateKey: a new version with fresh material of the same type, size and curve."""
+        with self._lock:
+            latest = self.get(name)
+            return self._rotate(latest, at=self._now())
+
+    def _rotate(self, latest: Key, *, at: int) -> Key:
+        material = latest.payload.material
+        fresh = crypto.generate_key(
+            material.kty,
+            size=material.key_size if material.family != "EC" else None,
+            curve=material.curve,
+        )
+        policy = self._policies.get(latest.name.lower())
+        expires = policy.expiry_after(at) if policy else None
+        payload = dataclasses.replace(latest.payload, material=fresh)
+        return self._append(latest.name, payload, Attributes(True, at, at, None, expires), dict(latest.tags), at)
+
+    def get_rotation_policy(self, name: str) -> RotationPolicy:
+        with self._lock:
+            self.get(name)
+            return self._policies.get(name.lower()) or RotationPolicy.default()
+
+    def set_rotation_policy(self, name: str, policy: RotationPolicy) -> RotationPolicy:
+        with self._lock:
+            self.get(name)
+            now = self._now()
+            previous = self._policies.get(name.lower())
+            policy.created = previous.created if previous else now
+            policy.updated = now
+            self._policies[name.lower()] = policy
+            return policy
+
+    def _purge_expired(self) -> None:
+        super()._purge_expired()
+        self._apply_lifetime_actions()
+
+    def _apply_lifetime_actions(self) -> None:
+        """Rotate and notify as the clock has moved: each trigger fires once per key version."""
+        now = self._now()
+        for key, policy in list(self._policies.items()):
+            obj = self._live.get(key)
+            if obj is None:
+                continue
+            while True:
+                latest = obj.latest
+                due = policy.next_action(latest.attributes.created, latest.attributes.expires, "Rotate")
+                if due is None or due > now:
+                    break
+                self._rotate(latest, at=due)
+            latest = obj.latest
+            notify = policy.next_action(latest.attributes.created, latest.attributes.expires, "Notify")
+            marker = {"name": obj.name, "version": latest.version, "time": notify}
+            if notify is not None and notify <= now and marker not in self.notifications:
+                self.notifications.append(marker)
+
+    # -- backup ------------------------------------------------------------------------------------
+
+    def backup(self, name: str) -> bytes:
+        obj = self.get_object(name)
+        with self._lock:
+            document = {
+                "name": obj.name,
+                "versions": [_version_to_dict(v) for v in obj.versions.values()],
+                "policy": self._policies[name.lower()].to_dict() if name.lower() in self._policies else None,
+            }
+        return self.sealer.seal("key", json.dumps(document).encode())
+
+    def restore_backup(self, blob: bytes) -> Key:
+        document = json.loads(self.sealer.open("key", blob))
+        versions = [_version_from_dict(document["name"], v) for v in document["versions"]]
+        obj = self.restore(VersionedObject(name=document["name"], versions={v.version: v for v in versions}))
+        if document.get("policy"):
+            with self._lock:
+                self._policies[obj.name.lower()] = RotationPolicy.from_dict(document["policy"])
+        return obj.latest
+
+    def purge(self, name: str) -> None:
+        super().purge(name)
+        with self._lock:
+            self._policies.pop(name.lower(), None)
+
+
+def _version_to_dict(version: Key) -> dict[str, Any]:
+    payload = version.payload
+    policy = payload.release_policy
+    return {
+        "version": version.version,
+        "attributes": dataclasses.asdict(version.attributes),
+        "tags": version.tags,
+        "jwk": payload.material.private_jwk(),
+        "key_ops": list(payload.key_ops),
+        "exportable": payload.exportable,
+        "release_policy": dataclasses.asdict(policy) if policy else None,
+    }
+
+
+def _version_from_dict(name: str, data: dict[str, Any]) -> Key:
+    policy = data.get("release_policy")
+    return Version(
+        name=name,
+        version=data["version"],
+        attributes=Attributes(**data["attributes"]),
+        tags=dict(data["tags"]),
+        payload=KeyValue(
+            KeyMaterial.from_jwk(data["jwk"]),
+            tuple(data["key_ops"]),
+            bool(data["exportable"]),
+            ReleasePolicy(**policy) if policy else None,
+        ),
+    )
