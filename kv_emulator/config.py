@@ -72,6 +72,11 @@ class Settings:
         if self.sku not in _SKUS:
             raise ValueError(f"sku must be one of {', '.join(_SKUS)}")
         for name in (self.vault_name, *self.vaults):
+            if "://" in name:
+                from .hosts import parse_name_or_url  # a URL declares a vault or a Managed HSM
+
+                parse_name_or_url(name)
+                continue
             if not _VAULT_NAME.match(name):
                 raise ValueError(
                     f"invalid vault name {name!r}: 3-24 characters, letters, digits and hyphens, starting with a letter"

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from .clock import Clock
 from .config import Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
 from .errors import VaultNotDeclared
+from .hosts import INTERCEPTED_URL, VaultAddress, parse_host, parse_name_or_url
 from .http.app import KeyVaultApp
 from .http.journal import Journal
 from .intercept import AioHttpInterceptor, RequestsInterceptor
@@ -22,17 +21,16 @@ from .sdk_cache import forget_sdk_challenges
 
 __all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate"]
 
-# A vault host on any port (a server or the werkzeug test client may use one); interception claims :443 only.
-_VAULT_HOST = re.compile(r"^(?P<name>[a-z0-9-]{1,63})\.vault\.azure\.net(?::\d{1,5})?$", re.IGNORECASE)
-#: The URLs an emulator answers: any vault under ``vault.azure.net``, over https.
-VAULT_URL_PATTERN = re.compile(r"^https://[a-zA-Z0-9-]{1,63}\.vault\.azure\.net(:443)?(/|\?|$)", re.IGNORECASE)
+#: The URLs an emulator answers: vaults (``*.vault.azure.net``) and Managed HSMs, over https.
+VAULT_URL_PATTERN = INTERCEPTED_URL
 
 
 class Emulator:
     """An in-process Azure Key Vault.
 
     Use it as a context manager (or ``start()``/``stop()``) to route the unmodified Azure SDK's traffic for
-    ``https://<name>.vault.azure.net`` to it; every other host is left alone.
+    ``https://<name>.vault.azure.net`` and ``https://<name>.managedhsm.azure.net`` to it; every other host
+    is left alone.
     """
 
     def __init__(self, settings: Settings | None = None, **options: Any) -> None:
@@ -71,12 +69,24 @@ class Emulator:
         return self._async_credential
 
     def vault(self, name_or_url: str | None = None) -> Vault:
-        """The vault for a name or URL (default: :attr:`vault_url`), created and declared if new."""
-        name = self.settings.vault_name if name_or_url is None else _vault_name(name_or_url)
+        """The vault for a name or URL (default: :attr:`vault_url`), created and declared if new.
+
+        A bare name is a Key Vault; ``https://<name>.managedhsm.azure.net`` is a Managed HSM.
+        """
+        address = VaultAddress(self.settings.vault_name) if name_or_url is None else parse_name_or_url(name_or_url)
+        return self._vault_at(address)
+
+    def _vault_at(self, address: VaultAddress) -> Vault:
         with self._lock:
-            vault = self._vaults.get(name)
+            vault = self._vaults.get(address.dns_name)
             if vault is None:
-                vault = self._vaults[name] = Vault(name, settings=self.settings, clock=self.clock, sealer=self._sealer)
+                vault = self._vaults[address.dns_name] = Vault(
+                    address.name,
+                    settings=self.settings,
+                    clock=self.clock,
+                    sealer=self._sealer,
+                    managed_hsm=address.managed_hsm,
+                )
             return vault
 
     @property
@@ -98,16 +108,15 @@ class Emulator:
         return bool(VAULT_URL_PATTERN.match(url))
 
     def vault_for_host(self, host: str) -> Vault:
-        match = _VAULT_HOST.match(host)
-        if match is None:
+        address = parse_host(host)
+        if address is None:
             raise VaultNotDeclared(host, strict=False)
-        name = match.group("name").lower()
-        declared = {self.settings.vault_name, *self.settings.vaults}
         with self._lock:
-            known = name in self._vaults
-        if self.settings.strict_hosts and not known and name not in declared:
+            known = address.dns_name in self._vaults
+        declared = {parse_name_or_url(name).dns_name for name in (self.settings.vault_name, *self.settings.vaults)}
+        if self.settings.strict_hosts and not known and address.dns_name not in declared:
             raise VaultNotDeclared(host, strict=True)
-        return self.vault(name)
+        return self._vault_at(address)
 
     # -- interception ------------------------------------------------------------------------------
 
@@ -142,16 +151,6 @@ class Emulator:
     def __repr__(self) -> str:
         state = "started" if self.started else "stopped"
         return f"<Emulator {self.vault_url} {state}, {len(self.vaults)} vault(s)>"
-
-
-def _vault_name(name_or_url: str) -> str:
-    if "://" in name_or_url:
-        host = urlsplit(name_or_url).netloc
-        match = _VAULT_HOST.match(host)
-        if match is None:
-            raise ValueError(f"not a Key Vault URL: {name_or_url!r} (expected https://<name>.vault.azure.net)")
-        return match.group("name").lower()
-    return name_or_url.lower()
 
 
 @contextlib.contextmanager

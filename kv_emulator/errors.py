@@ -47,7 +47,7 @@ class KeyVaultError(Exception):
         if code is not None:
             self.code = code  # type: ignore[misc]  # an instance may narrow the class code
 
-    def body(self) -> dict[str, object]:
+    def body(self) -> dict[str, object] | None:
         error: dict[str, object] = {"code": self.code, "message": self.message}
         if self.inner_code:
             error["innererror"] = {"code": self.inner_code}

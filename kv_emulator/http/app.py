@@ -20,7 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from .. import errors
-from ..api import HANDLERS
+from ..api import HANDLERS, HSM_OPERATIONS
 from . import api_versions, auth
 from .context import Reply, RequestContext
 from .headers import service_headers
@@ -78,7 +78,7 @@ class KeyVaultApp:
     def _dispatch(self, request: Request, entry: JournalEntry) -> Reply:
         vault = self.emulator.vault_for_host(request.host)
         if auth.bearer_token(request.headers.get("Authorization")) is None:
-            raise auth.MissingToken(self.emulator.settings.tenant_id)
+            raise auth.MissingToken(self.emulator.settings.tenant_id, managed_hsm=vault.managed_hsm)
         entry.authorized = True
         version = api_versions.resolve(
             request.args.get("api-version"), strict=self.emulator.settings.strict_api_version
@@ -86,6 +86,8 @@ class KeyVaultApp:
         entry.api_version = version.requested
         operation, arguments = self._route(request)
         entry.operation = operation
+        if vault.managed_hsm and operation not in HSM_OPERATIONS:
+            raise errors.RouteNotFound(request.method, request.path)  # a Managed HSM has keys only
         handler = HANDLERS.get(operation)
         if handler is None:
             raise errors.OperationNotImplemented(operation)

@@ -8,7 +8,7 @@ so is a token on a request that was never challenged (the SDK caches challenges 
 from __future__ import annotations
 
 from ..errors import KeyVaultError
-from .headers import challenge_header
+from .headers import HSM_RESOURCE, VAULT_RESOURCE, challenge_header
 
 __all__ = ["MissingToken", "bearer_token"]
 
@@ -16,11 +16,16 @@ __all__ = ["MissingToken", "bearer_token"]
 class MissingToken(KeyVaultError):
     status = 401
     code = "Unauthorized"
-    verified = True  # recorded 2026-04 (Azure/azure-sdk-assets, Python keys recordings)
+    verified = True  # recorded 2026-04 (Azure/azure-sdk-assets, Python keys recordings, vault and mhsm)
 
-    def __init__(self, tenant_id: str) -> None:
+    def __init__(self, tenant_id: str, *, managed_hsm: bool = False) -> None:
         super().__init__("AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.")
-        self.headers = [("WWW-Authenticate", challenge_header(tenant_id))]
+        self.managed_hsm = managed_hsm
+        resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
+        self.headers = [("WWW-Authenticate", challenge_header(tenant_id, resource))]
+
+    def body(self) -> dict[str, object] | None:
+        return None if self.managed_hsm else super().body()  # a Managed HSM's 401 has an empty body
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -6,7 +6,8 @@ __all__ = ["SERVICE_VERSION", "challenge_header", "service_headers"]
 
 #: A recent real value of ``x-ms-keyvault-service-version`` (February 2026).
 SERVICE_VERSION = "1.9.3019.1"
-RESOURCE = "https://vault.azure.net"
+VAULT_RESOURCE = "https://vault.azure.net"
+HSM_RESOURCE = "https://managedhsm.azure.net"
 
 
 def service_headers(*, request_id: str, client_request_id: str | None, region: str) -> list[tuple[str, str]]:
@@ -26,5 +27,5 @@ def service_headers(*, request_id: str, client_request_id: str | None, region: s
     return headers
 
 
-def challenge_header(tenant_id: str) -> str:
-    return f'Bearer authorization="https://login.microsoftonline.com/{tenant_id}", resource="{RESOURCE}"'
+def challenge_header(tenant_id: str, resource: str = VAULT_RESOURCE) -> str:
+    return f'Bearer authorization="https://login.microsoftonline.com/{tenant_id}", resource="{resource}"'

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -42,6 +42,7 @@ __all__ = [
     "WRAP_ALGORITHMS",
     "EncryptResult",
     "KeyMaterial",
+    "RsaGenerator",
     "b64url_decode",
     "b64url_encode",
     "decrypt",
@@ -341,8 +342,21 @@ def _plain_int(value: object, name: str) -> int:
     return value
 
 
+RsaGenerator: TypeAlias = Callable[[int, int], rsa.RSAPrivateKey]
+"""Makes an RSA private key from (size in bits, public exponent); a pool can stand in for inline generation."""
+
+
+def _generate_rsa(size: int, exponent: int) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=exponent, key_size=size)
+
+
 def generate_key(
-    kty: str, *, size: int | None = None, curve: str | None = None, public_exponent: int | None = None
+    kty: str,
+    *,
+    size: int | None = None,
+    curve: str | None = None,
+    public_exponent: int | None = None,
+    rsa_generator: RsaGenerator | None = None,
 ) -> KeyMaterial:
     """A new key as CreateKey makes it: RSA 2048/e=65537, EC P-256 and oct 256 bits by default."""
     family = key_family(kty)
@@ -358,7 +372,7 @@ def generate_key(
             raise BadParameter(f"The key_size {bits} is not valid for {kty} keys; use 2048, 3072 or 4096.")
         if exponent not in (3, 65537):  # all that `cryptography` generates
             raise BadParameter(f"The public_exponent {exponent} is not supported; use 65537.")  # unverified text
-        return KeyMaterial(kty, rsa.generate_private_key(public_exponent=exponent, key_size=bits))
+        return KeyMaterial(kty, (rsa_generator or _generate_rsa)(bits, exponent))
     if family == "EC":
         if size is not None:
             # unverified text

@@ -11,10 +11,13 @@ import dataclasses
 import json
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from ..errors import BadParameter, KeyVaultError, ObjectIsDeletedButRecoverable
 from . import crypto
 from .backup import BackupSealer
 from .crypto import KeyMaterial
+from .keypool import shared_pool
 from .rotation import RotationPolicy
 from .versioned import Attributes, Version, VersionedObject, VersionedStore
 
@@ -77,23 +80,29 @@ def _check_key_ops(key_ops: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 class KeyStore(VersionedStore[KeyValue]):
     """The keys of one vault."""
 
-    def __init__(self, *, sealer: BackupSealer, premium: bool, **kwargs: Any) -> None:
+    def __init__(self, *, sealer: BackupSealer, premium: bool, managed_hsm: bool = False, **kwargs: Any) -> None:
         super().__init__("key", **kwargs)
         self.sealer = sealer
         self.premium = premium
+        self.managed_hsm = managed_hsm
         self._policies: dict[str, RotationPolicy] = {}
         self.notifications: list[dict[str, Any]] = []
         """``Notify`` lifetime actions that fired: ``{"name", "version", "time"}``, in order."""
 
     # -- creating ---------------------------------------------------------------------------------
 
-    def _check_kty(self, kty: str) -> None:
-        if kty not in crypto.KEY_TYPES:
-            # Recorded: 400 BadParameter / KeyTypeNotSupported (azure-sdk-for-js#26212).
+    def _resolve_kty(self, kty: str) -> str:
+        """The key type this vault makes for a requested ``kty``: a Managed HSM makes every key an -HSM key;
+        a vault has no symmetric (oct) keys."""
+        if self.managed_hsm and kty in ("RSA", "EC", "oct"):
+            kty = f"{kty}-HSM"
+        if kty not in crypto.KEY_TYPES or (not self.managed_hsm and kty.startswith("oct")):
+            # Recorded: 400 BadParameter / KeyTypeNotSupported (azure-sdk-for-js#26212, "oct" on a vault).
             raise BadParameter(f"Invalid kty value: {kty}", inner_code="KeyTypeNotSupported")
-        if kty.endswith("-HSM") and not self.premium:
+        if kty.endswith("-HSM") and not self.premium and not self.managed_hsm:
             # Recorded text and code (azure-sdk-for-python#29945); status 403 presumed.
             raise KeyForbidden("Hardware key operation not allowed on standard vault")
+        return kty
 
     def create(
         self,
@@ -112,11 +121,13 @@ class KeyStore(VersionedStore[KeyValue]):
         release_policy: ReleasePolicy | None = None,
     ) -> Key:
         """CreateKey: new material (or a new version of an existing name)."""
-        self._check_kty(kty)
+        kty = self._resolve_kty(kty)
         ops = _check_key_ops(key_ops) if key_ops is not None else tuple(crypto.default_key_ops(kty))
         _check_release_policy(exportable, release_policy)
         self._check_name_free(name)
-        material = crypto.generate_key(kty, size=size, curve=curve, public_exponent=public_exponent)
+        material = crypto.generate_key(
+            kty, size=size, curve=curve, public_exponent=public_exponent, rsa_generator=_rsa_generator()
+        )
         payload = KeyValue(material, ops, exportable, release_policy)
         return self.add_version(name, payload, enabled=enabled, not_before=not_before, expires=expires, tags=tags)
 
@@ -137,9 +148,9 @@ class KeyStore(VersionedStore[KeyValue]):
         """ImportKey: a known key (a :class:`KeyMaterial` or a private JWK) as a new version."""
         if not isinstance(material, KeyMaterial):
             material = KeyMaterial.from_jwk(material)
-        if hsm and not material.hsm:
-            material = KeyMaterial(f"{material.kty}-HSM", material.key)
-        self._check_kty(material.kty)
+        kty = self._resolve_kty(f"{material.family}-HSM" if hsm else material.kty)
+        if kty != material.kty:
+            material = KeyMaterial(kty, material.key)
         ops = _check_key_ops(key_ops) if key_ops is not None else tuple(crypto.default_key_ops(material.kty))
         _check_release_policy(exportable, release_policy)
         payload = KeyValue(material, ops, exportable, release_policy)
@@ -226,6 +237,8 @@ class KeyStore(VersionedStore[KeyValue]):
             material.kty,
             size=material.key_size if material.family != "EC" else None,
             curve=material.curve,
+            public_exponent=_public_exponent(material),
+            rsa_generator=_rsa_generator(),
         )
         policy = self._policies.get(latest.name.lower())
         expires = policy.expiry_after(at) if policy else None
@@ -295,6 +308,16 @@ class KeyStore(VersionedStore[KeyValue]):
         super().purge(name)
         with self._lock:
             self._policies.pop(name.lower(), None)
+
+
+def _rsa_generator() -> crypto.RsaGenerator | None:
+    pool = shared_pool()
+    return pool.take if pool is not None else None
+
+
+def _public_exponent(material: KeyMaterial) -> int | None:
+    public = material.public_key()
+    return public.public_numbers().e if isinstance(public, rsa.RSAPublicKey) else None
 
 
 def _version_to_dict(version: Key) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..config import Settings
+from ..hosts import VaultAddress
 from .backup import BackupSealer
 from .keys import KeyStore
 from .secrets import SecretStore
@@ -17,17 +18,21 @@ __all__ = ["Vault"]
 class Vault:
     """One Key Vault. ``secrets`` and ``keys`` are the direct-access API: seed and inspect without HTTP."""
 
-    def __init__(self, name: str, *, settings: Settings, clock: Clock, sealer: BackupSealer) -> None:
+    def __init__(
+        self, name: str, *, settings: Settings, clock: Clock, sealer: BackupSealer, managed_hsm: bool = False
+    ) -> None:
         self.name = name
+        self.managed_hsm = managed_hsm
+        """A Managed HSM holds keys only, all hardware-backed, and answers its own challenge."""
         self.settings = settings
         self.lock = threading.RLock()
         common: dict[str, Any] = {"settings": settings, "clock": clock, "lock": self.lock, "vault": name}
         self.secrets = SecretStore(sealer=sealer, **common)
-        self.keys = KeyStore(sealer=sealer, premium=settings.sku == "premium", **common)
+        self.keys = KeyStore(sealer=sealer, premium=settings.sku == "premium", managed_hsm=managed_hsm, **common)
 
     @property
     def url(self) -> str:
-        return f"https://{self.name}.vault.azure.net"
+        return VaultAddress(self.name, self.managed_hsm).url
 
     def __repr__(self) -> str:
         return f"<Vault {self.url}>"

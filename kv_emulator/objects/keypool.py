@@ -1,0 +1,131 @@
+"""RSA keys generated ahead of time, in a worker process, so ``create_key`` does not wait for them.
+
+RSA generation is the slowest thing a key-heavy suite does (about 50 ms for 2048 bits, 0.5 s for 4096)
+and it holds the GIL, so a thread would only steal time from the tests. A worker process
+(:mod:`.rsa_worker`) keeps a few fresh keys of each size that was asked for ready; every key is handed out
+exactly once and made by ``cryptography`` with the normal parameters, so nothing is weakened or reused.
+When no key is ready, the request generates one inline, as it would without a pool.
+
+The pool is process-wide (per-test emulators are short-lived, the worker is not) and starts on the first
+RSA request. ``KV_EMULATOR_KEY_POOL=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import os
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+__all__ = ["RsaKeyPool", "shared_pool"]
+
+DEPTH = 3
+"""Keys kept ready or on their way per (bits, exponent), once that kind has been asked for."""
+
+_WORKER = Path(__file__).with_name("rsa_worker.py")
+KeyKind = tuple[int, int]  # (bits, public exponent)
+
+
+class RsaKeyPool:
+    def __init__(self, depth: int = DEPTH) -> None:
+        self.depth = depth
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._broken = False
+        self._ready: dict[KeyKind, collections.deque[bytes]] = collections.defaultdict(collections.deque)
+        self._asked: collections.deque[KeyKind] = collections.deque()  # requests in flight, in order
+        self.served = 0
+        """Keys handed out from the pool (the rest were generated inline)."""
+
+    def take(self, bits: int, exponent: int = 65537) -> rsa.RSAPrivateKey:
+        """A fresh key: a ready one from the worker, else one generated here and now."""
+        kind = (bits, exponent)
+        with self._lock:
+            der = self._ready[kind].popleft() if self._ready[kind] else None
+            self._top_up(kind)
+        if der is not None:
+            self.served += 1
+            # Made by our own worker with cryptography: re-validating the key would only cost time.
+            key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
+            if isinstance(key, rsa.RSAPrivateKey):
+                return key
+        return rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+
+    def _top_up(self, kind: KeyKind) -> None:
+        """Ask the worker for more of ``kind`` until ``depth`` are ready or on their way (lock held)."""
+        if self._broken:
+            return
+        process = self._process or self._start()
+        if process is None or process.stdin is None:
+            return
+        wanted = self.depth - len(self._ready[kind]) - self._asked.count(kind)
+        try:
+            for _ in range(wanted):
+                process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
+                self._asked.append(kind)
+            process.stdin.flush()
+        except (OSError, ValueError):
+            self._broken = True
+
+    def _start(self) -> subprocess.Popen[bytes] | None:
+        try:
+            process = subprocess.Popen(
+                [sys.executable, str(_WORKER)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            self._broken = True
+            return None
+        self._process = process
+        threading.Thread(target=self._collect, args=(process,), name="kv-emulator-rsa-pool", daemon=True).start()
+        atexit.register(self.shutdown)
+        return process
+
+    def _collect(self, process: subprocess.Popen[bytes]) -> None:
+        """Reader thread: file each key the worker sends under the kind asked for first."""
+        stream = process.stdout
+        assert stream is not None
+        while True:
+            header = stream.read(4)
+            if len(header) < 4:
+                break
+            der = stream.read(struct.unpack(">I", header)[0])
+            with self._lock:
+                kind = self._asked.popleft()
+                self._ready[kind].append(der)
+        with self._lock:
+            self._broken = True  # the worker ended: generate inline from now on
+
+    def shutdown(self) -> None:
+        with self._lock:
+            process, self._process = self._process, None
+            self._broken = True
+        if process is not None and process.stdin is not None:
+            process.stdin.close()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+_SHARED: list[RsaKeyPool] = []
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool() -> RsaKeyPool | None:
+    """The process-wide pool, or None when ``KV_EMULATOR_KEY_POOL=0``."""
+    if os.environ.get("KV_EMULATOR_KEY_POOL", "1").strip().lower() in ("0", "false", "off", "no"):
+        return None
+    with _SHARED_LOCK:
+        if not _SHARED:
+            _SHARED.append(RsaKeyPool())
+        return _SHARED[0]
