@@ -15,6 +15,7 @@ from .hosts import INTERCEPTED_URL, VaultAddress, parse_host, parse_name_or_url
 from .http.app import KeyVaultApp
 from .http.journal import Journal
 from .intercept import AioHttpInterceptor, RequestsInterceptor
+from .objects.attestation import AttestationAuthority
 from .objects.backup import BackupSealer
 from .objects.vault import Vault
 from .sdk_cache import forget_sdk_challenges
@@ -46,6 +47,7 @@ class Emulator:
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
         self._interceptors: list[RequestsInterceptor | AioHttpInterceptor] = []
+        self._attestation: AttestationAuthority | None = None
 
     # -- the public handle -------------------------------------------------------------------------
 
@@ -68,6 +70,17 @@ class Emulator:
             self._async_credential = AsyncEmulatorCredential(self.settings.tenant_id)
         return self._async_credential
 
+    @property
+    def attestation(self) -> AttestationAuthority:
+        """The attestation service the emulator's vaults trust for secure key release.
+
+        ``attestation.issue_token(claims)`` gives a test a token to release a key with; see docs/keys.md.
+        """
+        with self._lock:
+            if self._attestation is None:
+                self._attestation = AttestationAuthority(self.clock)
+            return self._attestation
+
     def vault(self, name_or_url: str | None = None) -> Vault:
         """The vault for a name or URL (default: :attr:`vault_url`), created and declared if new.
 
@@ -86,6 +99,7 @@ class Emulator:
                     clock=self.clock,
                     sealer=self._sealer,
                     managed_hsm=address.managed_hsm,
+                    attestation=lambda: self.attestation,
                 )
             return vault
 

@@ -16,13 +16,13 @@ from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
 from .paging import page
 
-__all__ = ["OPERATIONS"]
+__all__ = ["OPERATIONS", "bundle", "kid"]
 
 
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _kid(ctx: RequestContext, key: Key) -> str:
+def kid(ctx: RequestContext, key: Key) -> str:
     return f"{ctx.base_url}/keys/{key.name}/{key.version}"
 
 
@@ -43,10 +43,10 @@ def _release_policy(policy: ReleasePolicy) -> dict[str, Any]:
     return {"contentType": policy.content_type, "immutable": policy.immutable, "data": policy.data}
 
 
-def _bundle(ctx: RequestContext, key: Key) -> dict[str, Any]:
+def bundle(ctx: RequestContext, key: Key) -> dict[str, Any]:
     payload = key.payload
     bundle: dict[str, Any] = {
-        "key": payload.material.public_jwk(_kid(ctx, key), payload.key_ops),
+        "key": payload.material.public_jwk(kid(ctx, key), payload.key_ops),
         "attributes": _attributes(ctx, key),
     }
     if key.tags:
@@ -58,7 +58,7 @@ def _bundle(ctx: RequestContext, key: Key) -> dict[str, Any]:
 
 def _item(ctx: RequestContext, key: Key, *, versioned: bool) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "kid": _kid(ctx, key) if versioned else f"{ctx.base_url}/keys/{key.name}",
+        "kid": kid(ctx, key) if versioned else f"{ctx.base_url}/keys/{key.name}",
         "attributes": _attributes(ctx, key),
     }
     if key.tags:
@@ -67,7 +67,7 @@ def _item(ctx: RequestContext, key: Key, *, versioned: bool) -> dict[str, Any]:
 
 
 def _deleted_bundle(ctx: RequestContext, deleted: DeletedObject[Any]) -> dict[str, Any]:
-    return {**deleted_fields(ctx, "deletedkeys", deleted), **_bundle(ctx, deleted.obj.latest)}
+    return {**deleted_fields(ctx, "deletedkeys", deleted), **bundle(ctx, deleted.obj.latest)}
 
 
 # -- reading bodies -----------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def create_key(ctx: RequestContext, name: str) -> Reply:
         public_exponent=_read_int(body, "public_exponent"),
         **_common(body),
     )
-    return Reply(_bundle(ctx, key))
+    return Reply(bundle(ctx, key))
 
 
 def import_key(ctx: RequestContext, name: str) -> Reply:
@@ -159,11 +159,11 @@ def import_key(ctx: RequestContext, name: str) -> Reply:
     if options["key_ops"] is None and isinstance(jwk.get("key_ops"), list):
         options["key_ops"] = jwk["key_ops"]
     key = ctx.vault.keys.import_key(name, jwk, hsm=hsm is True, **options)
-    return Reply(_bundle(ctx, key))
+    return Reply(bundle(ctx, key))
 
 
 def get_key(ctx: RequestContext, name: str, version: str) -> Reply:
-    return Reply(_bundle(ctx, ctx.vault.keys.get(name, version)))
+    return Reply(bundle(ctx, ctx.vault.keys.get(name, version)))
 
 
 def update_key(ctx: RequestContext, name: str, version: str) -> Reply:
@@ -182,7 +182,7 @@ def update_key(ctx: RequestContext, name: str, version: str) -> Reply:
         if field == "enabled" and value is None:
             continue
         changes[field] = value
-    return Reply(_bundle(ctx, ctx.vault.keys.update_properties(name, version, **changes)))
+    return Reply(bundle(ctx, ctx.vault.keys.update_properties(name, version, **changes)))
 
 
 def get_keys(ctx: RequestContext) -> Reply:
@@ -202,7 +202,7 @@ def get_key_versions(ctx: RequestContext, name: str) -> Reply:
 def delete_key(ctx: RequestContext, name: str) -> Reply:
     outcome = ctx.vault.keys.delete(name)
     if isinstance(outcome, VersionedObject):
-        return Reply(_bundle(ctx, outcome.latest))
+        return Reply(bundle(ctx, outcome.latest))
     return Reply(_deleted_bundle(ctx, outcome))
 
 
@@ -218,7 +218,7 @@ def get_deleted_keys(ctx: RequestContext) -> Reply:
 
 
 def recover_deleted_key(ctx: RequestContext, name: str) -> Reply:
-    return Reply(_bundle(ctx, ctx.vault.keys.recover(name).latest))
+    return Reply(bundle(ctx, ctx.vault.keys.recover(name).latest))
 
 
 def purge_deleted_key(ctx: RequestContext, name: str) -> Reply:
@@ -231,11 +231,11 @@ def backup_key(ctx: RequestContext, name: str) -> Reply:
 
 
 def restore_key(ctx: RequestContext) -> Reply:
-    return Reply(_bundle(ctx, ctx.vault.keys.restore_backup(read_backup_blob(ctx))))
+    return Reply(bundle(ctx, ctx.vault.keys.restore_backup(read_backup_blob(ctx))))
 
 
 def rotate_key(ctx: RequestContext, name: str) -> Reply:
-    return Reply(_bundle(ctx, ctx.vault.keys.rotate(name)))
+    return Reply(bundle(ctx, ctx.vault.keys.rotate(name)))
 
 
 def get_key_rotation_policy(ctx: RequestContext, name: str) -> Reply:
@@ -276,7 +276,7 @@ def _operation_input(ctx: RequestContext) -> _OperationInput:
 
 
 def _result(ctx: RequestContext, key: Key, value: bytes, **extra: bytes | None) -> Reply:
-    result: dict[str, Any] = {"kid": _kid(ctx, key), "value": crypto.b64url_encode(value)}
+    result: dict[str, Any] = {"kid": kid(ctx, key), "value": crypto.b64url_encode(value)}
     for name, data in extra.items():
         if data is not None:
             result[name] = crypto.b64url_encode(data)
@@ -299,14 +299,14 @@ def decrypt(ctx: RequestContext, name: str, version: str) -> Reply:
 def sign(ctx: RequestContext, name: str, version: str) -> Reply:
     op = _operation_input(ctx)
     key = ctx.vault.keys.usable(name, version, "sign")
-    return _result(ctx, key, crypto.sign(key.payload.material, op.alg, op.value, kid=_kid(ctx, key)))
+    return _result(ctx, key, crypto.sign(key.payload.material, op.alg, op.value, kid=kid(ctx, key)))
 
 
 def verify(ctx: RequestContext, name: str, version: str) -> Reply:
     op = _operation_input(ctx)  # here "value" is the signature
     digest = crypto.b64url_decode(read_str(op.body, "digest", required=True), field="digest")
     key = ctx.vault.keys.usable(name, version, "verify")
-    return Reply({"value": crypto.verify(key.payload.material, op.alg, digest, op.value, kid=_kid(ctx, key))})
+    return Reply({"value": crypto.verify(key.payload.material, op.alg, digest, op.value, kid=kid(ctx, key))})
 
 
 def wrap_key(ctx: RequestContext, name: str, version: str) -> Reply:

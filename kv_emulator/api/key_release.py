@@ -1,0 +1,111 @@
+"""Key operations around trusted execution: release, secure wrap/unwrap, attestation, random bytes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import BadParameter
+from ..http.context import Reply, RequestContext
+from ..objects import crypto
+from ..objects.attestation import TargetNotAttested, policy_allows, wrap_for_target
+from ..objects.keys import Key, KeyForbidden
+from .bodies import MISSING, read_str
+from .keys import bundle, kid
+
+__all__ = ["OPERATIONS"]
+
+_RANDOM_BYTES_MAX = 128
+
+
+def _enabled(key: Key, operation: str) -> Key:
+    if not key.attributes.enabled:
+        raise KeyForbidden(f"Operation {operation} is not allowed on a disabled key.", "KeyDisabled")
+    return key
+
+
+def release(ctx: RequestContext, name: str, version: str) -> Reply:
+    body = ctx.json()
+    target = read_str(body, "target", required=True)
+    nonce = read_str(body, "nonce")
+    enc = read_str(body, "enc")
+    enc = "CKM_RSA_AES_KEY_WRAP" if enc in (MISSING, None) else enc
+    key = _enabled(ctx.vault.keys.get(name, version), "release")
+    policy = key.payload.release_policy
+    if not key.payload.exportable or policy is None:
+        raise BadParameter("The key is not exportable and cannot be released.")  # unverified text
+    authority = ctx.vault.attestation
+    claims = authority.verify_token(target)
+    if not policy_allows(policy.data, claims):
+        # Unverified text: the service's wording for a policy that the token does not satisfy.
+        raise TargetNotAttested("Target environment attestation statement does not satisfy the key release policy.")
+    released = bundle(ctx, key)
+    released["key"] = {
+        "kid": kid(ctx, key),
+        "kty": key.payload.material.kty,
+        "key_ops": list(key.payload.key_ops),
+        "key_hsm": wrap_for_target(key.payload.material, claims, enc),
+    }
+    request: dict[str, Any] = {"api-version": ctx.api_version.requested, "enc": enc, "kid": kid(ctx, key)}
+    if nonce not in (MISSING, None):
+        request["nonce"] = nonce
+    return Reply({"value": authority.sign({"request": request, "response": {"key": released}})})
+
+
+def get_key_attestation(ctx: RequestContext, name: str, version: str) -> Reply:
+    key = ctx.vault.keys.get(name, version)
+    material = key.payload.material
+    if not material.hsm:
+        raise BadParameter("Key attestation is only available for hardware-protected (HSM) keys.")  # unverified
+    authority = ctx.vault.attestation
+    statement = {"kid": kid(ctx, key), "kty": material.kty, "hsm": True, "generator": "kv-emulator"}
+    attestation: dict[str, Any] = {
+        "certificatePemFile": crypto.b64url_encode(authority.certificate_pem()),
+        "privateKeyAttestation": crypto.b64url_encode(authority.sign({**statement, "part": "private"}).encode()),
+        "version": "1.0",
+    }
+    if material.family != "oct":
+        public = material.public_jwk(kid(ctx, key), key.payload.key_ops)
+        attestation["publicKeyAttestation"] = crypto.b64url_encode(
+            authority.sign({**statement, "part": "public", "jwk": public}).encode()
+        )
+    rendered = bundle(ctx, key)
+    rendered["attributes"]["attestation"] = attestation
+    return Reply(rendered)
+
+
+def get_random_bytes(ctx: RequestContext) -> Reply:
+    count = ctx.json().get("count")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= _RANDOM_BYTES_MAX:
+        # Recorded from a Managed HSM (which appends an Activity ID).
+        raise BadParameter("GetRandomBytesRequest: count cannot be greater than 128 or less than 1")
+    return Reply({"value": crypto.b64url_encode(os.urandom(count))})
+
+
+def secure_wrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
+    """A fresh AES-256 key, made "inside the TEE" and wrapped with the vault key."""
+    alg = read_str(ctx.json(), "alg", required=True)
+    key = ctx.vault.keys.usable(name, version, "wrapKey")
+    wrapped = crypto.wrap_key(key.payload.material, alg, os.urandom(32))
+    return Reply({"kid": kid(ctx, key), "alg": alg, "value": crypto.b64url_encode(wrapped)})
+
+
+def secure_unwrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
+    """Unwrap, but only for a target whose attestation token the vault can verify."""
+    body = ctx.json()
+    alg = read_str(body, "alg", required=True)
+    value = crypto.b64url_decode(read_str(body, "value", required=True), field="value")
+    ctx.vault.attestation.verify_token(read_str(body, "target", required=True))
+    key = ctx.vault.keys.usable(name, version, "unwrapKey")
+    plain = crypto.unwrap_key(key.payload.material, alg, value)
+    return Reply({"kid": kid(ctx, key), "alg": alg, "value": crypto.b64url_encode(plain)})
+
+
+OPERATIONS: dict[str, Callable[..., Reply]] = {
+    "release": release,
+    "GetKeyAttestation": get_key_attestation,
+    "GetRandomBytes": get_random_bytes,
+    "securewrapkey": secure_wrap_key,
+    "secureunwrapkey": secure_unwrap_key,
+}
