@@ -102,6 +102,7 @@ class RsaKeyPool:
             with self._lock:
                 kind = self._asked.popleft()
                 self._ready[kind].append(der)
+        stream.close()
         with self._lock:
             self._broken = True  # the worker ended: generate inline from now on
 
@@ -115,6 +116,7 @@ class RsaKeyPool:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
 
 
 _SHARED: list[RsaKeyPool] = []
