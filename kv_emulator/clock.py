@@ -29,6 +29,9 @@ class Clock:
         self._lock = threading.Lock()
         self._offset = 0.0
         self._frozen_at: float | None = None
+        self.virtual = False
+        """Virtual time: the SDK's retry and polling sleeps, and injected latency, advance this clock
+        instead of waiting, so back-off tests take milliseconds."""
 
     def time(self) -> float:
         """Seconds since the epoch, as the emulator sees them."""
@@ -80,7 +83,7 @@ class Clock:
         return self.now()
 
     def reset(self) -> None:
-        """Back to real time, not frozen."""
+        """Back to real time, not frozen (virtual time stays as configured)."""
         with self._lock:
             self._offset = 0.0
             self._frozen_at = None

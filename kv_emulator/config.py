@@ -38,6 +38,12 @@ class Settings:
     vault_name: str = DEFAULT_VAULT_NAME
     tenant_id: str = dataclasses.field(default_factory=lambda: os.environ.get("AZURE_TENANT_ID") or DEFAULT_TENANT_ID)
     location: str = "westus"
+    throttling: bool = False
+    throttle_scale: float = 1.0
+    throttle_limits: dict[str, int] = dataclasses.field(default_factory=dict)
+    throttle_retry_after: float | None = None
+    throttle_retry_after_header: str = "Retry-After"
+    virtual_time: bool = False
 
     @classmethod
     def option_names(cls) -> list[str]:
@@ -83,6 +89,22 @@ class Settings:
                 )
         if not self.tenant_id:
             raise ValueError("tenant_id must not be empty")
+        if not 0 < self.throttle_scale <= 1000:
+            raise ValueError("throttle_scale must be greater than 0 and at most 1000")
+        from .http.throttling import RETRY_AFTER_HEADERS, TRANSACTION_CLASSES  # the names live with the model
+
+        unknown = sorted(set(self.throttle_limits) - set(TRANSACTION_CLASSES))
+        if unknown:
+            raise ValueError(
+                f"unknown throttle_limits class(es): {', '.join(unknown)}; "
+                f"classes are: {', '.join(TRANSACTION_CLASSES)}"
+            )
+        if any(limit < 1 for limit in self.throttle_limits.values()):
+            raise ValueError("throttle_limits must be at least 1")
+        if self.throttle_retry_after_header not in RETRY_AFTER_HEADERS:
+            raise ValueError(f"throttle_retry_after_header must be one of {', '.join(RETRY_AFTER_HEADERS)}")
+        if self.throttle_retry_after is not None and self.throttle_retry_after < 0:
+            raise ValueError("throttle_retry_after must not be negative")
 
     @property
     def recoverable_days(self) -> int:
@@ -116,6 +138,26 @@ def _coerce(name: str, value: Any) -> Any:
     elif field_type == "str":
         if isinstance(value, str):
             return value.strip()
+    elif field_type in ("float", "float | None"):
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+            if field_type == "float | None":
+                return None
+        elif isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif field_type == "dict[str, int]":
+        if isinstance(value, str):  # ini text: "secret-other=3, key-software-create=2"
+            pairs = [part.split("=", 1) for part in re.split(r"[,\s]+", value) if part]
+            if all(len(pair) == 2 and pair[1].strip().isdigit() for pair in pairs):
+                return {k.strip(): int(v) for k, v in pairs}
+        elif isinstance(value, Mapping) and all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in value.items()
+        ):
+            return dict(value)
     else:  # tuple[str, ...]
         if isinstance(value, str):
             return tuple(part for part in re.split(r"[,\s]+", value) if part)

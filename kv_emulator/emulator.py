@@ -13,8 +13,11 @@ from .credentials import AsyncEmulatorCredential, EmulatorCredential
 from .errors import VaultNotDeclared
 from .hosts import INTERCEPTED_URL, VaultAddress, parse_host, parse_name_or_url
 from .http.app import KeyVaultApp
+from .http.faults import FaultInjector
 from .http.journal import Journal
+from .http.throttling import Throttler
 from .intercept import AioHttpInterceptor, RequestsInterceptor
+from .intercept.sleeps import SleepInterceptor
 from .objects.attestation import AttestationAuthority
 from .objects.backup import BackupSealer
 from .objects.vault import Vault
@@ -39,14 +42,18 @@ class Emulator:
             raise TypeError("pass either settings or options, not both")
         self.settings = settings or Settings.from_options(options)
         self.clock = Clock()
+        self.clock.virtual = self.settings.virtual_time
         self.requests = Journal()
+        self.faults = FaultInjector()
+        """Injected faults: ``emulator.faults.add(503, operation="GetSecret", times=2)``; see docs/retries.md."""
+        self.throttler = Throttler()
         self.app = KeyVaultApp(self)
         self._sealer = BackupSealer()
         self._lock = threading.Lock()
         self._vaults: dict[str, Vault] = {}
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
-        self._interceptors: list[RequestsInterceptor | AioHttpInterceptor] = []
+        self._interceptors: list[RequestsInterceptor | AioHttpInterceptor | SleepInterceptor] = []
         self._attestation: AttestationAuthority | None = None
 
     # -- the public handle -------------------------------------------------------------------------
@@ -109,11 +116,39 @@ class Emulator:
             return list(self._vaults.values())
 
     def reset(self) -> None:
-        """Forget every vault and request and return the clock to real time; settings stay."""
+        """Forget every vault, request, fault and throttling window, and return the clock to real time;
+        settings stay."""
         with self._lock:
             self._vaults.clear()
         self.requests.clear()
+        self.faults.clear()
+        self.throttler.reset()
         self.clock.reset()
+
+    def throttle(
+        self,
+        enabled: bool = True,
+        *,
+        scale: float | None = None,
+        limits: dict[str, int] | None = None,
+        retry_after: Any = ...,
+        retry_after_header: str | None = None,
+    ) -> None:
+        """Switch service limits on (or off) for this emulator from now on, e.g. ``throttle(scale=0.001)``.
+
+        The same as the ``throttling``, ``throttle_scale``, ``throttle_limits``, ``throttle_retry_after`` and
+        ``throttle_retry_after_header`` settings; see docs/retries.md.
+        """
+        changes: dict[str, Any] = {"throttling": enabled}
+        if scale is not None:
+            changes["throttle_scale"] = scale
+        if limits is not None:
+            changes["throttle_limits"] = limits
+        if retry_after is not ...:
+            changes["throttle_retry_after"] = retry_after
+        if retry_after_header is not None:
+            changes["throttle_retry_after_header"] = retry_after_header
+        self.settings = self.settings.replace(**changes)
 
     # -- what the wire layer asks ------------------------------------------------------------------
 
@@ -143,9 +178,10 @@ class Emulator:
         if self._interceptors:
             return self
         forget_sdk_challenges()
-        interceptors: list[RequestsInterceptor | AioHttpInterceptor] = [
+        interceptors: list[RequestsInterceptor | AioHttpInterceptor | SleepInterceptor] = [
             RequestsInterceptor(self.app, self.handles, VAULT_URL_PATTERN),
             AioHttpInterceptor(self.app, self.handles),
+            SleepInterceptor(self.clock, lambda: self.clock.virtual),
         ]
         for interceptor in interceptors:
             interceptor.start()

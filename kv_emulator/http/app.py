@@ -20,12 +20,14 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from .. import errors
-from ..api import HANDLERS, HSM_OPERATIONS
+from ..api import HANDLERS
 from . import api_versions, auth
 from .context import Reply, RequestContext
+from .faults import Outcome
 from .headers import service_headers
 from .journal import JournalEntry
-from .routes import build_map, route
+from .routes import KEY_OPERATIONS, build_map, route
+from .throttling import Throttled, classify
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -35,6 +37,17 @@ if TYPE_CHECKING:
 __all__ = ["KeyVaultApp"]
 
 _JSON = "application/json; charset=utf-8"
+
+#: WSGI environ keys shared with the in-process adapters (the one way faults reach the transport).
+DELAY_KEY = "kv_emulator.delay"
+LATENCY_KEY = "kv_emulator.latency"
+TRANSPORT_ERROR_KEY = "kv_emulator.transport_error"
+
+
+class InjectedFault(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.label)
+        self.outcome = outcome
 
 
 class KeyVaultApp:
@@ -57,8 +70,13 @@ class KeyVaultApp:
         )
         started = time.perf_counter()
         extra_headers: list[tuple[str, str]] = []
+        entry.delay = environ.get(DELAY_KEY)
         try:
             reply = self._dispatch(request, entry)
+        except InjectedFault as fault:
+            reply = self._fault_reply(fault.outcome, environ)
+            extra_headers = fault.outcome.headers
+            entry.error_code = (reply.body or {}).get("error", {}).get("code")
         except errors.KeyVaultError as exc:
             reply = Reply(exc.body(), exc.status)
             entry.error_code = exc.code
@@ -69,7 +87,7 @@ class KeyVaultApp:
             entry.error_code = failure.code
             entry.exception = traceback.format_exc()
         status, headers, payload = self._render(reply, entry, extra_headers)
-        entry.status = reply.status
+        entry.status = 0 if TRANSPORT_ERROR_KEY in environ else reply.status
         entry.duration = time.perf_counter() - started
         self.emulator.requests.record(entry)
         start_response(status, headers)
@@ -86,8 +104,23 @@ class KeyVaultApp:
         entry.api_version = version.requested
         operation, arguments = self._route(request)
         entry.operation = operation
-        if vault.managed_hsm and operation not in HSM_OPERATIONS:
+        if vault.managed_hsm and operation not in KEY_OPERATIONS:
             raise errors.RouteNotFound(request.method, request.path)  # a Managed HSM has keys only
+        settings = self.emulator.settings
+        outcome = self.emulator.faults.match(operation, request.method, request.path, settings.tenant_id)
+        if outcome is not None:
+            entry.injected = outcome.label
+            self._wait(outcome.latency, request.environ)
+            if outcome.status is not None or outcome.transport_error:
+                raise InjectedFault(outcome)
+        raw_body = request.get_data(cache=False)
+        if settings.throttling:
+            transaction, weight = classify(operation, vault, arguments.get("name"), arguments.get("version"), raw_body)
+            try:
+                self.emulator.throttler.admit(settings, vault.name, transaction, weight, self.emulator.clock.time())
+            except Throttled:
+                entry.throttled = True
+                raise
         handler = HANDLERS.get(operation)
         if handler is None:
             raise errors.OperationNotImplemented(operation)
@@ -99,7 +132,7 @@ class KeyVaultApp:
             path=request.path,
             api_version=version,
             query=request.args,
-            raw_body=request.get_data(cache=False),
+            raw_body=raw_body,
             clock=self.emulator.clock,
         )
         return handler(context, **arguments)
@@ -113,6 +146,27 @@ class KeyVaultApp:
             raise errors.RouteNotFound(request.method, request.path) from None
         return endpoint, arguments
 
+    def _wait(self, seconds: float, environ: WSGIEnvironment) -> None:
+        """Injected latency: on the emulator's clock in virtual time, else left to the adapter to wait out
+        (a sync sleep here would block an async client's event loop)."""
+        if seconds <= 0:
+            return
+        if self.emulator.clock.virtual:
+            self.emulator.clock.advance(seconds)
+        else:
+            environ[LATENCY_KEY] = environ.get(LATENCY_KEY, 0.0) + seconds
+
+    @staticmethod
+    def _fault_reply(outcome: Outcome, environ: WSGIEnvironment) -> Reply:
+        if outcome.transport_error:
+            environ[TRANSPORT_ERROR_KEY] = outcome.transport_error  # the adapter raises the transport's error
+            return Reply(None, 503)
+        status = outcome.status or 500
+        if isinstance(outcome.body, dict) or outcome.body is None:
+            return Reply(outcome.body, status)
+        raw = outcome.body.encode() if isinstance(outcome.body, str) else bytes(outcome.body)
+        return Reply(None, status, raw=raw)
+
     def _render(
         self, reply: Reply, entry: JournalEntry, extra: list[tuple[str, str]]
     ) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -123,6 +177,11 @@ class KeyVaultApp:
         )
         headers.extend(extra)
         status = f"{reply.status} {HTTP_STATUS_CODES.get(reply.status, 'Unknown')}"
+        if reply.raw is not None:
+            if not any(name.lower() == "content-type" for name, _ in headers):
+                headers.append(("Content-Type", "text/plain; charset=utf-8"))
+            headers.append(("Content-Length", str(len(reply.raw))))
+            return status, headers, reply.raw
         if reply.body is None:
             headers.append(("Content-Length", "0"))
             return status, headers, b""

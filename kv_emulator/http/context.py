@@ -22,6 +22,8 @@ class Reply:
 
     body: dict[str, Any] | None = None
     status: int = 200
+    raw: bytes | None = None
+    """A non-JSON body (only injected faults send one)."""
 
 
 @dataclasses.dataclass

@@ -10,7 +10,7 @@ import dataclasses
 import threading
 from collections.abc import Iterator
 
-__all__ = ["Journal", "JournalEntry"]
+__all__ = ["Call", "Journal", "JournalEntry"]
 
 
 @dataclasses.dataclass
@@ -30,6 +30,13 @@ class JournalEntry:
     time: float = 0.0
     duration: float = 0.0
     exception: str | None = None
+    attempt: int = 1
+    """1 for the first request with this client request id, 2 for its first retry, and so on."""
+    delay: float | None = None
+    """Seconds the client slept (really or virtually) before sending this attempt."""
+    throttled: bool = False
+    injected: str | None = None
+    """The injected fault that answered this request, if one did."""
 
     @property
     def challenged(self) -> bool:
@@ -39,7 +46,45 @@ class JournalEntry:
     def __str__(self) -> str:
         label = self.operation or "-"
         error = f" {self.error_code}" if self.error_code else ""
-        return f"{self.method} {self.url} -> {self.status}{error} [{label}]"
+        notes = [f"attempt {self.attempt}"] if self.attempt > 1 else []
+        if self.delay:
+            notes.append(f"after {self.delay:.2f}s")
+        if self.throttled:
+            notes.append("throttled")
+        if self.injected:
+            notes.append(f"injected {self.injected}")
+        extra = f" ({', '.join(notes)})" if notes else ""
+        return f"{self.method} {self.url} -> {self.status}{error} [{label}]{extra}"
+
+
+@dataclasses.dataclass
+class Call:
+    """One logical client call: every attempt that carried the same ``x-ms-client-request-id``."""
+
+    client_request_id: str | None
+    attempts: list[JournalEntry]
+
+    @property
+    def operation(self) -> str | None:
+        return next((a.operation for a in self.attempts if a.operation), None)
+
+    @property
+    def retries(self) -> int:
+        """Attempts after the first one that got past the challenge."""
+        return max(0, sum(1 for a in self.attempts if not a.challenged) - 1)
+
+    @property
+    def delays(self) -> list[float]:
+        """The delay the client chose before each retry, in order."""
+        return [a.delay or 0.0 for a in self.attempts if not a.challenged][1:]
+
+    @property
+    def statuses(self) -> list[int]:
+        return [a.status for a in self.attempts]
+
+    @property
+    def final(self) -> JournalEntry:
+        return self.attempts[-1]
 
 
 class Journal:
@@ -48,14 +93,28 @@ class Journal:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[JournalEntry] = []
+        self._attempts: dict[str, int] = {}
 
     def record(self, entry: JournalEntry) -> None:
+        """Add an entry, numbering it as an attempt of its client request id."""
         with self._lock:
+            if entry.client_request_id:
+                entry.attempt = self._attempts.get(entry.client_request_id, 0) + 1
+                self._attempts[entry.client_request_id] = entry.attempt
             self._entries.append(entry)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._attempts.clear()
+
+    def calls(self, operation: str | None = None) -> list[Call]:
+        """Attempts grouped per logical call (client request id), in the order the calls began."""
+        grouped: dict[str, Call] = {}
+        for index, entry in enumerate(self._snapshot()):
+            key = entry.client_request_id or f"#{index}"
+            grouped.setdefault(key, Call(entry.client_request_id, [])).attempts.append(entry)
+        return [c for c in grouped.values() if operation is None or c.operation == operation]
 
     def _snapshot(self) -> list[JournalEntry]:
         with self._lock:

@@ -6,10 +6,13 @@ else through aiohttp as before. Patching the class covers transports built befor
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from unittest import mock
 
+import aiohttp
+from azure.core.exceptions import ServiceRequestError, ServiceResponseTimeoutError
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.rest._http_response_impl_async import AsyncHttpResponseImpl
 from azure.core.utils import CaseInsensitiveDict
@@ -73,6 +76,15 @@ class AioHttpInterceptor:
             if not handles(request.url):
                 return await previous(transport, request, **config)
             reply = call_app(app, request.method, request.url, request.headers, _request_body(request))
+            if reply.latency:
+                await asyncio.sleep(reply.latency)
+            if reply.transport_error == "timeout":
+                raise ServiceResponseTimeoutError(
+                    asyncio.TimeoutError(f"kv-emulator: injected timeout for {request.url}")
+                )
+            if reply.transport_error:
+                failure = aiohttp.ClientConnectionError(f"kv-emulator: injected connection failure for {request.url}")
+                raise ServiceRequestError(failure, error=failure)
             return EmulatedAsyncResponse(request, reply)
 
         self._patch = mock.patch.object(AioHttpTransport, "send", send)

@@ -8,10 +8,12 @@ vault traffic that a user's mock sees first is handed to the emulator instead of
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
+import requests
 import responses
 from requests.adapters import HTTPAdapter
 
@@ -69,7 +71,7 @@ class RequestsInterceptor:
             self._mock.stop(allow_assert=False)
             self._mock = None
 
-    def _answer(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+    def _answer(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes] | Exception:
         body = request.body
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -77,4 +79,10 @@ class RequestsInterceptor:
             body = b"".join(part.encode() if isinstance(part, str) else part for part in body)  # type: ignore[union-attr]
         headers = {name: value if isinstance(value, str) else value.decode() for name, value in request.headers.items()}
         reply = call_app(self._app, str(request.method), str(request.url), headers, body)
+        if reply.latency:
+            time.sleep(reply.latency)
+        if reply.transport_error == "timeout":
+            return requests.exceptions.ReadTimeout(f"kv-emulator: injected read timeout for {request.url}")
+        if reply.transport_error:
+            return requests.exceptions.ConnectionError(f"kv-emulator: injected connection failure for {request.url}")
         return reply.status, dict(reply.headers), reply.body

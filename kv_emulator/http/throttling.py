@@ -1,0 +1,133 @@
+"""Key Vault's service limits: per vault, weighted transactions per 10-second window, and the exact 429.
+
+From the service-limits documentation (research/protocol.md §6). Keys count by type and protection:
+creates of any RSA size or EC curve share one limit (20 software, 10 HSM per 10 s); all other key
+operations share one limit (4,000 software, 2,000 HSM) in which an RSA-3072 operation weighs 4 and an
+RSA-4096 one 8 (the documented limits are a quarter and an eighth). Secrets, certificates and other vault
+transactions: 300 creates, 4,000 others. A request answered 429 does not count (current documentation).
+Off by default; ``throttle_scale`` scales every limit (0.001 makes them reachable with a handful of
+requests) and ``throttle_limits`` sets single classes.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import threading
+from typing import TYPE_CHECKING
+
+from ..errors import KeyVaultError
+from .routes import KEY_OPERATIONS
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..objects.vault import Vault
+
+__all__ = ["RETRY_AFTER_HEADERS", "TRANSACTION_CLASSES", "Throttled", "Throttler", "classify"]
+
+WINDOW_SECONDS = 10.0
+
+#: Transaction class -> documented limit per vault per 10 seconds.
+TRANSACTION_CLASSES: dict[str, int] = {
+    "key-software-create": 20,
+    "key-software-other": 4000,
+    "key-hsm-create": 10,
+    "key-hsm-other": 2000,
+    "secret-create": 300,
+    "vault-other": 4000,
+}
+RETRY_AFTER_HEADERS = ("Retry-After", "retry-after-ms", "x-ms-retry-after-ms")
+
+_KEY_CREATES = frozenset({"CreateKey", "ImportKey", "RotateKey"})
+_SECRET_CREATES = frozenset({"SetSecret", "CreateCertificate", "ImportCertificate"})
+
+
+class Throttled(KeyVaultError):
+    """The service's 429 (recorded, AzureSignTool#219): no Retry-After unless one is configured."""
+
+    status = 429
+    code = "Throttled"
+    verified = True
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        super().__init__(
+            "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"
+        )
+        self.headers = headers
+
+
+def _rsa_weight(bits: int | None) -> int:
+    return {3072: 4, 4096: 8}.get(bits or 2048, 1)
+
+
+def classify(operation: str, vault: Vault, name: str | None, version: str | None, body: bytes) -> tuple[str, int]:
+    """(transaction class, weight) of one request."""
+    if operation not in KEY_OPERATIONS:
+        return ("secret-create" if operation in _SECRET_CREATES else "vault-other"), 1
+    hsm, bits = vault.managed_hsm, None
+    if operation in ("CreateKey", "ImportKey"):
+        hsm, bits = hsm or _body_says_hsm(body), _body_key_size(body)
+    elif name:
+        try:
+            material = vault.keys.get(name, version).payload.material
+            hsm, bits = material.hsm, material.key_size if material.family == "RSA" else None
+        except KeyVaultError:
+            pass  # an unknown key still costs a transaction; the handler answers 404
+    protection = "hsm" if hsm else "software"
+    if operation in _KEY_CREATES:
+        return f"key-{protection}-create", 1
+    return f"key-{protection}-other", _rsa_weight(bits)
+
+
+def _body_says_hsm(body: bytes) -> bool:
+    return b"-HSM" in body or b'"Hsm": true' in body or b'"Hsm":true' in body
+
+
+def _body_key_size(body: bytes) -> int | None:
+    for bits in (4096, 3072):
+        if f'"key_size": {bits}'.encode() in body or f'"key_size":{bits}'.encode() in body:
+            return bits
+    return None
+
+
+class Throttler:
+    """Sliding 10-second windows of weighted transactions, per vault and class, on the emulator's clock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[tuple[str, str], collections.deque[tuple[float, int]]] = collections.defaultdict(
+            collections.deque
+        )
+
+    @staticmethod
+    def limit(settings: Settings, transaction_class: str) -> int:
+        if transaction_class in settings.throttle_limits:
+            return settings.throttle_limits[transaction_class]
+        return max(1, math.floor(TRANSACTION_CLASSES[transaction_class] * settings.throttle_scale))
+
+    def admit(self, settings: Settings, vault: str, transaction_class: str, weight: int, now: float) -> None:
+        """Count the transaction, or raise :class:`Throttled` (which is not counted)."""
+        limit = self.limit(settings, transaction_class)
+        with self._lock:
+            window = self._windows[(vault, transaction_class)]
+            while window and window[0][0] <= now - WINDOW_SECONDS:
+                window.popleft()
+            used = sum(w for _, w in window)
+            if used + weight > limit:
+                raise Throttled(_retry_after_headers(settings))
+            window.append((now, weight))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+
+def _retry_after_headers(settings: Settings) -> list[tuple[str, str]]:
+    """The configured Retry-After header: absent (as the service sends), seconds, or milliseconds."""
+    seconds = settings.throttle_retry_after
+    if seconds is None:
+        return []
+    header = settings.throttle_retry_after_header
+    if header == "Retry-After":
+        return [(header, str(max(1, math.ceil(seconds))))]  # whole seconds, as HTTP defines it
+    return [(header, str(max(1, round(seconds * 1000))))]
