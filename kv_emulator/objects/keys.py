@@ -86,8 +86,7 @@ class KeyStore(VersionedStore[KeyValue]):
         self.premium = premium
         self.managed_hsm = managed_hsm
         self._policies: dict[str, RotationPolicy] = {}
-        self.notifications: list[dict[str, Any]] = []
-        """``Notify`` lifetime actions that fired: ``{"name", "version", "time"}``, in order."""
+        self._notifications: list[dict[str, Any]] = []
 
     # -- creating ---------------------------------------------------------------------------------
 
@@ -147,6 +146,9 @@ class KeyStore(VersionedStore[KeyValue]):
     ) -> Key:
         """ImportKey: a known key (a :class:`KeyMaterial` or a private JWK) as a new version."""
         if not isinstance(material, KeyMaterial):
+            kty = material.get("kty") if isinstance(material, dict) else None
+            if isinstance(kty, str) and kty not in crypto.KEY_TYPES:
+                self._resolve_kty(kty)  # the same refusal as CreateKey's
             material = KeyMaterial.from_jwk(material)
         kty = self._resolve_kty(f"{material.family}-HSM" if hsm else material.kty)
         if kty != material.kty:
@@ -264,6 +266,13 @@ class KeyStore(VersionedStore[KeyValue]):
         super()._purge_expired()
         self._apply_lifetime_actions()
 
+    @property
+    def notifications(self) -> list[dict[str, Any]]:
+        """``Notify`` lifetime actions that fired by now: ``{"name", "version", "time"}``, in order."""
+        with self._lock:
+            self._purge_expired()
+            return list(self._notifications)
+
     def _apply_lifetime_actions(self) -> None:
         """Rotate and notify as the clock has moved: each trigger fires once per key version."""
         now = self._now()
@@ -274,14 +283,17 @@ class KeyStore(VersionedStore[KeyValue]):
             while True:
                 latest = obj.latest
                 due = policy.next_action(latest.attributes.created, latest.attributes.expires, "Rotate")
-                if due is None or due > now:
+                if due is None:
+                    break
+                due = max(due, policy.created or due)  # a policy never acts before it existed
+                if due > now:
                     break
                 self._rotate(latest, at=due)
             latest = obj.latest
             notify = policy.next_action(latest.attributes.created, latest.attributes.expires, "Notify")
             marker = {"name": obj.name, "version": latest.version, "time": notify}
-            if notify is not None and notify <= now and marker not in self.notifications:
-                self.notifications.append(marker)
+            if notify is not None and notify <= now and marker not in self._notifications:
+                self._notifications.append(marker)
 
     # -- backup ------------------------------------------------------------------------------------
 
@@ -293,16 +305,21 @@ class KeyStore(VersionedStore[KeyValue]):
                 "versions": [_version_to_dict(v) for v in obj.versions.values()],
                 "policy": self._policies[name.lower()].to_dict() if name.lower() in self._policies else None,
             }
-        return self.sealer.seal("key", json.dumps(document).encode())
+        return self.sealer.seal(self._backup_kind, json.dumps(document).encode())
 
     def restore_backup(self, blob: bytes) -> Key:
-        document = json.loads(self.sealer.open("key", blob))
+        document = json.loads(self.sealer.open(self._backup_kind, blob))
         versions = [_version_from_dict(document["name"], v) for v in document["versions"]]
         obj = self.restore(VersionedObject(name=document["name"], versions={v.version: v for v in versions}))
         if document.get("policy"):
             with self._lock:
                 self._policies[obj.name.lower()] = RotationPolicy.from_dict(document["policy"])
         return obj.latest
+
+    @property
+    def _backup_kind(self) -> str:
+        """Vault and Managed HSM backups are not interchangeable (an HSM key cannot live in a vault)."""
+        return "hsmkey" if self.managed_hsm else "key"
 
     def purge(self, name: str) -> None:
         super().purge(name)

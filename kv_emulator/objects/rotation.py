@@ -95,6 +95,17 @@ class RotationPolicy:
                 raise BadParameter(f"A lifetime action trigger must be at least {MIN_TRIGGER_DAYS} days.")
             if name == "timeBeforeExpiry" and expiry is None and kind.lower() == "rotate":
                 raise BadParameter("A timeBeforeExpiry trigger to rotate needs an expiryTime in the policy.")
+            if expiry is not None and kind.lower() == "rotate":
+                # Documented rule: rotation at least 7 days after creation and 7 days before expiry.
+                lifetime = _approximate_days(expiry, "expiryTime")
+                after_create = _approximate_days(duration, name)
+                if name == "timeBeforeExpiry":
+                    after_create = lifetime - after_create
+                if after_create < MIN_TRIGGER_DAYS or lifetime - after_create < MIN_TRIGGER_DAYS:
+                    raise BadParameter(
+                        f"Rotation must happen at least {MIN_TRIGGER_DAYS} days after creation and "
+                        f"{MIN_TRIGGER_DAYS} days before expiry."
+                    )
             actions.append(LifetimeAction(name, duration, kind.capitalize()))
         if not any(a.action == "Notify" for a in actions):
             # The service always keeps a Notify action (recorded: an empty list comes back with it).
