@@ -44,6 +44,7 @@ class Settings:
     throttle_retry_after: float | None = None
     throttle_retry_after_header: str = "Retry-After"
     virtual_time: bool = False
+    emulate_identity: bool = True
 
     @classmethod
     def option_names(cls) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,8 @@ from .http.app import KeyVaultApp
 from .http.faults import FaultInjector
 from .http.journal import Journal
 from .http.throttling import Throttler
+from .identity import Directory, IdentityApp, is_identity_url
+from .identity.app import IDENTITY_URL_PATTERN, app_service_endpoint
 from .intercept import AioHttpInterceptor, RequestsInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .objects.attestation import AttestationAuthority
@@ -47,6 +50,9 @@ class Emulator:
         self.faults = FaultInjector()
         """Injected faults: ``emulator.faults.add(503, operation="GetSecret", times=2)``; see docs/retries.md."""
         self.throttler = Throttler()
+        self.identity = Directory(self.clock, self.settings.tenant_id)
+        """The emulated Entra ID: register principals, read the claims of issued tokens; docs/identity.md."""
+        self.identity_app = IdentityApp(self.identity)
         self.app = KeyVaultApp(self)
         self._sealer = BackupSealer()
         self._lock = threading.Lock()
@@ -154,7 +160,15 @@ class Emulator:
 
     def handles(self, url: str) -> bool:
         """True for the URLs this emulator answers in-process."""
-        return bool(VAULT_URL_PATTERN.match(url))
+        return self.app_for(url) is not None
+
+    def app_for(self, url: str) -> KeyVaultApp | IdentityApp | None:
+        """The WSGI app that answers ``url``: the vault's, the identity platform's, or None (not ours)."""
+        if VAULT_URL_PATTERN.match(url):
+            return self.app
+        if self.settings.emulate_identity and is_identity_url(url):
+            return self.identity_app
+        return None
 
     def vault_for_host(self, host: str) -> Vault:
         address = parse_host(host)
@@ -179,14 +193,23 @@ class Emulator:
             return self
         forget_sdk_challenges()
         interceptors: list[RequestsInterceptor | AioHttpInterceptor | SleepInterceptor] = [
-            RequestsInterceptor(self.app, self.handles, VAULT_URL_PATTERN),
-            AioHttpInterceptor(self.app, self.handles),
+            RequestsInterceptor(self.app_for, self._intercepted_patterns()),
+            AioHttpInterceptor(self.app_for),
             SleepInterceptor(self.clock, lambda: self.clock.virtual),
         ]
         for interceptor in interceptors:
             interceptor.start()
             self._interceptors.append(interceptor)
         return self
+
+    def _intercepted_patterns(self) -> list[re.Pattern[str]]:
+        patterns = [VAULT_URL_PATTERN]
+        if self.settings.emulate_identity:
+            patterns.append(IDENTITY_URL_PATTERN)
+            endpoint = app_service_endpoint()
+            if endpoint:
+                patterns.append(re.compile("^" + re.escape(endpoint.split("?")[0])))
+        return patterns
 
     def stop(self) -> None:
         while self._interceptors:

@@ -63,17 +63,17 @@ def _request_body(request: Any) -> bytes | None:
 
 
 class AioHttpInterceptor:
-    def __init__(self, app: Any, handles: Callable[[str], bool]) -> None:
-        self._app = app
-        self._handles = handles
+    def __init__(self, app_for: Callable[[str], Any]) -> None:
+        self._app_for = app_for
         self._patch: Any = None
 
     def start(self) -> None:
         previous = AioHttpTransport.send
-        app, handles = self._app, self._handles
+        app_for = self._app_for
 
         async def send(transport: AioHttpTransport, request: Any, **config: Any) -> Any:
-            if not handles(request.url):
+            app = app_for(request.url)
+            if app is None:
                 return await previous(transport, request, **config)
             reply = call_app(app, request.method, request.url, request.headers, _request_body(request))
             if reply.latency:

@@ -31,10 +31,9 @@ _UNPATCHED_ON_REQUEST = responses.RequestsMock._on_request
 
 
 class RequestsInterceptor:
-    def __init__(self, app: Any, handles: Callable[[str], bool], url_pattern: re.Pattern[str]) -> None:
-        self._app = app
-        self._handles = handles
-        self._url_pattern = url_pattern
+    def __init__(self, app_for: Callable[[str], Any], url_patterns: list[re.Pattern[str]]) -> None:
+        self._app_for = app_for
+        self._url_patterns = url_patterns
         self._mock: responses.RequestsMock | None = None
         self._foreign_patch: Any = None
 
@@ -44,19 +43,20 @@ class RequestsInterceptor:
             assert_all_requests_are_fired=False,
             real_adapter_send=HTTPAdapter.send,  # type: ignore[arg-type]  # same signature, looser stubs
         )
-        for method in _METHODS:
-            own.add_callback(method, self._url_pattern, callback=self._answer, content_type=None)
+        for pattern in self._url_patterns:
+            for method in _METHODS:
+                own.add_callback(method, pattern, callback=self._answer, content_type=None)
         own.add_passthru(_ANY_URL)
         own.start()
         self._mock = own
 
         previous = responses.RequestsMock._on_request
-        handles = self._handles
+        app_for = self._app_for
 
         def on_request(mock_self: responses.RequestsMock, adapter: Any, request: Any, **kwargs: Any) -> Any:
             # Our own mock, and any vault URL a foreign mock sees, are answered by our mock; the rest goes
             # down the chain (an outer emulator's hook, then responses itself).
-            if mock_self is own or handles(str(request.url)):
+            if mock_self is own or app_for(str(request.url)) is not None:
                 return _UNPATCHED_ON_REQUEST(own, adapter, request, **kwargs)
             return previous(mock_self, adapter, request, **kwargs)
 
@@ -78,7 +78,8 @@ class RequestsInterceptor:
         elif body is not None and not isinstance(body, bytes):
             body = b"".join(part.encode() if isinstance(part, str) else part for part in body)  # type: ignore[union-attr]
         headers = {name: value if isinstance(value, str) else value.decode() for name, value in request.headers.items()}
-        reply = call_app(self._app, str(request.method), str(request.url), headers, body)
+        app = self._app_for(str(request.url))
+        reply = call_app(app, str(request.method), str(request.url), headers, body)
         if reply.latency:
             time.sleep(reply.latency)
         if reply.transport_error == "timeout":
