@@ -45,6 +45,7 @@ class Settings:
     throttle_retry_after_header: str = "Retry-After"
     virtual_time: bool = False
     emulate_identity: bool = True
+    strict_auth: bool = False
 
     @classmethod
     def option_names(cls) -> list[str]:

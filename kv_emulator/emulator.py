@@ -14,6 +14,7 @@ from .credentials import AsyncEmulatorCredential, EmulatorCredential
 from .errors import VaultNotDeclared
 from .hosts import INTERCEPTED_URL, VaultAddress, parse_host, parse_name_or_url
 from .http.app import KeyVaultApp
+from .http.audit import AuditLog
 from .http.faults import FaultInjector
 from .http.journal import Journal
 from .http.throttling import Throttler
@@ -47,6 +48,8 @@ class Emulator:
         self.clock = Clock()
         self.clock.virtual = self.settings.virtual_time
         self.requests = Journal()
+        self.audit = AuditLog(self.requests)
+        """Every data-plane request as a Key Vault AuditEvent; ``audit.to_jsonl(path)`` exports them."""
         self.faults = FaultInjector()
         """Injected faults: ``emulator.faults.add(503, operation="GetSecret", times=2)``; see docs/retries.md."""
         self.throttler = Throttler()
@@ -73,14 +76,14 @@ class Emulator:
     def credential(self) -> EmulatorCredential:
         """A sync ``TokenCredential`` for the emulator's tenant."""
         if self._credential is None:
-            self._credential = EmulatorCredential(self.settings.tenant_id)
+            self._credential = EmulatorCredential(self.identity, self.settings.tenant_id)
         return self._credential
 
     @property
     def async_credential(self) -> AsyncEmulatorCredential:
         """An ``AsyncTokenCredential`` for the emulator's tenant."""
         if self._async_credential is None:
-            self._async_credential = AsyncEmulatorCredential(self.settings.tenant_id)
+            self._async_credential = AsyncEmulatorCredential(self.identity, self.settings.tenant_id)
         return self._async_credential
 
     @property

@@ -95,8 +95,21 @@ class KeyVaultApp:
 
     def _dispatch(self, request: Request, entry: JournalEntry) -> Reply:
         vault = self.emulator.vault_for_host(request.host)
-        if auth.bearer_token(request.headers.get("Authorization")) is None:
-            raise auth.MissingToken(self.emulator.settings.tenant_id, managed_hsm=vault.managed_hsm)
+        settings = self.emulator.settings
+        token = auth.bearer_token(request.headers.get("Authorization"))
+        if token is None:
+            raise auth.MissingToken(settings.tenant_id, managed_hsm=vault.managed_hsm)
+        if settings.strict_auth:
+            claims = auth.verify_token(
+                token,
+                self.emulator.identity,
+                tenant_id=settings.tenant_id,
+                managed_hsm=vault.managed_hsm,
+                now=self.emulator.clock.time(),
+            )
+            entry.caller = auth.caller_claims(token) or claims
+        else:
+            entry.caller = auth.caller_claims(token)
         entry.authorized = True
         version = api_versions.resolve(
             request.args.get("api-version"), strict=self.emulator.settings.strict_api_version
@@ -106,7 +119,6 @@ class KeyVaultApp:
         entry.operation = operation
         if vault.managed_hsm and operation not in KEY_OPERATIONS:
             raise errors.RouteNotFound(request.method, request.path)  # a Managed HSM has keys only
-        settings = self.emulator.settings
         outcome = self.emulator.faults.match(operation, request.method, request.path, settings.tenant_id)
         if outcome is not None:
             entry.injected = outcome.label

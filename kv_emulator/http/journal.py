@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["Call", "Journal", "JournalEntry"]
 
@@ -37,6 +38,8 @@ class JournalEntry:
     throttled: bool = False
     injected: str | None = None
     """The injected fault that answered this request, if one did."""
+    caller: dict[str, Any] | None = None
+    """Who the bearer token names (``oid``, ``appid``, ``tid``), when it is a JWT."""
 
     @property
     def challenged(self) -> bool:

@@ -82,6 +82,10 @@ class Directory:
 
     # -- principals ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def object_id_for(tenant_id: str, client_id: str) -> str:
+        return _stable_object_id(tenant_id, client_id)
+
     @property
     def open(self) -> bool:
         """True while no principal is registered: every client gets a token."""
