@@ -18,6 +18,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .routes import OPERATIONS
+
 __all__ = ["CONNECTION_ERROR", "TIMEOUT", "Fault", "FaultInjector", "Outcome"]
 
 #: ``status`` values that fail below HTTP, as the transport would report them.
@@ -31,6 +33,7 @@ _TRANSIENT_MESSAGES = {
     503: ("ServiceUnavailable", "The service is unavailable."),
     504: ("GatewayTimeout", "The gateway timed out."),
 }
+_OPERATION_NAMES = frozenset(op.lower() for _, _, op in OPERATIONS)
 _DEFAULT_CLAIMS = {"access_token": {"nbf": {"essential": True, "value": "1700000000"}}}
 
 
@@ -68,6 +71,8 @@ class Fault:
     _rng: random.Random = dataclasses.field(default_factory=random.Random, repr=False)
 
     def __post_init__(self) -> None:
+        if self.operation is not None and self.operation.lower() not in _OPERATION_NAMES:
+            raise ValueError(f"unknown operation {self.operation!r}: use a spec operationId such as 'GetSecret'")
         if self.seed is not None:
             self._rng.seed(self.seed)
         if isinstance(self.status, str) and self.status not in (CONNECTION_ERROR, TIMEOUT):

@@ -32,7 +32,8 @@ class JournalEntry:
     duration: float = 0.0
     exception: str | None = None
     attempt: int = 1
-    """1 for the first request with this client request id, 2 for its first retry, and so on."""
+    """1 for the first request with this client request id, 2 for its first retry, and so on; the SDK's
+    bodiless challenge (answered 401) before them is attempt 0."""
     delay: float | None = None
     """Seconds the client slept (really or virtually) before sending this attempt."""
     throttled: bool = False
@@ -83,7 +84,8 @@ class Call:
 
     @property
     def statuses(self) -> list[int]:
-        return [a.status for a in self.attempts]
+        """Statuses of the attempts after the bodiless challenge (0: the transport failed, no answer)."""
+        return [a.status for a in self.attempts if not a.challenged]
 
     @property
     def final(self) -> JournalEntry:
@@ -101,7 +103,9 @@ class Journal:
     def record(self, entry: JournalEntry) -> None:
         """Add an entry, numbering it as an attempt of its client request id."""
         with self._lock:
-            if entry.client_request_id:
+            if entry.challenged:
+                entry.attempt = 0
+            elif entry.client_request_id:
                 entry.attempt = self._attempts.get(entry.client_request_id, 0) + 1
                 self._attempts[entry.client_request_id] = entry.attempt
             self._entries.append(entry)

@@ -129,5 +129,5 @@ def _retry_after_headers(settings: Settings) -> list[tuple[str, str]]:
         return []
     header = settings.throttle_retry_after_header
     if header == "Retry-After":
-        return [(header, str(max(1, math.ceil(seconds))))]  # whole seconds, as HTTP defines it
-    return [(header, str(max(1, round(seconds * 1000))))]
+        return [(header, str(math.ceil(seconds)))]  # whole seconds, as HTTP defines it (0 is sent as 0)
+    return [(header, str(round(seconds * 1000)))]
