@@ -87,13 +87,6 @@ def test_paths_and_routes(wire):
     wrong_method = wire.post("/secrets?api-version=7.6", base_url=VAULT, headers=TOKEN)
     assert (wrong_method.status_code, wrong_method.json["error"]["code"]) == (405, "MethodNotAllowed")
 
-    # A real Key Vault operation that kv-emulator does not implement yet: a loud 501, never a silent 200.
-    # (docs/coverage.md lists them; certificate contacts are one at the time of writing.)
-    contacts = wire.get("/certificates/contacts?api-version=7.6", base_url=VAULT, headers=TOKEN)
-    assert contacts.status_code == 501
-    assert contacts.json["error"]["code"] == "NotImplemented"
-    assert "'GetCertificateContacts'" in contacts.json["error"]["message"]
-
 
 def test_paging(wire):
     for i in range(5):

@@ -46,6 +46,7 @@ class Settings:
     virtual_time: bool = False
     emulate_identity: bool = True
     strict_auth: bool = False
+    enable_rbac_authorization: bool | None = None
 
     @classmethod
     def option_names(cls) -> list[str]:
@@ -127,7 +128,9 @@ _BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0":
 def _coerce(name: str, value: Any) -> Any:
     """Accept ini/env text as well as Python values, and refuse wrong types clearly."""
     field_type = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
-    if field_type == "bool":
+    if field_type == "bool | None" and (value is None or (isinstance(value, str) and value.strip().lower() == "none")):
+        return None
+    if field_type in ("bool", "bool | None"):
         if isinstance(value, str) and value.strip().lower() in _BOOLS:
             return _BOOLS[value.strip().lower()]
         if isinstance(value, bool):
@@ -152,7 +155,7 @@ def _coerce(name: str, value: Any) -> Any:
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
     elif field_type == "dict[str, int]":
-        if isinstance(value, str):  # ini text: "secret-other=3, key-software-create=2"
+        if isinstance(value, str):  # ini text: "secret-create=3, key-software-create=2"
             pairs = [part.split("=", 1) for part in re.split(r"[,\s]+", value) if part]
             if all(len(pair) == 2 and pair[1].strip().isdigit() for pair in pairs):
                 return {k.strip(): int(v) for k, v in pairs}

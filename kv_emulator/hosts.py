@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 __all__ = ["HSM_SUFFIX", "INTERCEPTED_URL", "VAULT_SUFFIX", "VaultAddress", "parse_host", "parse_name_or_url"]
 
 VAULT_SUFFIX = "vault.azure.net"
+#: The subscription and resource group the emulator's vaults "live" in (audit log, RBAC messages).
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-00000000c0de"
+RESOURCE_GROUP = "kv-emulator"
 HSM_SUFFIX = "managedhsm.azure.net"
 
 # Any port is served (a server or the werkzeug test client may use one); interception claims :443 only.
@@ -29,6 +32,15 @@ class VaultAddress:
     @property
     def url(self) -> str:
         return f"https://{self.dns_name}"
+
+    @property
+    def resource_id(self) -> str:
+        """The Azure Resource Manager id the emulator gives this vault (a fixed, fake subscription)."""
+        provider = "managedHSMs" if self.managed_hsm else "vaults"
+        return (
+            f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{RESOURCE_GROUP}"
+            f"/providers/Microsoft.KeyVault/{provider}/{self.name}"
+        )
 
 
 def parse_host(host: str) -> VaultAddress | None:

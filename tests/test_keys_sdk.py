@@ -988,3 +988,20 @@ def test_oct_key_ops_are_enforced(hsm, crypto_for):
         cc.decrypt(EncryptionAlgorithm.a256_gcm, sealed.ciphertext, iv=sealed.iv, authentication_tag=sealed.tag)
     assert refused.value.status_code == 403
     assert refused.value.error.message == "Operation decrypt is not permitted on this key."
+
+
+def test_default_policy_notifies_thirty_days_before_expiry(client, keyvault):
+    start = keyvault.clock.freeze(datetime(2030, 1, 1, tzinfo=timezone.utc))
+    key = client.create_ec_key("k", expires_on=start + timedelta(days=60))
+    keyvault.clock.advance(days=29)
+    assert keyvault.vault().keys.notifications == []
+    keyvault.clock.advance(days=2)
+    due = int((start + timedelta(days=30)).timestamp())
+    assert keyvault.vault().keys.notifications == [{"name": "k", "version": key.properties.version, "time": due}]
+
+
+def test_hsm_platform_from_7_5(keyvault):
+    old = KeyClient(keyvault.vault_url, keyvault.credential, api_version="7.4").create_ec_key("a")
+    new = KeyClient(keyvault.vault_url, keyvault.credential, api_version="7.5").create_ec_key("b")
+    assert old.properties.hsm_platform is None
+    assert new.properties.hsm_platform == "0"

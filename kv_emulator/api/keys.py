@@ -31,11 +31,10 @@ def _attributes(ctx: RequestContext, key: Key) -> dict[str, Any]:
     material = key.payload.material
     if ctx.api_version.at_least("7.3"):
         rendered["exportable"] = key.payload.exportable
-    if ctx.api_version.at_least("2025-07-01"):
-        # Seen in 2025-07-01 recordings: key_size for RSA, hsmPlatform as a string.
-        if material.family == "RSA" and material.key_size:
-            rendered["key_size"] = material.key_size
-        rendered["hsmPlatform"] = "2" if material.hsm else "0"
+    if ctx.api_version.at_least("7.5"):
+        rendered["hsmPlatform"] = "2" if material.hsm else "0"  # in the spec and SDK from 7.5; a string
+    if ctx.api_version.at_least("2025-07-01") and material.family == "RSA" and material.key_size:
+        rendered["key_size"] = material.key_size  # seen in 2025-07-01 recordings
     return rendered
 
 
@@ -51,6 +50,8 @@ def bundle(ctx: RequestContext, key: Key) -> dict[str, Any]:
     }
     if key.tags:
         bundle["tags"] = dict(key.tags)
+    if key.managed:  # the key behind a certificate
+        bundle["managed"] = True
     if payload.release_policy is not None and ctx.api_version.at_least("7.3"):
         bundle["release_policy"] = _release_policy(payload.release_policy)
     return bundle
@@ -63,6 +64,8 @@ def _item(ctx: RequestContext, key: Key, *, versioned: bool) -> dict[str, Any]:
     }
     if key.tags:
         item["tags"] = dict(key.tags)
+    if key.managed:
+        item["managed"] = True
     return item
 
 

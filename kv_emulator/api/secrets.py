@@ -8,6 +8,7 @@ from typing import Any
 from ..http.context import Reply, RequestContext
 from ..objects.secrets import Secret
 from ..objects.versioned import DeletedObject, VersionedObject
+from ..objects.x509 import convert_certificate_secret
 from .bodies import MISSING, read_attributes, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
 from .paging import page
@@ -18,7 +19,7 @@ __all__ = ["OPERATIONS"]
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _bundle(ctx: RequestContext, secret: Secret, *, value: bool = True) -> dict[str, Any]:
+def _bundle(ctx: RequestContext, secret: Secret, *, value: bool = True, item: bool = False) -> dict[str, Any]:
     bundle: dict[str, Any] = {}
     if value:
         bundle["value"] = secret.payload.value
@@ -28,11 +29,18 @@ def _bundle(ctx: RequestContext, secret: Secret, *, value: bool = True) -> dict[
     bundle["attributes"] = render_attributes(ctx, secret.attributes)
     if secret.tags:
         bundle["tags"] = dict(secret.tags)
+    if secret.managed:  # the secret behind a certificate: its key's id, and the previous certificate version
+        bundle["managed"] = True
+        if not item:
+            bundle["kid"] = f"{ctx.base_url}/keys/{secret.name}/{secret.version}"
+            previous = ctx.vault.certificates.previous_version(secret.name, secret.version)
+            if previous is not None and ctx.api_version.at_least("2025-07-01"):  # first api-version unverified
+                bundle["previousVersion"] = previous
     return bundle
 
 
 def _item(ctx: RequestContext, secret: Secret, *, versioned: bool) -> dict[str, Any]:
-    item = _bundle(ctx, secret, value=False)
+    item = _bundle(ctx, secret, value=False, item=True)
     if not versioned:
         item["id"] = f"{ctx.base_url}/secrets/{secret.name}"
     return item
@@ -65,7 +73,13 @@ def set_secret(ctx: RequestContext, name: str) -> Reply:
 
 
 def get_secret(ctx: RequestContext, name: str, version: str) -> Reply:
-    return Reply(_bundle(ctx, ctx.vault.secrets.get_value(name, version)))
+    secret = ctx.vault.secrets.get_value(name, version)
+    bundle = _bundle(ctx, secret)
+    wanted = ctx.query.get("outContentType")
+    if wanted and secret.managed and ctx.api_version.at_least("2025-07-01"):
+        bundle["value"] = convert_certificate_secret(secret.payload.value, secret.payload.content_type, wanted)
+        bundle["contentType"] = wanted
+    return Reply(bundle)
 
 
 def update_secret(ctx: RequestContext, name: str, version: str) -> Reply:

@@ -44,6 +44,13 @@ LATENCY_KEY = "kv_emulator.latency"
 TRANSPORT_ERROR_KEY = "kv_emulator.transport_error"
 
 
+def _object_path(path: str, arguments: dict[str, Any]) -> str:
+    """The object a request acts on, as an RBAC scope: ``/secrets/name`` (deleted objects included)."""
+    collection = path.strip("/").split("/", 1)[0].lower().removeprefix("deleted")
+    name = arguments.get("name")
+    return f"/{collection}/{name.lower()}" if name and collection in ("secrets", "keys", "certificates") else "/"
+
+
 class InjectedFault(Exception):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.label)
@@ -118,7 +125,9 @@ class KeyVaultApp:
         operation, arguments = self._route(request)
         entry.operation = operation
         if vault.managed_hsm and operation not in KEY_OPERATIONS:
+            entry.operation = None
             raise errors.RouteNotFound(request.method, request.path)  # a Managed HSM has keys only
+        vault.authorization.check(operation, entry.caller, _object_path(request.path, arguments))
         outcome = self.emulator.faults.match(operation, request.method, request.path, settings.tenant_id)
         if outcome is not None:
             entry.injected = outcome.label

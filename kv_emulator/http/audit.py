@@ -16,20 +16,16 @@ from urllib.parse import urlsplit
 
 from werkzeug.http import HTTP_STATUS_CODES
 
+from ..hosts import parse_host
 from .journal import Journal, JournalEntry
 
-__all__ = ["SUBSCRIPTION_ID", "AuditLog"]
-
-#: The subscription and resource group the emulator's vaults "live" in.
-SUBSCRIPTION_ID = "00000000-0000-0000-0000-00000000c0de"
-RESOURCE_GROUP = "KV-EMULATOR"
+__all__ = ["AuditLog", "audit_event"]
 
 
 def _resource_id(vault_host: str) -> str:
-    name = vault_host.split(".")[0].upper()
-    provider = "MANAGEDHSMS" if ".managedhsm." in vault_host else "VAULTS"
-    group = f"/SUBSCRIPTIONS/{SUBSCRIPTION_ID}/RESOURCEGROUPS/{RESOURCE_GROUP}"
-    return f"{group}/PROVIDERS/MICROSOFT.KEYVAULT/{provider}/{name}"
+    """Key Vault writes resource ids in upper case in its audit events."""
+    address = parse_host(vault_host)
+    return address.resource_id.upper() if address else vault_host.upper()
 
 
 def audit_event(entry: JournalEntry) -> dict[str, Any]:

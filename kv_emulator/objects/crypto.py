@@ -371,7 +371,7 @@ def generate_key(
             # unverified text
             raise BadParameter(f"The key_size {bits} is not valid for {kty} keys; use 2048, 3072 or 4096.")
         if exponent not in (3, 65537):  # all that `cryptography` generates
-            raise BadParameter(f"The public_exponent {exponent} is not supported; use 65537.")  # unverified text
+            raise BadParameter(f"The public_exponent {exponent} is not supported; use 65537 (or 3).")  # unverified text
         return KeyMaterial(kty, (rsa_generator or _generate_rsa)(bits, exponent))
     if family == "EC":
         if size is not None:

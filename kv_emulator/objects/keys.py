@@ -63,6 +63,13 @@ Key = Version[KeyValue]
 
 
 def _check_release_policy(exportable: bool, policy: ReleasePolicy | None) -> None:
+    if policy is not None:
+        try:
+            document = json.loads(crypto.b64url_decode(policy.data, field="release_policy.data"))
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise BadParameter("The key release policy is not a valid JSON policy document.")  # unverified text
     # Texts recorded from the real service (azure-sdk-for-js recordings).
     if exportable and policy is None:
         raise BadParameter("AKV.SKR.1004: Exportable keys must have release policy.")
@@ -156,7 +163,9 @@ class KeyStore(VersionedStore[KeyValue]):
         ops = _check_key_ops(key_ops) if key_ops is not None else tuple(crypto.default_key_ops(material.kty))
         _check_release_policy(exportable, release_policy)
         payload = KeyValue(material, ops, exportable, release_policy)
-        return self.add_version(name, payload, enabled=enabled, not_before=not_before, expires=expires, tags=tags)
+        return self.add_version(
+            name, payload, enabled=enabled, not_before=not_before, expires=expires, tags=tags, operation="import"
+        )
 
     def _check_name_free(self, name: str) -> None:
         """Fail before generating material when the name is soft-deleted (generation can be slow)."""
@@ -164,6 +173,7 @@ class KeyStore(VersionedStore[KeyValue]):
             self._purge_expired()
             if name.lower() in self._deleted:
                 raise ObjectIsDeletedButRecoverable(self.kind, name)
+            self._refuse_managed(self._live.get(name.lower()), "create")
 
     def update_properties(
         self,
@@ -231,6 +241,7 @@ class KeyStore(VersionedStore[KeyValue]):
         """RotateKey: a new version with fresh material of the same type, size and curve."""
         with self._lock:
             latest = self.get(name)
+            self._refuse_managed(self._live_object(name), "rotate")
             return self._rotate(latest, at=self._now())
 
     def _rotate(self, latest: Key, *, at: int) -> Key:
@@ -255,6 +266,7 @@ class KeyStore(VersionedStore[KeyValue]):
     def set_rotation_policy(self, name: str, policy: RotationPolicy) -> RotationPolicy:
         with self._lock:
             self.get(name)
+            self._refuse_managed(self._live_object(name), "rotationpolicy")
             now = self._now()
             previous = self._policies.get(name.lower())
             policy.created = previous.created if previous else now
@@ -276,10 +288,9 @@ class KeyStore(VersionedStore[KeyValue]):
     def _apply_lifetime_actions(self) -> None:
         """Rotate and notify as the clock has moved: each trigger fires once per key version."""
         now = self._now()
-        for key, policy in list(self._policies.items()):
-            obj = self._live.get(key)
-            if obj is None:
-                continue
+        default = _DEFAULT_POLICY
+        for key, obj in list(self._live.items()):
+            policy = self._policies.get(key, default)  # every key has a policy: the default notifies only
             while True:
                 latest = obj.latest
                 due = policy.next_action(latest.attributes.created, latest.attributes.expires, "Rotate")
@@ -299,6 +310,7 @@ class KeyStore(VersionedStore[KeyValue]):
 
     def backup(self, name: str) -> bytes:
         obj = self.get_object(name)
+        self._refuse_managed(obj, "backup")  # backed up with its certificate
         with self._lock:
             document = {
                 "name": obj.name,
@@ -321,10 +333,13 @@ class KeyStore(VersionedStore[KeyValue]):
         """Vault and Managed HSM backups are not interchangeable (an HSM key cannot live in a vault)."""
         return "hsmkey" if self.managed_hsm else "key"
 
-    def purge(self, name: str) -> None:
-        super().purge(name)
+    def purge(self, name: str, *, by_certificate: bool = False) -> None:
+        super().purge(name, by_certificate=by_certificate)
         with self._lock:
             self._policies.pop(name.lower(), None)
+
+
+_DEFAULT_POLICY = RotationPolicy.default()
 
 
 def _rsa_generator() -> crypto.RsaGenerator | None:

@@ -114,6 +114,7 @@ class SecretStore(VersionedStore[SecretValue]):
     def backup(self, name: str) -> bytes:
         """All versions of one secret, sealed so that only this emulator can restore them."""
         obj = self.get_object(name)
+        self._refuse_managed(obj, "backup")  # backed up with its certificate
         with self._lock:
             document = {
                 "kind": "secret",

@@ -11,15 +11,19 @@ from ..clock import Clock
 from ..config import Settings
 from ..hosts import VaultAddress
 from .attestation import AttestationAuthority
+from .authorization import Authorization
 from .backup import BackupSealer
+from .certificates import CertificateStore
 from .keys import KeyStore
 from .secrets import SecretStore
+from .x509 import CertificateAuthority
 
 __all__ = ["Vault"]
 
 
 class Vault:
-    """One Key Vault. ``secrets`` and ``keys`` are the direct-access API: seed and inspect without HTTP."""
+    """One Key Vault. ``secrets``, ``keys`` and ``certificates`` are the direct-access API: seed and inspect
+    without HTTP."""
 
     def __init__(
         self,
@@ -30,6 +34,7 @@ class Vault:
         sealer: BackupSealer,
         managed_hsm: bool = False,
         attestation: Callable[[], AttestationAuthority] | None = None,
+        certificate_authority: Callable[[], CertificateAuthority] | None = None,
     ) -> None:
         self.name = name
         self.managed_hsm = managed_hsm
@@ -40,6 +45,19 @@ class Vault:
         self.secrets = SecretStore(sealer=sealer, **common)
         self.keys = KeyStore(sealer=sealer, premium=settings.sku == "premium", managed_hsm=managed_hsm, **common)
         self._attestation = attestation or functools.cache(lambda: AttestationAuthority(clock))
+        self.authorization = Authorization(
+            name, settings.location, VaultAddress(name, managed_hsm).resource_id, settings.enable_rbac_authorization
+        )
+        """RBAC role assignments or access policies (off unless ``enable_rbac_authorization`` is set)."""
+        authority = certificate_authority or functools.cache(lambda: CertificateAuthority(clock))
+        self.certificates = CertificateStore(
+            keys=self.keys,
+            secrets=self.secrets,
+            sealer=sealer,
+            authority=authority,
+            premium=settings.sku == "premium",
+            **common,
+        )
 
     @property
     def attestation(self) -> AttestationAuthority:

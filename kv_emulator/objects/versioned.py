@@ -21,6 +21,7 @@ from ..config import Settings
 from ..errors import (
     BadParameter,
     DeletedObjectNotFound,
+    ManagedByKeyVault,
     ObjectAlreadyExists,
     ObjectIsDeletedButRecoverable,
     ObjectNotFound,
@@ -76,6 +77,8 @@ class Version(Generic[P]):
     attributes: Attributes
     tags: dict[str, str]
     payload: P
+    managed: bool = False
+    """True for the key and secret behind a certificate: only the certificate changes them."""
 
 
 @dataclasses.dataclass
@@ -88,6 +91,10 @@ class VersionedObject(Generic[P]):
     @property
     def latest(self) -> Version[P]:
         return next(reversed(self.versions.values()))
+
+    @property
+    def managed(self) -> bool:
+        return bool(self.versions) and self.latest.managed
 
 
 @dataclasses.dataclass
@@ -110,6 +117,8 @@ class VersionedStore(Generic[P]):
         self._lock = lock
         self._live: dict[str, VersionedObject[P]] = {}
         self._deleted: dict[str, DeletedObject[P]] = {}
+        self.before_read: Callable[[], None] | None = None
+        """Called before every lookup (certificates renew themselves lazily, and their key and secret with them)."""
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -117,6 +126,8 @@ class VersionedStore(Generic[P]):
         return int(self.clock.time())
 
     def _purge_expired(self) -> None:
+        if self.before_read is not None:
+            self.before_read()
         now = self._now()
         for key in [k for k, d in self._deleted.items() if d.scheduled_purge_date <= now]:
             del self._deleted[key]
@@ -194,6 +205,7 @@ class VersionedStore(Generic[P]):
         not_before: int | None = None,
         expires: int | None = None,
         tags: dict[str, str] | None = None,
+        operation: str | None = None,
     ) -> Version[P]:
         """Create the object or add a version to it. Refused while the name is soft-deleted."""
         validate_name(self.kind, name)
@@ -203,7 +215,25 @@ class VersionedStore(Generic[P]):
             self._purge_expired()
             if name.lower() in self._deleted:
                 raise ObjectIsDeletedButRecoverable(self.kind, name)
+            default = "set" if self.kind == "secret" else "create"
+            self._refuse_managed(self._live.get(name.lower()), operation or default)
             return self._append(name, payload, Attributes(enabled, 0, 0, not_before, expires), tags, self._now())
+
+    def _refuse_managed(self, obj: VersionedObject[P] | DeletedObject[P] | None, operation: str) -> None:
+        """The service's 403 for a direct change to an object a certificate manages."""
+        target = obj.obj if isinstance(obj, DeletedObject) else obj
+        if target is not None and target.managed:
+            raise ManagedByKeyVault(self.kind, operation)
+
+    def insert_version(self, name: str, version: Version[P]) -> Version[P]:
+        """Add a version exactly as given (id, times, ``managed``), without checks: for certificates, which make
+        their own versions and those of their key and secret. The caller holds the lock and has checked."""
+        obj = self._live.get(name.lower())
+        if obj is None:
+            obj = self._live[name.lower()] = VersionedObject(name=name, versions={})
+        version.name = obj.name
+        obj.versions[version.version] = version
+        return version
 
     def _append(self, name: str, payload: P, attributes: Attributes, tags: dict[str, str], at: int) -> Version[P]:
         """Add a version stamped ``at`` without any checks (callers hold the lock and have checked)."""
@@ -221,10 +251,13 @@ class VersionedStore(Generic[P]):
         version: str | None,
         *,
         change: Callable[[Version[P]], None],
+        by_certificate: bool = False,
     ) -> Version[P]:
         """Apply ``change`` to one version (latest when ``version`` is empty) and stamp ``updated``."""
         with self._lock:
             target = self.get(name, version)
+            if not by_certificate:
+                self._refuse_managed(self._live_object(name), "update")
             draft = dataclasses.replace(
                 target, attributes=dataclasses.replace(target.attributes), tags=dict(target.tags)
             )
@@ -236,10 +269,12 @@ class VersionedStore(Generic[P]):
             target.payload = draft.payload
             return target
 
-    def delete(self, name: str) -> DeletedObject[P] | VersionedObject[P]:
+    def delete(self, name: str, *, by_certificate: bool = False) -> DeletedObject[P] | VersionedObject[P]:
         """Soft-delete (returns the deleted record) or, with soft delete off, drop it (returns the object)."""
         with self._lock:
             obj = self._live_object(name)
+            if not by_certificate:
+                self._refuse_managed(obj, "delete")
             del self._live[name.lower()]
             if not self.settings.enable_soft_delete:
                 return obj
@@ -248,16 +283,20 @@ class VersionedStore(Generic[P]):
             self._deleted[name.lower()] = deleted
             return deleted
 
-    def recover(self, name: str) -> VersionedObject[P]:
+    def recover(self, name: str, *, by_certificate: bool = False) -> VersionedObject[P]:
         with self._lock:
             deleted = self._deleted_object(name)
+            if not by_certificate:
+                self._refuse_managed(deleted, "recover")
             del self._deleted[name.lower()]
             self._live[name.lower()] = deleted.obj
             return deleted.obj
 
-    def purge(self, name: str) -> None:
+    def purge(self, name: str, *, by_certificate: bool = False) -> None:
         with self._lock:
-            self._deleted_object(name)
+            deleted = self._deleted_object(name)
+            if not by_certificate:
+                self._refuse_managed(deleted, "purge")
             if "Purgeable" not in self.settings.recovery_level:
                 raise PurgeNotAllowed(f"{self.vault_name};location={self.settings.location}")
             del self._deleted[name.lower()]

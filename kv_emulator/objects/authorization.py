@@ -1,0 +1,282 @@
+"""Who may do what in a vault: Azure RBAC role assignments or access policies, checked per operation.
+
+Off until a test turns it on (the ARM property ``enable_rbac_authorization``: True for RBAC, False for
+access policies). Grants and revocations take effect on the next request. Refusals are the service's
+403s: ``ForbiddenByRbac`` and ``AccessDenied``, with the texts recorded from real vaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from typing import Any
+
+from ..errors import KeyVaultError
+
+__all__ = ["BUILT_IN_ROLES", "OPERATION_PERMISSIONS", "AccessPolicy", "Authorization", "Forbidden", "RoleAssignment"]
+
+_KV = "Microsoft.KeyVault/vaults"
+
+# operationId -> (RBAC data action, access-policy (object kind, permission)).
+OPERATION_PERMISSIONS: dict[str, tuple[str, tuple[str, str]]] = {
+    "GetSecret": (f"{_KV}/secrets/getSecret/action", ("secrets", "get")),
+    "GetSecrets": (f"{_KV}/secrets/readMetadata/action", ("secrets", "list")),
+    "GetSecretVersions": (f"{_KV}/secrets/readMetadata/action", ("secrets", "list")),
+    "SetSecret": (f"{_KV}/secrets/setSecret/action", ("secrets", "set")),
+    "UpdateSecret": (f"{_KV}/secrets/update/action", ("secrets", "set")),
+    "DeleteSecret": (f"{_KV}/secrets/delete", ("secrets", "delete")),
+    "BackupSecret": (f"{_KV}/secrets/backup/action", ("secrets", "backup")),
+    "RestoreSecret": (f"{_KV}/secrets/restore/action", ("secrets", "restore")),
+    "GetDeletedSecret": (f"{_KV}/deletedSecrets/read", ("secrets", "list")),
+    "GetDeletedSecrets": (f"{_KV}/deletedSecrets/read", ("secrets", "list")),
+    "RecoverDeletedSecret": (f"{_KV}/deletedSecrets/recover/action", ("secrets", "recover")),
+    "PurgeDeletedSecret": (f"{_KV}/deletedSecrets/delete", ("secrets", "purge")),
+    "GetKey": (f"{_KV}/keys/read", ("keys", "get")),
+    "GetKeys": (f"{_KV}/keys/read", ("keys", "list")),
+    "GetKeyVersions": (f"{_KV}/keys/read", ("keys", "list")),
+    "CreateKey": (f"{_KV}/keys/create/action", ("keys", "create")),
+    "ImportKey": (f"{_KV}/keys/import/action", ("keys", "import")),
+    "UpdateKey": (f"{_KV}/keys/update/action", ("keys", "update")),
+    "DeleteKey": (f"{_KV}/keys/delete", ("keys", "delete")),
+    "BackupKey": (f"{_KV}/keys/backup/action", ("keys", "backup")),
+    "RestoreKey": (f"{_KV}/keys/restore/action", ("keys", "restore")),
+    "GetDeletedKey": (f"{_KV}/deletedKeys/read", ("keys", "list")),
+    "GetDeletedKeys": (f"{_KV}/deletedKeys/read", ("keys", "list")),
+    "RecoverDeletedKey": (f"{_KV}/deletedKeys/recover/action", ("keys", "recover")),
+    "PurgeDeletedKey": (f"{_KV}/deletedKeys/delete", ("keys", "purge")),
+    "encrypt": (f"{_KV}/keys/encrypt/action", ("keys", "encrypt")),
+    "decrypt": (f"{_KV}/keys/decrypt/action", ("keys", "decrypt")),
+    "sign": (f"{_KV}/keys/sign/action", ("keys", "sign")),
+    "verify": (f"{_KV}/keys/verify/action", ("keys", "verify")),
+    "wrapKey": (f"{_KV}/keys/wrap/action", ("keys", "wrapKey")),
+    "unwrapKey": (f"{_KV}/keys/unwrap/action", ("keys", "unwrapKey")),
+    "securewrapkey": (f"{_KV}/keys/wrap/action", ("keys", "wrapKey")),
+    "secureunwrapkey": (f"{_KV}/keys/unwrap/action", ("keys", "unwrapKey")),
+    "release": (f"{_KV}/keys/release/action", ("keys", "release")),
+    "RotateKey": (f"{_KV}/keys/rotate/action", ("keys", "rotate")),
+    "GetKeyRotationPolicy": (f"{_KV}/keyrotationpolicies/read", ("keys", "getrotationpolicy")),
+    "UpdateKeyRotationPolicy": (f"{_KV}/keyrotationpolicies/write", ("keys", "setrotationpolicy")),
+    "GetKeyAttestation": (f"{_KV}/keys/read", ("keys", "get")),
+    "GetRandomBytes": (f"{_KV}/rng/action", ("keys", "get")),
+}
+for _op, _perm in {
+    "GetCertificate": "get",
+    "GetCertificates": "list",
+    "GetCertificateVersions": "list",
+    "GetCertificatePolicy": "get",
+    "GetCertificateOperation": "get",
+    "GetDeletedCertificate": "list",
+    "GetDeletedCertificates": "list",
+    "CreateCertificate": "create",
+    "ImportCertificate": "import",
+    "MergeCertificate": "create",
+    "UpdateCertificate": "update",
+    "UpdateCertificatePolicy": "update",
+    "UpdateCertificateOperation": "update",
+    "DeleteCertificateOperation": "delete",
+    "DeleteCertificate": "delete",
+    "BackupCertificate": "backup",
+    "RestoreCertificate": "restore",
+    "RecoverDeletedCertificate": "recover",
+    "PurgeDeletedCertificate": "purge",
+    "GetCertificateContacts": "managecontacts",
+    "SetCertificateContacts": "managecontacts",
+    "DeleteCertificateContacts": "managecontacts",
+    "GetCertificateIssuers": "listissuers",
+    "GetCertificateIssuer": "getissuers",
+    "SetCertificateIssuer": "setissuers",
+    "UpdateCertificateIssuer": "setissuers",
+    "DeleteCertificateIssuer": "deleteissuers",
+}.items():
+    _action = "read" if _perm in ("get", "list", "getissuers", "listissuers") else f"{_perm}/action"
+    OPERATION_PERMISSIONS[_op] = (f"{_KV}/certificates/{_action}", ("certificates", _perm))
+
+# Built-in Key Vault roles and their data actions (wildcards as Azure writes them).
+BUILT_IN_ROLES: dict[str, tuple[str, ...]] = {
+    "Key Vault Administrator": (f"{_KV}/*",),
+    "Key Vault Secrets Officer": (f"{_KV}/secrets/*", f"{_KV}/deletedSecrets/*"),
+    "Key Vault Secrets User": (f"{_KV}/secrets/getSecret/action", f"{_KV}/secrets/readMetadata/action"),
+    "Key Vault Crypto Officer": (
+        f"{_KV}/keys/*",
+        f"{_KV}/deletedKeys/*",
+        f"{_KV}/keyrotationpolicies/*",
+        f"{_KV}/rng/*",
+    ),
+    "Key Vault Crypto User": (
+        f"{_KV}/keys/read",
+        f"{_KV}/keys/update/action",
+        f"{_KV}/keys/backup/action",
+        f"{_KV}/keys/encrypt/action",
+        f"{_KV}/keys/decrypt/action",
+        f"{_KV}/keys/wrap/action",
+        f"{_KV}/keys/unwrap/action",
+        f"{_KV}/keys/sign/action",
+        f"{_KV}/keys/verify/action",
+    ),
+    "Key Vault Crypto Service Encryption User": (
+        f"{_KV}/keys/read",
+        f"{_KV}/keys/wrap/action",
+        f"{_KV}/keys/unwrap/action",
+    ),
+    "Key Vault Certificates Officer": (f"{_KV}/certificates/*", f"{_KV}/deletedCertificates/*"),
+    "Key Vault Certificate User": (
+        f"{_KV}/certificates/read",
+        f"{_KV}/secrets/getSecret/action",
+        f"{_KV}/secrets/readMetadata/action",
+        f"{_KV}/keys/read",
+    ),
+    "Key Vault Reader": (
+        f"{_KV}/*/read",
+        f"{_KV}/secrets/readMetadata/action",
+    ),
+}
+
+
+def _allows(pattern: str, action: str) -> bool:
+    """Azure's data-action wildcards: ``*`` matches any run of segments."""
+    if pattern.endswith("/*"):
+        return action.startswith(pattern[:-1])
+    if "/*/" in pattern:
+        head, tail = pattern.split("/*/", 1)
+        return action.startswith(head + "/") and action.endswith("/" + tail)
+    return pattern.lower() == action.lower()
+
+
+class Forbidden(KeyVaultError):
+    status = 403
+    code = "Forbidden"
+    verified = True  # texts from real vaults (Microsoft blog posts and issue logs)
+
+    def __init__(self, message: str, inner_code: str) -> None:
+        super().__init__(message)
+        self.inner_code = inner_code  # type: ignore[misc]
+
+
+@dataclasses.dataclass(frozen=True)
+class RoleAssignment:
+    id: str
+    role: str
+    principal_id: str
+    scope: str
+    """"/" for the whole vault, or an object such as "/secrets/db-password" or "/keys/signing"."""
+
+
+@dataclasses.dataclass
+class AccessPolicy:
+    object_id: str
+    secrets: set[str] = dataclasses.field(default_factory=set)
+    keys: set[str] = dataclasses.field(default_factory=set)
+    certificates: set[str] = dataclasses.field(default_factory=set)
+
+
+def _principal_id(principal: Any) -> str:
+    """An object id, from a string or anything with ``object_id`` (a registered Principal)."""
+    return str(getattr(principal, "object_id", principal)).lower()
+
+
+class Authorization:
+    """A vault's authorization model. ``vault.authorization.assign("Key Vault Secrets User", principal)``."""
+
+    def __init__(self, vault: str, location: str, resource_id: str, rbac: bool | None) -> None:
+        self.vault = vault
+        self.location = location
+        self.resource_id = resource_id
+        self.rbac = rbac
+        """True: Azure RBAC; False: access policies; None: no checks (the emulator's default)."""
+        self._lock = threading.Lock()
+        self._assignments: list[RoleAssignment] = []
+        self._policies: dict[str, AccessPolicy] = {}
+
+    # -- RBAC ---------------------------------------------------------------------------------------
+
+    def assign(self, role: str, principal: Any, scope: str = "/") -> RoleAssignment:
+        """Grant a built-in role at vault scope or on one object (``scope="/secrets/name"``)."""
+        if role not in BUILT_IN_ROLES:
+            raise ValueError(f"unknown role {role!r}; built-in roles: {', '.join(BUILT_IN_ROLES)}")
+        assignment = RoleAssignment(str(uuid.uuid4()), role, _principal_id(principal), "/" + scope.strip("/").lower())
+        with self._lock:
+            self._assignments.append(assignment)
+        return assignment
+
+    def revoke(self, assignment: RoleAssignment | str) -> None:
+        wanted = assignment.id if isinstance(assignment, RoleAssignment) else assignment
+        with self._lock:
+            self._assignments = [a for a in self._assignments if a.id != wanted]
+
+    @property
+    def assignments(self) -> list[RoleAssignment]:
+        with self._lock:
+            return list(self._assignments)
+
+    # -- access policies ----------------------------------------------------------------------------
+
+    def set_access_policy(
+        self,
+        principal: Any,
+        *,
+        secrets: list[str] | tuple[str, ...] = (),
+        keys: list[str] | tuple[str, ...] = (),
+        certificates: list[str] | tuple[str, ...] = (),
+    ) -> AccessPolicy:
+        """Replace a principal's permissions (``secrets=["get", "list"]``; ``"all"`` grants every one)."""
+        policy = AccessPolicy(
+            _principal_id(principal),
+            {p.lower() for p in secrets},
+            {p.lower() for p in keys},
+            {p.lower() for p in certificates},
+        )
+        with self._lock:
+            self._policies[policy.object_id] = policy
+        return policy
+
+    def remove_access_policy(self, principal: Any) -> None:
+        with self._lock:
+            self._policies.pop(_principal_id(principal), None)
+
+    # -- the check ----------------------------------------------------------------------------------
+
+    def check(self, operation: str, caller: dict[str, Any] | None, object_path: str) -> str | None:
+        """Raise the service's 403 unless the caller may run ``operation``; returns the assignment id used."""
+        if self.rbac is None or operation not in OPERATION_PERMISSIONS:
+            return None
+        action, (kind, permission) = OPERATION_PERMISSIONS[operation]
+        caller = caller or {}
+        oid = str(caller.get("oid", "")).lower()
+        described = (
+            f"appid={caller.get('appid', '')};oid={caller.get('oid', '')};"
+            f"iss={caller.get('iss', 'https://sts.windows.net/' + str(caller.get('tid', '')) + '/')}"
+        )
+        if self.rbac:
+            for assignment in self.assignments:
+                in_scope = assignment.scope == "/" or object_path.lower().startswith(assignment.scope)
+                if (
+                    assignment.principal_id == oid
+                    and in_scope
+                    and any(_allows(p, action) for p in BUILT_IN_ROLES[assignment.role])
+                ):
+                    return assignment.id
+            raise Forbidden(
+                "Caller is not authorized to perform action on resource.\r\n"
+                "If role assignments, deny assignments or role definitions were changed recently, please observe "
+                "propagation time.\r\n"
+                f"Caller: {described}\r\n"
+                f"Action: '{action}'\r\n"
+                f"Resource: '{(self.resource_id + object_path.rstrip('/')).lower()}'\r\n"
+                "Assignment: (not found)\r\n"
+                "DenyAssignmentId: null\r\n"
+                "DecisionReason: 'DeniedWithNoValidRBAC' \r\n"
+                f"Vault: {self.vault};location={self.location}\r\n",
+                "ForbiddenByRbac",
+            )
+        with self._lock:
+            policy = self._policies.get(oid)
+        granted: set[str] = getattr(policy, kind) if policy else set()
+        if permission in granted or "all" in granted:
+            return None
+        raise Forbidden(
+            f"The user, group or application '{described}' does not have {kind} {permission} permission on key "
+            f"vault '{self.vault};location={self.location}'. For help resolving this issue, please see "
+            "https://go.microsoft.com/fwlink/?linkid=2125287",
+            "AccessDenied",
+        )

@@ -1,0 +1,157 @@
+"""Certificate issuers and contacts: the two vault-wide settings of the certificates API.
+
+An issuer names a provider (DigiCert, GlobalSign, "Test", ...); a certificate whose policy names the issuer is
+signed by the emulator's test CA, whatever the provider, so the chain is real. Contacts are the people the
+``EmailContacts`` lifetime action would write to; the emulator records those e-mails instead of sending them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from ..clock import Clock
+from ..errors import BadParameter, ContactsNotFound, IssuerNotFound
+from .versioned import validate_name
+
+__all__ = ["CertificateContacts", "Contact", "Issuer", "IssuerRegistry"]
+
+
+@dataclasses.dataclass
+class Issuer:
+    """A certificate issuer. The password is kept (a provider would need it) but never shown on the wire."""
+
+    name: str
+    provider: str
+    account_id: str | None = None
+    password: str | None = None
+    organization_id: str | None = None
+    admin_details: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    enabled: bool = True
+    created: int = 0
+    updated: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Contact:
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+
+
+class IssuerRegistry:
+    """The issuers of one vault, by case-insensitive name."""
+
+    def __init__(self, *, clock: Clock, lock: threading.RLock) -> None:
+        self._clock = clock
+        self._lock = lock
+        self._issuers: dict[str, Issuer] = {}
+
+    def _now(self) -> int:
+        return int(self._clock.time())
+
+    def set(
+        self,
+        name: str,
+        provider: str,
+        *,
+        account_id: str | None = None,
+        password: str | None = None,
+        organization_id: str | None = None,
+        admin_details: builtins.list[dict[str, str]] | None = None,
+        enabled: bool = True,
+    ) -> Issuer:
+        """SetCertificateIssuer: create or replace the issuer."""
+        validate_name("issuer", name)
+        if not provider:
+            raise BadParameter("Property provider is required\r\n")  # unverified
+        with self._lock:
+            now = self._now()
+            previous = self._issuers.get(name.lower())
+            issuer = Issuer(
+                name=previous.name if previous else name,
+                provider=provider,
+                account_id=account_id,
+                password=password,
+                organization_id=organization_id,
+                admin_details=list(admin_details or []),
+                enabled=enabled,
+                created=previous.created if previous else now,
+                updated=now,
+            )
+            self._issuers[name.lower()] = issuer
+            return issuer
+
+    def update(self, name: str, **changes: Any) -> Issuer:
+        """UpdateCertificateIssuer: change the fields given (``None`` leaves a field as it is)."""
+        with self._lock:
+            issuer = self.get(name)
+            fields = {f.name for f in dataclasses.fields(Issuer)} - {"name", "created", "updated"}
+            unknown = set(changes) - fields
+            if unknown:
+                raise TypeError(f"unknown issuer field(s): {', '.join(sorted(unknown))}")
+            for field, value in changes.items():
+                if value is not None:
+                    setattr(issuer, field, list(value) if field == "admin_details" else value)
+            issuer.updated = self._now()
+            return issuer
+
+    def get(self, name: str) -> Issuer:
+        with self._lock:
+            issuer = self._issuers.get(name.lower())
+            if issuer is None:
+                raise IssuerNotFound()
+            return issuer
+
+    def delete(self, name: str) -> Issuer:
+        with self._lock:
+            issuer = self.get(name)
+            del self._issuers[name.lower()]
+            return issuer
+
+    def list(self) -> builtins.list[Issuer]:
+        with self._lock:
+            return [self._issuers[k] for k in sorted(self._issuers)]
+
+    def __contains__(self, name: object) -> bool:
+        with self._lock:
+            return isinstance(name, str) and name.lower() in self._issuers
+
+    def to_dicts(self) -> builtins.list[dict[str, Any]]:
+        return [dataclasses.asdict(i) for i in self.list()]
+
+
+class CertificateContacts:
+    """The vault's certificate contacts: ``None`` until set, and again after they are deleted."""
+
+    def __init__(self, *, lock: threading.RLock) -> None:
+        self._lock = lock
+        self._contacts: list[Contact] | None = None
+
+    def set(self, contacts: Sequence[Contact | dict[str, Any]]) -> list[Contact]:
+        """SetCertificateContacts: replace the list."""
+        parsed = [c if isinstance(c, Contact) else Contact(**c) for c in contacts]
+        with self._lock:
+            self._contacts = parsed
+            return list(parsed)
+
+    def get(self) -> list[Contact]:
+        with self._lock:
+            if self._contacts is None:
+                raise ContactsNotFound()
+            return list(self._contacts)
+
+    def delete(self) -> list[Contact]:
+        with self._lock:
+            contacts = self.get()
+            self._contacts = None
+            return contacts
+
+    @property
+    def emails(self) -> list[str]:
+        """Where an ``EmailContacts`` action would write now (empty when no contacts are set)."""
+        with self._lock:
+            return [c.email for c in self._contacts or [] if c.email]
