@@ -47,6 +47,7 @@ class Settings:
     emulate_identity: bool = True
     strict_auth: bool = False
     enable_rbac_authorization: bool | None = None
+    certificate_pending_polls: int = 0
 
     @classmethod
     def option_names(cls) -> list[str]:

@@ -491,3 +491,28 @@ def test_direct_access_polls_and_merges_without_http(store):
     assert store.get("self-made").payload.pending
     assert store.poll("self-made").status == "inProgress" and store.poll("self-made").status == "completed"
     assert store.get("self-made").payload.x509.subject.rfc4514_string() == "CN=self-made"
+
+
+def test_create_answers_202_with_location_and_retry_after(wire, keyvault):
+    response = wire.post(
+        "/certificates/c/create", body={"policy": {"issuer": {"name": "Self"}, "x509_props": {"subject": "CN=c"}}}
+    )
+    assert response.status_code == 202
+    assert response.headers["Location"] == f"{keyvault.vault_url}/certificates/c/pending?api-version=2026-04-01"
+    assert response.headers["Retry-After"] == "10"
+
+
+@pytest.mark.keyvault(certificate_pending_polls=2, virtual_time=True)
+def test_pending_polls_setting_keeps_the_poller_waiting_on_virtual_time(keyvault):
+    import time
+
+    from azure.keyvault.certificates import CertificateClient, CertificatePolicy
+
+    client = CertificateClient(keyvault.vault_url, keyvault.credential)
+    started, wall = keyvault.clock.time(), time.perf_counter()
+    certificate = client.begin_create_certificate("c", CertificatePolicy.get_default()).result()
+    assert certificate.name == "c" and certificate.cer
+    polls = keyvault.requests.filter("GetCertificateOperation")
+    assert len(polls) == 3  # two "inProgress" answers, then "completed"
+    assert keyvault.clock.time() - started >= 10  # the poller's 5 s sleeps, spent on the emulator's clock
+    assert time.perf_counter() - wall < 5

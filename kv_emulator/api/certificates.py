@@ -153,7 +153,9 @@ def create_certificate(ctx: RequestContext, name: str) -> Reply:
     if policy is None and name not in ctx.vault.certificates:
         raise BadParameter("Property policy is required\r\n")  # unverified: a first version needs a policy
     operation = ctx.vault.certificates.create(name, policy, **_common(body))
-    return Reply(_operation(ctx, operation), 202)
+    # Recorded 202s carry the operation's URL and a polling hint.
+    location = f"{ctx.base_url}/certificates/{name}/pending?api-version={ctx.api_version.requested}"
+    return Reply(_operation(ctx, operation), 202, headers=[("Location", location), ("Retry-After", "10")])
 
 
 def import_certificate(ctx: RequestContext, name: str) -> Reply:

@@ -197,6 +197,7 @@ class KeyVaultApp:
             region=self.emulator.settings.location,
         )
         headers.extend(extra)
+        headers.extend(reply.headers)
         status = f"{reply.status} {HTTP_STATUS_CODES.get(reply.status, 'Unknown')}"
         if reply.raw is not None:
             if not any(name.lower() == "content-type" for name, _ in headers):

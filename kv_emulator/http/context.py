@@ -24,6 +24,8 @@ class Reply:
     status: int = 200
     raw: bytes | None = None
     """A non-JSON body (only injected faults send one)."""
+    headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    """Headers beyond the service's usual ones (``Location`` and ``Retry-After`` of a pending operation)."""
 
 
 @dataclasses.dataclass

@@ -56,6 +56,7 @@ class Vault:
             sealer=sealer,
             authority=authority,
             premium=settings.sku == "premium",
+            pending_polls=settings.certificate_pending_polls,
             **common,
         )
 
