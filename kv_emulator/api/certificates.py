@@ -15,7 +15,7 @@ from ..objects.certificates import Certificate
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
-from .paging import page
+from .paging import page_by_name, page_versions
 
 __all__ = ["OPERATIONS"]
 
@@ -191,14 +191,12 @@ def update_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
 
 def get_certificates(ctx: RequestContext) -> Reply:
     current = ctx.vault.certificates.list_certificates(include_pending=_query_flag(ctx, "includePending"))
-    return Reply(page(ctx, current, sort_key=lambda c: c.name.lower(), render=lambda c: _item(ctx, c, versioned=False)))
+    return Reply(page_by_name(ctx, current, name=lambda c: c.name, render=lambda c: _item(ctx, c, versioned=False)))
 
 
 def get_certificate_versions(ctx: RequestContext, name: str) -> Reply:
-    numbered: list[tuple[int, Certificate]] = list(enumerate(ctx.vault.certificates.list_versions(name)))
-    return Reply(
-        page(ctx, numbered, sort_key=lambda p: f"{p[0]:08d}", render=lambda p: _item(ctx, p[1], versioned=True))
-    )
+    versions = ctx.vault.certificates.list_versions(name)
+    return Reply(page_versions(ctx, versions, lambda v: _item(ctx, v, versioned=True)))
 
 
 def delete_certificate(ctx: RequestContext, name: str) -> Reply:
@@ -220,7 +218,7 @@ def get_deleted_certificates(ctx: RequestContext) -> Reply:
         item = _item(ctx, store.current_of(record.obj), versioned=False)
         return {**deleted_fields(ctx, "deletedcertificates", record), **item}
 
-    return Reply(page(ctx, deleted, sort_key=lambda r: r.obj.name.lower(), render=render))
+    return Reply(page_by_name(ctx, deleted, name=lambda r: r.obj.name, render=render))
 
 
 def recover_deleted_certificate(ctx: RequestContext, name: str) -> Reply:
@@ -346,7 +344,7 @@ def get_certificate_issuers(ctx: RequestContext) -> Reply:
     def render(issuer: Issuer) -> dict[str, Any]:
         return {"id": f"{ctx.base_url}/certificates/issuers/{issuer.name}", "provider": issuer.provider}
 
-    return Reply(page(ctx, issuers, sort_key=lambda i: i.name.lower(), render=render))
+    return Reply(page_by_name(ctx, issuers, name=lambda i: i.name, render=render))
 
 
 def get_certificate_issuer(ctx: RequestContext, name: str) -> Reply:

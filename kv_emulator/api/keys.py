@@ -14,7 +14,7 @@ from ..objects.rotation import RotationPolicy
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
-from .paging import page
+from .paging import page_by_name, page_versions
 
 __all__ = ["OPERATIONS", "bundle", "kid"]
 
@@ -189,17 +189,14 @@ def update_key(ctx: RequestContext, name: str, version: str) -> Reply:
 
 
 def get_keys(ctx: RequestContext) -> Reply:
-    objects: list[VersionedObject[Any]] = ctx.vault.keys.list()
+    objects = ctx.vault.keys.list()
     return Reply(
-        page(ctx, objects, sort_key=lambda o: o.name.lower(), render=lambda o: _item(ctx, o.latest, versioned=False))
+        page_by_name(ctx, objects, name=lambda o: o.name, render=lambda o: _item(ctx, o.latest, versioned=False))
     )
 
 
 def get_key_versions(ctx: RequestContext, name: str) -> Reply:
-    numbered: list[tuple[int, Key]] = list(enumerate(ctx.vault.keys.list_versions(name)))
-    return Reply(
-        page(ctx, numbered, sort_key=lambda p: f"{p[0]:08d}", render=lambda p: _item(ctx, p[1], versioned=True))
-    )
+    return Reply(page_versions(ctx, ctx.vault.keys.list_versions(name), lambda v: _item(ctx, v, versioned=True)))
 
 
 def delete_key(ctx: RequestContext, name: str) -> Reply:
@@ -217,7 +214,7 @@ def get_deleted_keys(ctx: RequestContext) -> Reply:
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
         return {**deleted_fields(ctx, "deletedkeys", record), **_item(ctx, record.obj.latest, versioned=False)}
 
-    return Reply(page(ctx, ctx.vault.keys.list_deleted(), sort_key=lambda r: r.obj.name.lower(), render=render))
+    return Reply(page_by_name(ctx, ctx.vault.keys.list_deleted(), name=lambda r: r.obj.name, render=render))
 
 
 def recover_deleted_key(ctx: RequestContext, name: str) -> Reply:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from ..errors import BadParameter
 from ..http.context import RequestContext
 
-__all__ = ["MAX_PAGE_SIZE", "page"]
+__all__ = ["MAX_PAGE_SIZE", "page", "page_by_name", "page_versions"]
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 25
@@ -75,3 +75,16 @@ def page(
             query += f"&maxresults={size}"
         next_link = f"{ctx.base_url}{ctx.path}?{query}"
     return {"value": [render(item) for item in items[start:end]], "nextLink": next_link}
+
+
+def page_by_name(
+    ctx: RequestContext, items: Sequence[T], *, name: Callable[[T], str], render: Callable[[T], dict[str, Any]]
+) -> dict[str, Any]:
+    """A page of objects listed by name, as the service sorts them (case-insensitively)."""
+    return page(ctx, items, sort_key=lambda item: name(item).lower(), render=render)
+
+
+def page_versions(ctx: RequestContext, versions: Sequence[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    """A page of an object's versions, oldest first (their ids are random, so the marker is the position)."""
+    numbered = list(enumerate(versions))
+    return page(ctx, numbered, sort_key=lambda pair: f"{pair[0]:08d}", render=lambda pair: render(pair[1]))

@@ -11,7 +11,7 @@ from ..objects.versioned import DeletedObject, VersionedObject
 from ..objects.x509 import convert_certificate_secret
 from .bodies import MISSING, read_attributes, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
-from .paging import page
+from .paging import page_by_name, page_versions
 
 __all__ = ["OPERATIONS"]
 
@@ -102,25 +102,15 @@ def update_secret(ctx: RequestContext, name: str, version: str) -> Reply:
 def get_secrets(ctx: RequestContext) -> Reply:
     objects = ctx.vault.secrets.list()
     return Reply(
-        page(
-            ctx,
-            objects,
-            sort_key=lambda obj: obj.name.lower(),
-            render=lambda obj: _item(ctx, obj.latest, versioned=False),
+        page_by_name(
+            ctx, objects, name=lambda obj: obj.name, render=lambda obj: _item(ctx, obj.latest, versioned=False)
         )
     )
 
 
 def get_secret_versions(ctx: RequestContext, name: str) -> Reply:
-    numbered: list[tuple[int, Secret]] = list(enumerate(ctx.vault.secrets.list_versions(name)))
-    return Reply(
-        page(
-            ctx,
-            numbered,
-            sort_key=lambda pair: f"{pair[0]:08d}",
-            render=lambda pair: _item(ctx, pair[1], versioned=True),
-        )
-    )
+    versions = ctx.vault.secrets.list_versions(name)
+    return Reply(page_versions(ctx, versions, lambda version: _item(ctx, version, versioned=True)))
 
 
 def delete_secret(ctx: RequestContext, name: str) -> Reply:
@@ -140,7 +130,7 @@ def get_deleted_secrets(ctx: RequestContext) -> Reply:
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
         return {**deleted_fields(ctx, "deletedsecrets", record), **_item(ctx, record.obj.latest, versioned=False)}
 
-    return Reply(page(ctx, deleted, sort_key=lambda record: record.obj.name.lower(), render=render))
+    return Reply(page_by_name(ctx, deleted, name=lambda record: record.obj.name, render=render))
 
 
 def recover_deleted_secret(ctx: RequestContext, name: str) -> Reply:

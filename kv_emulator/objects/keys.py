@@ -19,7 +19,7 @@ from .backup import BackupSealer
 from .crypto import KeyMaterial
 from .keypool import shared_pool
 from .rotation import RotationPolicy
-from .versioned import Attributes, Version, VersionedObject, VersionedStore
+from .versioned import Attributes, Version, VersionedObject, VersionedStore, apply_common_changes
 
 __all__ = ["KEY_OPERATIONS", "Key", "KeyForbidden", "KeyStore", "KeyValue", "ReleasePolicy"]
 
@@ -200,14 +200,7 @@ class KeyStore(VersionedStore[KeyValue]):
                 _check_release_policy(payload.exportable, release_policy)
                 payload = dataclasses.replace(payload, release_policy=release_policy)
             draft.payload = payload
-            if enabled is not None:
-                draft.attributes.enabled = enabled
-            if not_before is not ...:
-                draft.attributes.not_before = not_before
-            if expires is not ...:
-                draft.attributes.expires = expires
-            if tags is not None:
-                draft.tags = dict(tags)
+            apply_common_changes(draft, enabled=enabled, not_before=not_before, expires=expires, tags=tags)
 
         return self.update(name, version, change=change)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import BadParameter, ObjectDisabled
 from .backup import BackupSealer
-from .versioned import Attributes, Version, VersionedObject, VersionedStore
+from .versioned import Attributes, Version, VersionedObject, VersionedStore, apply_common_changes
 
 __all__ = ["MAX_CONTENT_TYPE_LENGTH", "MAX_SECRET_LENGTH", "Secret", "SecretStore", "SecretValue"]
 
@@ -98,14 +98,7 @@ class SecretStore(VersionedStore[SecretValue]):
             if content_type is not ...:
                 _validate_value("", content_type)
                 draft.payload = dataclasses.replace(draft.payload, content_type=content_type)
-            if enabled is not None:
-                draft.attributes.enabled = enabled
-            if not_before is not ...:
-                draft.attributes.not_before = not_before
-            if expires is not ...:
-                draft.attributes.expires = expires
-            if tags is not None:
-                draft.tags = dict(tags)
+            apply_common_changes(draft, enabled=enabled, not_before=not_before, expires=expires, tags=tags)
 
         return self.update(name, version, change=change)
 

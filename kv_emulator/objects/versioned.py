@@ -14,7 +14,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..clock import Clock
 from ..config import Settings
@@ -55,6 +55,20 @@ def validate_tags(tags: dict[str, str]) -> None:
     too_long = any(len(k) > MAX_TAG_LENGTH or len(v) > MAX_TAG_LENGTH for k, v in tags.items())
     if len(tags) > MAX_TAGS or too_long:
         raise BadParameter("Property has invalid value\r\n")
+
+
+def apply_common_changes(
+    draft: Version[Any], *, enabled: bool | None, not_before: Any, expires: Any, tags: dict[str, str] | None
+) -> None:
+    """The changes every kind's update shares: ``enabled``, ``nbf``/``exp`` (``...`` = leave) and tags."""
+    if enabled is not None:
+        draft.attributes.enabled = enabled
+    if not_before is not ...:
+        draft.attributes.not_before = not_before
+    if expires is not ...:
+        draft.attributes.expires = expires
+    if tags is not None:
+        draft.tags = dict(tags)
 
 
 @dataclasses.dataclass
