@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +18,6 @@ from .http.faults import FaultInjector
 from .http.journal import Journal
 from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
-from .identity.app import IDENTITY_URL_PATTERN, app_service_endpoint
 from .intercept import AioHttpInterceptor, RequestsInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .objects.attestation import AttestationAuthority
@@ -196,7 +194,7 @@ class Emulator:
             return self
         forget_sdk_challenges()
         interceptors: list[RequestsInterceptor | AioHttpInterceptor | SleepInterceptor] = [
-            RequestsInterceptor(self.app_for, self._intercepted_patterns()),
+            RequestsInterceptor(self.app_for),
             AioHttpInterceptor(self.app_for),
             SleepInterceptor(self.clock, lambda: self.clock.virtual),
         ]
@@ -204,15 +202,6 @@ class Emulator:
             interceptor.start()
             self._interceptors.append(interceptor)
         return self
-
-    def _intercepted_patterns(self) -> list[re.Pattern[str]]:
-        patterns = [VAULT_URL_PATTERN]
-        if self.settings.emulate_identity:
-            patterns.append(IDENTITY_URL_PATTERN)
-            endpoint = app_service_endpoint()
-            if endpoint:
-                patterns.append(re.compile("^" + re.escape(endpoint.split("?")[0])))
-        return patterns
 
     def stop(self) -> None:
         while self._interceptors:

@@ -156,3 +156,27 @@ def test_refusals_are_audited(app_client, keyvault):
 def test_unknown_role_is_refused(keyvault):
     with pytest.raises(ValueError, match="unknown role"):
         keyvault.vault().authorization.assign("Owner", "someone")
+
+
+@pytest.mark.keyvault(enable_rbac_authorization=True)
+def test_object_scope_is_the_object_not_a_name_prefix(app_client, keyvault):
+    principal, secrets, _ = app_client
+    keyvault.vault().secrets.set("db", "short name")
+    keyvault.vault().authorization.assign("Key Vault Secrets User", principal, scope="/secrets/db")
+    assert secrets.get_secret("db").value == "short name"
+    with pytest.raises(HttpResponseError):
+        secrets.get_secret("db-password")  # shares the prefix, not the scope
+
+
+@pytest.mark.keyvault(enable_rbac_authorization=False)
+def test_access_policy_permission_names_are_case_insensitive(app_client, keyvault, wire):
+    principal, _, _ = app_client
+    keyvault.vault().keys.create("k", "RSA")
+    keyvault.vault().authorization.set_access_policy(principal, keys=["wrapKey"])
+    token, _ = keyvault.identity.issue(principal, "https://vault.azure.net")
+    value = base64.urlsafe_b64encode(b"0" * 32).decode().rstrip("=")
+    headers = {"Authorization": f"Bearer {token}"}
+    wrapped = wire.post("/keys/k//wrapkey", body={"alg": "RSA-OAEP", "value": value}, token=False, headers=headers)
+    assert wrapped.status_code == 200
+    signed = wire.post("/keys/k//sign", body={"alg": "RS256", "value": value}, token=False, headers=headers)
+    assert signed.status_code == 403 and "keys sign permission" in signed.get_json()["error"]["message"]

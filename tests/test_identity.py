@@ -265,3 +265,9 @@ def test_session_mode_with_default_azure_credential_and_no_configuration(pyteste
     )
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:asyncio")
     pytester.runpytest("--kv-intercept=session").assert_outcomes(passed=1)
+
+
+def test_app_service_endpoint_set_after_the_emulator_started(seeded, monkeypatch):
+    monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:41999/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", "late")
+    assert _read(seeded, ManagedIdentityCredential()) == "v"

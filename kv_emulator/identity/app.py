@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -30,12 +29,6 @@ __all__ = ["ENTRA_HOSTS", "IMDS_HOST", "IdentityApp", "app_service_endpoint", "i
 
 ENTRA_HOSTS = ("login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net")
 IMDS_HOST = "169.254.169.254"
-#: The fixed identity URLs intercepted in-process (the App Service endpoint comes from the environment).
-IDENTITY_URL_PATTERN = re.compile(
-    r"^(https://(login\.microsoftonline\.com|login\.windows\.net|login\.microsoft\.com|sts\.windows\.net)"
-    r"|http://169\.254\.169\.254)(/|\?|$)",
-    re.IGNORECASE,
-)
 _AUTHORITY = "https://login.microsoftonline.com"
 
 _ENTRA = Map(
@@ -150,11 +143,11 @@ class IdentityApp:
             return
         if assertion is None:
             raise IdentityError(
-                400,
-                "invalid_request",
-                "AADSTS900144: The request body must contain the following parameter: 'client_assertion' or "
+                401,
+                "invalid_client",
+                "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or "
                 "'client_secret'.",
-                900144,
+                7000218,
             )
         if principal.certificate is not None:
             try:

@@ -31,9 +31,8 @@ _UNPATCHED_ON_REQUEST = responses.RequestsMock._on_request
 
 
 class RequestsInterceptor:
-    def __init__(self, app_for: Callable[[str], Any], url_patterns: list[re.Pattern[str]]) -> None:
+    def __init__(self, app_for: Callable[[str], Any]) -> None:
         self._app_for = app_for
-        self._url_patterns = url_patterns
         self._mock: responses.RequestsMock | None = None
         self._foreign_patch: Any = None
 
@@ -43,9 +42,9 @@ class RequestsInterceptor:
             assert_all_requests_are_fired=False,
             real_adapter_send=HTTPAdapter.send,  # type: ignore[arg-type]  # same signature, looser stubs
         )
-        for pattern in self._url_patterns:
-            for method in _METHODS:
-                own.add_callback(method, pattern, callback=self._answer, content_type=None)
+        claimed = [self._claimed]  # decided per request, so environment changes after start() count
+        for method in _METHODS:
+            own.add_callback(method, _ANY_URL, callback=self._answer, content_type=None, match=claimed)
         own.add_passthru(_ANY_URL)
         own.start()
         self._mock = own
@@ -70,6 +69,10 @@ class RequestsInterceptor:
         if self._mock is not None:
             self._mock.stop(allow_assert=False)
             self._mock = None
+
+    def _claimed(self, request: PreparedRequest) -> tuple[bool, str]:
+        """A responses matcher: does the emulator answer this URL?"""
+        return self._app_for(str(request.url)) is not None, "not a URL kv-emulator answers"
 
     def _answer(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes] | Exception:
         body = request.body

@@ -28,10 +28,10 @@ OPERATION_PERMISSIONS: dict[str, tuple[str, tuple[str, str]]] = {
     "DeleteSecret": (f"{_KV}/secrets/delete", ("secrets", "delete")),
     "BackupSecret": (f"{_KV}/secrets/backup/action", ("secrets", "backup")),
     "RestoreSecret": (f"{_KV}/secrets/restore/action", ("secrets", "restore")),
-    "GetDeletedSecret": (f"{_KV}/deletedSecrets/read", ("secrets", "list")),
-    "GetDeletedSecrets": (f"{_KV}/deletedSecrets/read", ("secrets", "list")),
-    "RecoverDeletedSecret": (f"{_KV}/deletedSecrets/recover/action", ("secrets", "recover")),
-    "PurgeDeletedSecret": (f"{_KV}/deletedSecrets/delete", ("secrets", "purge")),
+    "GetDeletedSecret": (f"{_KV}/secrets/readMetadata/action", ("secrets", "list")),
+    "GetDeletedSecrets": (f"{_KV}/secrets/readMetadata/action", ("secrets", "list")),
+    "RecoverDeletedSecret": (f"{_KV}/secrets/recover/action", ("secrets", "recover")),
+    "PurgeDeletedSecret": (f"{_KV}/secrets/purge/action", ("secrets", "purge")),
     "GetKey": (f"{_KV}/keys/read", ("keys", "get")),
     "GetKeys": (f"{_KV}/keys/read", ("keys", "list")),
     "GetKeyVersions": (f"{_KV}/keys/read", ("keys", "list")),
@@ -41,10 +41,10 @@ OPERATION_PERMISSIONS: dict[str, tuple[str, tuple[str, str]]] = {
     "DeleteKey": (f"{_KV}/keys/delete", ("keys", "delete")),
     "BackupKey": (f"{_KV}/keys/backup/action", ("keys", "backup")),
     "RestoreKey": (f"{_KV}/keys/restore/action", ("keys", "restore")),
-    "GetDeletedKey": (f"{_KV}/deletedKeys/read", ("keys", "list")),
-    "GetDeletedKeys": (f"{_KV}/deletedKeys/read", ("keys", "list")),
-    "RecoverDeletedKey": (f"{_KV}/deletedKeys/recover/action", ("keys", "recover")),
-    "PurgeDeletedKey": (f"{_KV}/deletedKeys/delete", ("keys", "purge")),
+    "GetDeletedKey": (f"{_KV}/keys/read", ("keys", "list")),
+    "GetDeletedKeys": (f"{_KV}/keys/read", ("keys", "list")),
+    "RecoverDeletedKey": (f"{_KV}/keys/recover/action", ("keys", "recover")),
+    "PurgeDeletedKey": (f"{_KV}/keys/purge/action", ("keys", "purge")),
     "encrypt": (f"{_KV}/keys/encrypt/action", ("keys", "encrypt")),
     "decrypt": (f"{_KV}/keys/decrypt/action", ("keys", "decrypt")),
     "sign": (f"{_KV}/keys/sign/action", ("keys", "sign")),
@@ -58,7 +58,7 @@ OPERATION_PERMISSIONS: dict[str, tuple[str, tuple[str, str]]] = {
     "GetKeyRotationPolicy": (f"{_KV}/keyrotationpolicies/read", ("keys", "getrotationpolicy")),
     "UpdateKeyRotationPolicy": (f"{_KV}/keyrotationpolicies/write", ("keys", "setrotationpolicy")),
     "GetKeyAttestation": (f"{_KV}/keys/read", ("keys", "get")),
-    "GetRandomBytes": (f"{_KV}/rng/action", ("keys", "get")),
+    "GetRandomBytes": (f"{_KV}/keys/read", ("keys", "get")),  # vaults have no rng data action of their own
 }
 for _op, _perm in {
     "GetCertificate": "get",
@@ -89,20 +89,27 @@ for _op, _perm in {
     "UpdateCertificateIssuer": "setissuers",
     "DeleteCertificateIssuer": "deleteissuers",
 }.items():
-    _action = "read" if _perm in ("get", "list", "getissuers", "listissuers") else f"{_perm}/action"
-    OPERATION_PERMISSIONS[_op] = (f"{_KV}/certificates/{_action}", ("certificates", _perm))
+    if "issuers" in _perm:
+        _action = "certificatecas/" + (
+            "read" if _perm in ("getissuers", "listissuers") else _perm.removesuffix("issuers")
+        )
+        _action = _action.replace("/set", "/write")
+    elif _perm == "managecontacts":
+        _action = "certificatecontacts/" + ("read" if _op.startswith("Get") else "write")
+    elif _perm in ("get", "list"):
+        _action = "certificates/read"
+    elif _perm == "delete":
+        _action = "certificates/delete"
+    else:
+        _action = f"certificates/{_perm}/action"
+    OPERATION_PERMISSIONS[_op] = (f"{_KV}/{_action}", ("certificates", _perm))
 
 # Built-in Key Vault roles and their data actions (wildcards as Azure writes them).
 BUILT_IN_ROLES: dict[str, tuple[str, ...]] = {
     "Key Vault Administrator": (f"{_KV}/*",),
-    "Key Vault Secrets Officer": (f"{_KV}/secrets/*", f"{_KV}/deletedSecrets/*"),
+    "Key Vault Secrets Officer": (f"{_KV}/secrets/*",),
     "Key Vault Secrets User": (f"{_KV}/secrets/getSecret/action", f"{_KV}/secrets/readMetadata/action"),
-    "Key Vault Crypto Officer": (
-        f"{_KV}/keys/*",
-        f"{_KV}/deletedKeys/*",
-        f"{_KV}/keyrotationpolicies/*",
-        f"{_KV}/rng/*",
-    ),
+    "Key Vault Crypto Officer": (f"{_KV}/keys/*", f"{_KV}/keyrotationpolicies/*"),
     "Key Vault Crypto User": (
         f"{_KV}/keys/read",
         f"{_KV}/keys/update/action",
@@ -119,7 +126,11 @@ BUILT_IN_ROLES: dict[str, tuple[str, ...]] = {
         f"{_KV}/keys/wrap/action",
         f"{_KV}/keys/unwrap/action",
     ),
-    "Key Vault Certificates Officer": (f"{_KV}/certificates/*", f"{_KV}/deletedCertificates/*"),
+    "Key Vault Certificates Officer": (
+        f"{_KV}/certificates/*",
+        f"{_KV}/certificatecas/*",
+        f"{_KV}/certificatecontacts/*",
+    ),
     "Key Vault Certificate User": (
         f"{_KV}/certificates/read",
         f"{_KV}/secrets/getSecret/action",
@@ -249,7 +260,8 @@ class Authorization:
         )
         if self.rbac:
             for assignment in self.assignments:
-                in_scope = assignment.scope == "/" or object_path.lower().startswith(assignment.scope)
+                path = object_path.lower()
+                in_scope = assignment.scope in ("/", path) or path.startswith(assignment.scope + "/")
                 if (
                     assignment.principal_id == oid
                     and in_scope
@@ -272,7 +284,7 @@ class Authorization:
         with self._lock:
             policy = self._policies.get(oid)
         granted: set[str] = getattr(policy, kind) if policy else set()
-        if permission in granted or "all" in granted:
+        if permission.lower() in granted or "all" in granted:
             return None
         raise Forbidden(
             f"The user, group or application '{described}' does not have {kind} {permission} permission on key "
