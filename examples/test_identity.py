@@ -156,16 +156,10 @@ def test_managed_identity_through_imds(keyvault):
     assert keyvault.identity.issued[-1]["oid"] == identity.object_id
 
 
-@pytest.fixture
-def app_service_keyvault(monkeypatch, request):
-    """App Service sets IDENTITY_ENDPOINT and IDENTITY_HEADER; they must be set before the emulator starts."""
+def test_managed_identity_on_app_service(keyvault, monkeypatch):
+    # App Service sets these two; the emulator answers whatever endpoint they name, whenever they are set.
     monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:41741/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", "a-header-secret")
-    return request.getfixturevalue("keyvault")
-
-
-def test_managed_identity_on_app_service(app_service_keyvault):
-    keyvault = app_service_keyvault
     keyvault.vault().secrets.set("db-password", "hunter2")
     assert read_password(keyvault.vault_url, ManagedIdentityCredential()) == "hunter2"
 
