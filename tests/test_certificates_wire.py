@@ -516,3 +516,19 @@ def test_pending_polls_setting_keeps_the_poller_waiting_on_virtual_time(keyvault
     assert len(polls) == 3  # two "inProgress" answers, then "completed"
     assert keyvault.clock.time() - started >= 10  # the poller's 5 s sleeps, spent on the emulator's clock
     assert time.perf_counter() - wall < 5
+
+
+@pytest.mark.parametrize("name", ["bad_name", "x" * 128])
+def test_bad_certificate_names_are_refused_and_nothing_is_made(wire, keyvault, name):
+    response = wire.post(f"/certificates/{name}/create", body={"policy": {"issuer": {"name": "Self"}}})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == f"The request URI contains an invalid name: {name}"
+    vault = keyvault.vault()
+    assert name not in vault.certificates and name not in vault.keys and name not in vault.secrets
+
+
+def test_too_many_tags_on_create_are_refused(wire, keyvault):
+    tags = {f"t{i}": "v" for i in range(16)}
+    response = wire.post("/certificates/c/create", body={"policy": {"issuer": {"name": "Self"}}, "tags": tags})
+    assert response.status_code == 400
+    assert "c" not in keyvault.vault().certificates

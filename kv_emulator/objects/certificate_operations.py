@@ -19,7 +19,7 @@ from . import x509 as certs
 from .crypto import KeyMaterial
 
 if TYPE_CHECKING:
-    from .versioned import Version
+    from .versioned import Version, validate_tags
 
 __all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin"]
 
@@ -175,6 +175,8 @@ class OperationsMixin:
         tags: dict[str, str] | None = None,
     ) -> Version[Any]:
         """MergeCertificate: complete the operation with a certificate (and chain) signed for its CSR."""
+        if tags is not None:
+            validate_tags(dict(tags))
         with self._lock:
             operation = self._operation(name)
             if operation.status == "completed":

@@ -43,7 +43,16 @@ from .keypool import shared_pool
 from .keys import KeyForbidden, KeyStore, KeyValue
 from .rotation import add_duration
 from .secrets import SecretStore, SecretValue
-from .versioned import Attributes, DeletedObject, Version, VersionedObject, VersionedStore, new_version_id
+from .versioned import (
+    Attributes,
+    DeletedObject,
+    Version,
+    VersionedObject,
+    VersionedStore,
+    new_version_id,
+    validate_name,
+    validate_tags,
+)
 
 __all__ = ["Certificate", "CertificateOperation", "CertificateStore", "CertificateValue"]
 
@@ -92,8 +101,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         self._evaluating = False
         self.issuers = IssuerRegistry(clock=self.clock, lock=self._lock)
         self.contacts = CertificateContacts(lock=self._lock)
-        self.notifications: list[dict[str, Any]] = []
-        """``EmailContacts`` lifetime actions that fired: ``{"name", "version", "time", "emails"}``, in order."""
+        self._notifications: list[dict[str, Any]] = []
         for store in (self, keys, secrets):
             store.before_read = self._apply_lifetime_actions
 
@@ -154,6 +162,13 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
                     previous = candidate.version
             return None
 
+    @property
+    def notifications(self) -> list[dict[str, Any]]:
+        """``EmailContacts`` lifetime actions that fired by now: ``{"name", "version", "time", "emails"}``."""
+        with self._lock:
+            self._purge_expired()
+            return list(self._notifications)
+
     # -- making ------------------------------------------------------------------------------------------
 
     def create(
@@ -170,6 +185,8 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         Returns the operation as the 202 shows it. ``Self`` and issuer-signed certificates complete at once unless
         ``pending_polls`` is set; ``Unknown`` ones wait for :meth:`merge`.
         """
+        validate_name(self.kind, name)
+        validate_tags(dict(tags or {}))
         with self._lock:
             self._purge_expired()
             self._check_name_free(name)
@@ -356,6 +373,8 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         preserve_order: bool | None = None,
     ) -> Certificate:
         """ImportCertificate: a PFX (bytes) or PEM (text or bytes) with its private key, as a new version."""
+        validate_name(self.kind, name)
+        validate_tags(dict(tags or {}))
         key, chain, detected = _read_certificate_content(data, password)
         ordered = certs.order_chain(key, chain, preserve=bool(preserve_order))
         leaf = next(c for c in ordered if certs.public_key_der(c.public_key()) == certs.public_key_der(key))
@@ -494,8 +513,8 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
                 continue
             if action.action == "EmailContacts":
                 marker = {"name": obj.name, "version": latest.version, "time": due, "emails": self.contacts.emails}
-                if not any(n["version"] == latest.version and n["time"] == due for n in self.notifications):
-                    self.notifications.append(marker)
+                if not any(n["version"] == latest.version and n["time"] == due for n in self._notifications):
+                    self._notifications.append(marker)
                 continue
             operation = self._operations.get(obj.name.lower())
             if policy.unknown_issuer or (operation is not None and operation.status == "inProgress"):
