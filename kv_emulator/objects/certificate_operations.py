@@ -17,9 +17,10 @@ from cryptography import x509 as cx509
 from ..errors import BadParameter, MergeForbidden, PendingCertificateNotFound
 from . import x509 as certs
 from .crypto import KeyMaterial
+from .versioned import validate_tags
 
 if TYPE_CHECKING:
-    from .versioned import Version, validate_tags
+    from .versioned import Version
 
 __all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin"]
 
