@@ -63,3 +63,20 @@ def wire(keyvault) -> Wire:
 def wire_for():
     """Build a :class:`Wire` for any emulator's app (``wire_for(emulator.app, base_url=...)``)."""
     return Wire
+
+
+@pytest.fixture
+def no_real_sleep(monkeypatch):
+    """Fail the test if anything sleeps for real (sync or async): virtual time must not wait."""
+    import asyncio
+    import time
+
+    def refuse(seconds, *args, **kwargs):
+        raise AssertionError(f"slept {seconds}s of wall time")
+
+    async def refuse_async(seconds, *args, **kwargs):
+        if seconds:  # asyncio.sleep(0) is a plain yield to the event loop
+            raise AssertionError(f"slept {seconds}s of wall time")
+
+    monkeypatch.setattr(time, "sleep", refuse)
+    monkeypatch.setattr(asyncio, "sleep", refuse_async)

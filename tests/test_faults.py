@@ -117,11 +117,10 @@ async def test_async_faults(keyvault):
             await client.get_secret("s")
 
 
-def test_latency_in_virtual_time_costs_no_wall_time(client, keyvault):
+def test_latency_in_virtual_time_costs_no_wall_time(client, keyvault, no_real_sleep):
     keyvault.faults.latency(30.0, operation="GetSecret")
-    before, started = keyvault.clock.time(), time.perf_counter()
+    before = keyvault.clock.time()
     assert client.get_secret("s").value == "v"
-    assert time.perf_counter() - started < 5
     assert keyvault.clock.time() - before >= 30
     assert keyvault.requests.calls("GetSecret")[-1].final.injected == "fault latency"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from azure.core.exceptions import HttpResponseError
@@ -12,38 +11,34 @@ from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
 
 
 @pytest.mark.keyvault(virtual_time=True)
-def test_three_retries_take_milliseconds_and_move_the_clock(keyvault):
+def test_three_retries_sleep_on_the_emulator_clock(keyvault, no_real_sleep):
     keyvault.vault().secrets.set("s", "v")
     client = SecretClient(keyvault.vault_url, keyvault.credential)
     keyvault.faults.add(503, operation="GetSecret", times=None)
-    clock_before, wall_before = keyvault.clock.time(), time.perf_counter()
+    clock_before = keyvault.clock.time()
     with pytest.raises(HttpResponseError):
-        client.get_secret("s")
-    assert time.perf_counter() - wall_before < 1.0  # 4.8 s of back-off in real time
+        client.get_secret("s")  # 4.8 s of back-off in real time
     assert keyvault.clock.time() - clock_before == pytest.approx(4.8, abs=0.2)
     assert keyvault.requests.calls("GetSecret")[-1].delays == [0.0, 1.6, 3.2]
 
 
 @pytest.mark.keyvault(virtual_time=True)
-async def test_async_back_off_is_virtual_too(keyvault):
+async def test_async_back_off_is_virtual_too(keyvault, no_real_sleep):
     keyvault.vault().secrets.set("s", "v")
     keyvault.faults.script("GetSecret", [503, 503, "ok"])
-    wall_before = time.perf_counter()
     async with AsyncSecretClient(keyvault.vault_url, keyvault.async_credential) as client:
         assert (await client.get_secret("s")).value == "v"
-    assert time.perf_counter() - wall_before < 1.0
     assert keyvault.requests.calls("GetSecret")[-1].delays == [0.0, 1.6]
 
 
-def test_virtual_time_can_be_switched_on_in_a_test(keyvault):
+def test_virtual_time_can_be_switched_on_in_a_test(keyvault, no_real_sleep):
     assert keyvault.clock.virtual is False
     keyvault.clock.virtual = True
     keyvault.vault().secrets.set("s", "v")
     keyvault.faults.script("GetSecret", [429, 429, "ok"])
-    before, wall_before = keyvault.clock.time(), time.perf_counter()
+    before = keyvault.clock.time()
     SecretClient(keyvault.vault_url, keyvault.credential).get_secret("s")
     assert keyvault.clock.time() - before >= 1.6  # the second retry's back-off, spent on the emulator's clock
-    assert time.perf_counter() - wall_before < 1.0
 
 
 def test_real_sleeps_are_recorded_too(keyvault):
