@@ -284,6 +284,8 @@ class KeyStore(VersionedStore[KeyValue]):
         default = _DEFAULT_POLICY
         for key, obj in list(self._live.items()):
             policy = self._policies.get(key, default)  # every key has a policy: the default notifies only
+            if policy is default and obj.latest.attributes.expires is None:
+                continue  # the default policy only acts before an expiry: nothing to do (the common case)
             while True:
                 latest = obj.latest
                 due = policy.next_action(latest.attributes.created, latest.attributes.expires, "Rotate")
