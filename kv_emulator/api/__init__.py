@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..http.routes import OPERATIONS
 from . import certificates, key_release, keys, secrets
 
-__all__ = ["HANDLERS", "HSM_OPERATIONS"]
+__all__ = ["HANDLERS"]
 
 Handler = Callable[..., Any]
 
@@ -19,7 +18,3 @@ HANDLERS: dict[str, Handler] = {
     **certificates.OPERATIONS,
 }
 
-#: What a Managed HSM answers: the operations of keys.json; secrets and certificates are vault-only.
-HSM_OPERATIONS = frozenset(
-    op for _, template, op in OPERATIONS if template.startswith(("/keys", "/deletedkeys", "/rng"))
-)
