@@ -17,4 +17,3 @@ HANDLERS: dict[str, Handler] = {
     **key_release.OPERATIONS,
     **certificates.OPERATIONS,
 }
-
