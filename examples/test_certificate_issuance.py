@@ -96,12 +96,11 @@ def test_the_202_on_the_wire(keyvault):
 
 @pytest.mark.keyvault(certificate_pending_polls=2, virtual_time=True)
 def test_an_operation_that_stays_pending(keyvault, client):
-    started, wall = keyvault.clock.time(), time.perf_counter()
+    started = keyvault.clock.time()
     certificate = client.begin_create_certificate("slow", policy_for(WellKnownIssuerNames.self)).result()
     assert certificate.cer
     assert len(keyvault.requests.filter("GetCertificateOperation")) == 3  # inProgress, inProgress, completed
     assert keyvault.clock.time() - started >= 10  # the poller's two 5 s sleeps, on the emulator's clock
-    assert time.perf_counter() - wall < 5
 
 
 def wait_until_issued(client: CertificateClient, name: str, *, interval: float = 5.0, sleep=time.sleep):

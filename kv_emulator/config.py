@@ -13,12 +13,25 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DEFAULT_TENANT_ID", "DEFAULT_VAULT_NAME", "Settings"]
+__all__ = ["DEFAULT_TENANT_ID", "DEFAULT_VAULT_NAME", "RETRY_AFTER_HEADERS", "TRANSACTION_CLASSES", "Settings"]
 
 #: The tenant named in the challenge when ``AZURE_TENANT_ID`` is not set. A fixed, obviously fake GUID.
 DEFAULT_TENANT_ID = "5a1e7e57-0000-4000-8000-000000000000"
 #: The vault behind ``vault_url`` unless ``vault_name`` says otherwise.
 DEFAULT_VAULT_NAME = "kv-emulator"
+
+#: Key Vault's throttling transaction classes -> documented limit per vault per 10 seconds
+#: (research/protocol.md §6); the throttling step of the pipeline counts against these.
+TRANSACTION_CLASSES: dict[str, int] = {
+    "key-software-create": 20,
+    "key-software-other": 4000,
+    "key-hsm-create": 10,
+    "key-hsm-other": 2000,
+    "secret-create": 300,
+    "vault-other": 4000,
+}
+#: The headers a 429 may carry its wait in (``throttle_retry_after_header``).
+RETRY_AFTER_HEADERS = ("Retry-After", "retry-after-ms", "x-ms-retry-after-ms")
 
 _VAULT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
 _SKUS = ("standard", "premium")
@@ -95,8 +108,6 @@ class Settings:
             raise ValueError("tenant_id must not be empty")
         if not 0 < self.throttle_scale <= 1000:
             raise ValueError("throttle_scale must be greater than 0 and at most 1000")
-        from .http.throttling import RETRY_AFTER_HEADERS, TRANSACTION_CLASSES  # the names live with the model
-
         unknown = sorted(set(self.throttle_limits) - set(TRANSACTION_CLASSES))
         if unknown:
             raise ValueError(

@@ -10,8 +10,7 @@ from typing import Any
 from .clock import Clock
 from .config import Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
-from .errors import VaultNotDeclared
-from .hosts import INTERCEPTED_URL, VaultAddress, parse_host, parse_name_or_url
+from .hosts import INTERCEPTED_URL, parse_name_or_url
 from .http.app import KeyVaultApp
 from .http.audit import AuditLog
 from .http.faults import FaultInjector
@@ -21,7 +20,7 @@ from .identity import Directory, IdentityApp, is_identity_url
 from .intercept import AioHttpInterceptor, RequestsInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .objects.attestation import AttestationAuthority
-from .objects.backup import BackupSealer
+from .objects.registry import VaultRegistry
 from .objects.vault import Vault
 from .sdk_cache import forget_sdk_challenges
 
@@ -42,33 +41,50 @@ class Emulator:
     def __init__(self, settings: Settings | None = None, **options: Any) -> None:
         if settings is not None and options:
             raise TypeError("pass either settings or options, not both")
-        self.settings = settings or Settings.from_options(options)
+        settings = settings or Settings.from_options(options)
         self.clock = Clock()
-        self.clock.virtual = self.settings.virtual_time
+        self.clock.virtual = settings.virtual_time
+        self._lock = threading.Lock()
+        self._attestation: AttestationAuthority | None = None
+        self._vaults = VaultRegistry(settings, self.clock, lambda: self.attestation)
         self.requests = Journal()
         self.audit = AuditLog(self.requests)
         """Every data-plane request as a Key Vault AuditEvent; ``audit.to_jsonl(path)`` exports them."""
         self.faults = FaultInjector()
         """Injected faults: ``emulator.faults.add(503, operation="GetSecret", times=2)``; see docs/retries.md."""
         self.throttler = Throttler()
-        self.identity = Directory(self.clock, self.settings.tenant_id)
+        self.identity = Directory(self.clock, settings.tenant_id)
         """The emulated Entra ID: register principals, read the claims of issued tokens; docs/identity.md."""
         self.identity_app = IdentityApp(self.identity)
-        self.app = KeyVaultApp(self)
-        self._sealer = BackupSealer()
-        self._lock = threading.Lock()
-        self._vaults: dict[str, Vault] = {}
+        self.app = KeyVaultApp(
+            vaults=self._vaults,
+            clock=self.clock,
+            journal=self.requests,
+            faults=self.faults,
+            throttler=self.throttler,
+            directory=self.identity,
+        )
+        """The vault pipeline (WSGI): what every door calls; ``werkzeug.test.Client(emulator.app)`` for raw HTTP."""
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
         self._interceptors: list[RequestsInterceptor | AioHttpInterceptor | SleepInterceptor] = []
-        self._attestation: AttestationAuthority | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force; :meth:`throttle` changes them for requests from then on."""
+        return self._vaults.settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._vaults.settings = settings
 
     # -- the public handle -------------------------------------------------------------------------
 
     @property
     def vault_url(self) -> str:
-        """The URL of the default vault: ``https://<vault_name>.vault.azure.net``."""
-        return f"https://{self.settings.vault_name}.vault.azure.net"
+        """The URL of the default vault: ``https://<vault_name>.vault.azure.net`` (or the Managed HSM that
+        ``vault_name`` names as a URL)."""
+        return parse_name_or_url(self.settings.vault_name).url
 
     @property
     def credential(self) -> EmulatorCredential:
@@ -100,33 +116,16 @@ class Emulator:
 
         A bare name is a Key Vault; ``https://<name>.managedhsm.azure.net`` is a Managed HSM.
         """
-        address = VaultAddress(self.settings.vault_name) if name_or_url is None else parse_name_or_url(name_or_url)
-        return self._vault_at(address)
-
-    def _vault_at(self, address: VaultAddress) -> Vault:
-        with self._lock:
-            vault = self._vaults.get(address.dns_name)
-            if vault is None:
-                vault = self._vaults[address.dns_name] = Vault(
-                    address.name,
-                    settings=self.settings,
-                    clock=self.clock,
-                    sealer=self._sealer,
-                    managed_hsm=address.managed_hsm,
-                    attestation=lambda: self.attestation,
-                )
-            return vault
+        return self._vaults.at(parse_name_or_url(name_or_url or self.settings.vault_name))
 
     @property
     def vaults(self) -> list[Vault]:
-        with self._lock:
-            return list(self._vaults.values())
+        return self._vaults.all()
 
     def reset(self) -> None:
         """Forget every vault, request, fault and throttling window, and return the clock to real time;
         settings stay."""
-        with self._lock:
-            self._vaults.clear()
+        self._vaults.clear()
         self.requests.clear()
         self.faults.clear()
         self.throttler.reset()
@@ -170,17 +169,6 @@ class Emulator:
         if self.settings.emulate_identity and is_identity_url(url):
             return self.identity_app
         return None
-
-    def vault_for_host(self, host: str) -> Vault:
-        address = parse_host(host)
-        if address is None:
-            raise VaultNotDeclared(host, strict=False)
-        with self._lock:
-            known = address.dns_name in self._vaults
-        declared = {parse_name_or_url(name).dns_name for name in (self.settings.vault_name, *self.settings.vaults)}
-        if self.settings.strict_hosts and not known and address.dns_name not in declared:
-            raise VaultNotDeclared(host, strict=True)
-        return self._vault_at(address)
 
     # -- interception ------------------------------------------------------------------------------
 

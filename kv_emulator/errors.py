@@ -1,8 +1,9 @@
 """The Key Vault error kinds: one class per (status, code, inner code, message template).
 
-Models raise these; only the wire layer (``kv_emulator.http.errors``) turns them into JSON. Texts marked
-``verified = True`` were seen in real service traffic (``research/protocol.md`` §3); the others are our best
-clear wording and are listed in ``docs/errors.md``.
+Models, handlers and the pipeline raise these; only the pipeline's render step (``kv_emulator.http.app``)
+turns them into a response, with the headers an error carries (the challenge of a 401, a 429's
+``Retry-After``). Texts marked ``verified = True`` were seen in real service traffic (``research/protocol.md``
+§3); the others are our best clear wording and are listed in ``docs/errors.md``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ __all__ = [
     "BadParameter",
     "ContactsNotFound",
     "DeletedObjectNotFound",
+    "Forbidden",
     "InternalError",
+    "InvalidToken",
     "IssuerNotFound",
+    "KeyForbidden",
     "KeyVaultError",
     "ManagedByKeyVault",
     "MergeForbidden",
     "MethodNotAllowed",
+    "MissingToken",
     "NameInUse",
     "ObjectAlreadyExists",
     "ObjectDisabled",
@@ -30,6 +35,8 @@ __all__ = [
     "PendingOperationConflict",
     "PurgeNotAllowed",
     "RouteNotFound",
+    "TargetNotAttested",
+    "Throttled",
     "UnknownApiVersion",
     "VaultNotDeclared",
 ]
@@ -51,6 +58,8 @@ class KeyVaultError(Exception):
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers: list[tuple[str, str]] = []
+        """Headers the answer carries beyond the service's usual ones."""
         if code is not None:
             self.code = code  # type: ignore[misc]  # an instance may narrow the class code
 
@@ -320,3 +329,77 @@ class InternalError(KeyVaultError):
             f"kv-emulator failed while handling '{operation}': {type(exc).__name__}: {exc}. "
             "This is a bug in kv-emulator; the request journal holds the traceback."
         )
+
+
+class MissingToken(KeyVaultError):
+    """The challenge: a request without a bearer token. The pipeline passes the ``WWW-Authenticate`` value."""
+
+    status = 401
+    code = "Unauthorized"
+    verified = True  # recorded 2026-04 (Azure/azure-sdk-assets, Python keys recordings, vault and mhsm)
+
+    def __init__(self, challenge: str, *, empty_body: bool = False) -> None:
+        super().__init__("AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.")
+        self.empty_body = empty_body
+        self.headers = [("WWW-Authenticate", challenge)]
+
+    def body(self) -> dict[str, object] | None:
+        return None if self.empty_body else super().body()  # a Managed HSM's 401 has an empty body
+
+
+class InvalidToken(KeyVaultError):
+    """strict_auth: a token the vault does not accept. 401 with the challenge, so the SDK can start over.
+
+    The ``AKV100xx`` texts follow the service's pattern; only the audience one is close to a recorded text.
+    """
+
+    status = 401
+    code = "Unauthorized"
+
+    def __init__(self, message: str, challenge: str) -> None:
+        super().__init__(message)
+        self.headers = [("WWW-Authenticate", challenge)]
+
+
+class Throttled(KeyVaultError):
+    """The service's 429 (recorded, AzureSignTool#219): no Retry-After unless one is configured."""
+
+    status = 429
+    code = "Throttled"
+    verified = True
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        super().__init__(
+            "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"
+        )
+        self.headers = headers
+
+
+class Forbidden(KeyVaultError):
+    """Access denied by RBAC (``ForbiddenByRbac``) or access policies (``AccessDenied``)."""
+
+    status = 403
+    code = "Forbidden"
+    verified = True  # texts from real vaults (Microsoft blog posts and issue logs)
+
+    def __init__(self, message: str, inner_code: str) -> None:
+        super().__init__(message)
+        self.inner_code = inner_code  # type: ignore[misc]
+
+
+class KeyForbidden(KeyVaultError):
+    """403 ``Forbidden`` for an operation the key does not allow."""
+
+    status = 403
+    code = "Forbidden"
+
+    def __init__(self, message: str, inner_code: str | None = None) -> None:
+        super().__init__(message)
+        self.inner_code = inner_code  # type: ignore[misc]
+
+
+class TargetNotAttested(KeyVaultError):
+    """The attestation token is not one the vault can verify, or does not satisfy the release policy."""
+
+    status = 403
+    code = "Forbidden"

@@ -1,4 +1,5 @@
-"""Shared test helpers: raw HTTP against the emulator's WSGI app, and a clean SDK challenge cache."""
+"""Shared test helpers: raw HTTP against the emulator's WSGI app (each emulator start clears the SDK's
+challenge cache itself: kv_emulator/sdk_cache.py)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,12 @@ import json
 from typing import Any
 
 import pytest
-from azure.keyvault.secrets._shared import http_challenge_cache
 from werkzeug.test import Client
 
 pytest_plugins = ["pytester"]
 
 VAULT = "https://kv-emulator.vault.azure.net"
 TOKEN = {"Authorization": "Bearer test-token"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_challenge_cache():
-    """The SDK caches challenges per host for the whole process; start every test without one."""
-    http_challenge_cache.clear()
-    yield
-    http_challenge_cache.clear()
 
 
 class Wire:

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter
-from ..http.context import Reply, RequestContext
 from ..objects.certificate_issuers import Contact, Issuer
 from ..objects.certificate_operations import CertificateOperation
 from ..objects.certificates import Certificate
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
+from .context import Reply, RequestContext
 from .paging import page_by_name, page_versions
 
 __all__ = ["OPERATIONS"]

@@ -7,9 +7,9 @@ import binascii
 from typing import Any
 
 from ..errors import BadParameter
-from ..http.context import RequestContext
 from ..objects.versioned import Attributes, DeletedObject
 from .bodies import read_str
+from .context import RequestContext
 
 __all__ = ["deleted_fields", "read_backup_blob", "render_attributes", "render_backup_blob"]
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter
-from ..http.context import Reply, RequestContext
 from ..objects import crypto
 from ..objects.attestation import TargetNotAttested, policy_allows, wrap_for_target
 from ..objects.keys import Key, KeyForbidden
 from .bodies import MISSING, read_str
+from .context import Reply, RequestContext
 from .keys import bundle, kid
 
 __all__ = ["OPERATIONS"]

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter
-from ..http.context import Reply, RequestContext
 from ..objects import crypto
 from ..objects.keys import Key, ReleasePolicy
 from ..objects.rotation import RotationPolicy
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
+from .context import Reply, RequestContext
 from .paging import page_by_name, page_versions
 
 __all__ = ["OPERATIONS", "bundle", "kid"]

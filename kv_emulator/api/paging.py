@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from ..errors import BadParameter
-from ..http.context import RequestContext
+from .context import RequestContext
 
 __all__ = ["MAX_PAGE_SIZE", "page", "page_by_name", "page_versions"]
 

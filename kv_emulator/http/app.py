@@ -1,8 +1,14 @@
-"""The one WSGI app behind every door: in-process adapters, the werkzeug test client, a server.
+"""The vault pipeline: the one WSGI app behind every door (in-process adapters, the test client, a server).
 
-Each request goes through the same steps, in the service's order: vault lookup, challenge, api-version,
-route, handler. Every answer is JSON in the Key Vault error shape when it is an error, never HTML, and
-every request is recorded in the journal.
+A request runs through named steps in the service's order, each reading and extending one
+:class:`~kv_emulator.http.exchange.Exchange`::
+
+    request id -> challenge/auth -> api-version -> route -> authorization -> faults -> throttle -> handler
+               -> render -> journal
+
+The first step that raises a Key Vault error ends the run; the error is rendered in the service's shape
+(never HTML, never a bare 500) and the request is journaled whatever happened. Transport faults (latency,
+a dropped connection, no answer) are handed to the door as data (:mod:`kv_emulator.http.transport`).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import json
 import time
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
@@ -21,182 +27,211 @@ from werkzeug.wrappers import Request
 
 from .. import errors
 from ..api import HANDLERS
+from ..api.context import Reply, RequestContext
+from ..clock import Clock
+from ..identity.directory import Directory
+from ..objects.registry import VaultRegistry
 from . import api_versions, auth
-from .context import Reply, RequestContext
-from .faults import Outcome
+from .exchange import Exchange
+from .faults import FaultInjector, Outcome
 from .headers import service_headers
-from .journal import JournalEntry
-from .routes import KEY_OPERATIONS, build_map, route
-from .throttling import Throttled, classify
+from .journal import Journal, JournalEntry
+from .routes import KEYS_SPEC_OPERATIONS, route
+from .throttling import Throttler, classify
+from .transport import TRANSPORT_KEY, InjectedConnectionError, InjectedTimeout, TransportAct
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from ..emulator import Emulator
-
 __all__ = ["KeyVaultApp"]
 
 _JSON = "application/json; charset=utf-8"
-
-#: WSGI environ keys shared with the in-process adapters (the one way faults reach the transport).
-DELAY_KEY = "kv_emulator.delay"
-LATENCY_KEY = "kv_emulator.latency"
-TRANSPORT_ERROR_KEY = "kv_emulator.transport_error"
+_RBAC_COLLECTIONS = ("secrets", "keys", "certificates")
 
 
-def _object_path(path: str, arguments: dict[str, Any]) -> str:
-    """The object a request acts on, as an RBAC scope: ``/secrets/name`` (deleted objects included)."""
-    collection = path.strip("/").split("/", 1)[0].lower().removeprefix("deleted")
-    name = arguments.get("name")
-    return f"/{collection}/{name.lower()}" if name and collection in ("secrets", "keys", "certificates") else "/"
+class _InjectedFault(Exception):
+    """Ends the steps with an injected answer (a status, or a transport fault for the door)."""
 
-
-class InjectedFault(Exception):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.label)
         self.outcome = outcome
 
 
 class KeyVaultApp:
-    """WSGI application answering Key Vault data-plane requests for one :class:`~kv_emulator.Emulator`."""
+    """WSGI application answering Key Vault data-plane requests, built from the parts it needs."""
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.url_map = build_map()
+    def __init__(
+        self,
+        *,
+        vaults: VaultRegistry,
+        clock: Clock,
+        journal: Journal,
+        faults: FaultInjector,
+        throttler: Throttler,
+        directory: Directory,
+    ) -> None:
+        self.vaults = vaults
+        self.clock = clock
+        self.journal = journal
+        self.faults = faults
+        self.throttler = throttler
+        self.directory = directory
+        self.steps: tuple[Callable[[Exchange], None], ...] = (
+            self.challenge,
+            self.api_version,
+            self.route,
+            self.authorize,
+            self.inject_faults,
+            self.throttle,
+            self.handle,
+        )
+        """The steps after the request id, in order; each may raise a Key Vault error to answer early."""
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
+        from_door = environ.get(TRANSPORT_KEY)
+        exchange = self.identify(Request(environ), from_door if isinstance(from_door, TransportAct) else None)
+        started = time.perf_counter()
+        try:
+            for step in self.steps:
+                step(exchange)
+        except _InjectedFault as fault:
+            exchange.reply = self._fault_reply(fault.outcome, exchange)
+        except errors.KeyVaultError as exc:
+            exchange.reply = Reply(exc.body(), exc.status)
+            exchange.headers = exc.headers
+            exchange.entry.error_code = exc.code
+        except Exception as exc:  # a bug of ours: answer like the service would, and keep the traceback
+            failure = errors.InternalError(exchange.operation or "unknown", exc)
+            exchange.reply = Reply(failure.body(), failure.status)
+            exchange.entry.error_code = failure.code
+            exchange.entry.exception = traceback.format_exc()
+        status, headers, payload = self.render(exchange)
+        self.record(exchange, time.perf_counter() - started)
+        if from_door is None:
+            self._act_out(exchange.transport)
+        start_response(status, headers)
+        return [payload]
+
+    # -- the steps ----------------------------------------------------------------------------------
+
+    def identify(self, request: Request, transport: TransportAct | None) -> Exchange:
+        """Request id: a fresh ``x-ms-request-id`` and the journal entry every later step fills in."""
         host = request.headers.get("Host") or request.host
+        transport = transport or TransportAct()
         entry = JournalEntry(
             method=request.method,
             url=f"{request.scheme}://{host}{request.full_path.rstrip('?')}",
             vault=host,
             client_request_id=request.headers.get("x-ms-client-request-id"),
             request_id=str(uuid.uuid4()),
-            time=self.emulator.clock.time(),
+            time=self.clock.time(),
+            delay=transport.client_delay,
         )
-        started = time.perf_counter()
-        extra_headers: list[tuple[str, str]] = []
-        entry.delay = environ.get(DELAY_KEY)
-        try:
-            reply = self._dispatch(request, entry)
-        except InjectedFault as fault:
-            reply = self._fault_reply(fault.outcome, environ)
-            extra_headers = fault.outcome.headers
-            entry.error_code = (reply.body or {}).get("error", {}).get("code")
-        except errors.KeyVaultError as exc:
-            reply = Reply(exc.body(), exc.status)
-            entry.error_code = exc.code
-            extra_headers = getattr(exc, "headers", [])
-        except Exception as exc:  # a bug of ours: answer like the service would, and keep the traceback
-            failure = errors.InternalError(entry.operation or "unknown", exc)
-            reply = Reply(failure.body(), failure.status)
-            entry.error_code = failure.code
-            entry.exception = traceback.format_exc()
-        status, headers, payload = self._render(reply, entry, extra_headers)
-        entry.status = 0 if TRANSPORT_ERROR_KEY in environ else reply.status
-        entry.duration = time.perf_counter() - started
-        self.emulator.requests.record(entry)
-        start_response(status, headers)
-        return [payload]
+        return Exchange(request, entry, transport, self.vaults.settings)
 
-    def _dispatch(self, request: Request, entry: JournalEntry) -> Reply:
-        vault = self.emulator.vault_for_host(request.host)
-        settings = self.emulator.settings
-        token = auth.bearer_token(request.headers.get("Authorization"))
+    def challenge(self, exchange: Exchange) -> None:
+        """The vault the host names, then the 401 challenge for a request without a bearer token."""
+        settings = exchange.settings
+        vault = exchange.vault = self.vaults.for_host(exchange.request.host)
+        token = auth.bearer_token(exchange.request.headers.get("Authorization"))
         if token is None:
-            raise auth.MissingToken(settings.tenant_id, managed_hsm=vault.managed_hsm)
+            raise auth.challenge(settings.tenant_id, managed_hsm=vault.managed_hsm)
+        exchange.token = token
         if settings.strict_auth:
             claims = auth.verify_token(
                 token,
-                self.emulator.identity,
+                self.directory,
                 tenant_id=settings.tenant_id,
                 managed_hsm=vault.managed_hsm,
-                now=self.emulator.clock.time(),
+                now=self.clock.time(),
             )
-            entry.caller = auth.caller_claims(token) or claims
+            exchange.entry.caller = auth.caller_claims(token) or claims
         else:
-            entry.caller = auth.caller_claims(token)
-        entry.authorized = True
-        version = api_versions.resolve(
-            request.args.get("api-version"), strict=self.emulator.settings.strict_api_version
-        )
-        entry.api_version = version.requested
-        operation, arguments = self._route(request)
-        entry.operation = operation
-        if vault.managed_hsm and operation not in KEY_OPERATIONS:
-            entry.operation = None
-            raise errors.RouteNotFound(request.method, request.path)  # a Managed HSM has keys only
-        vault.authorization.check(operation, entry.caller, _object_path(request.path, arguments))
-        outcome = self.emulator.faults.match(operation, request.method, request.path, settings.tenant_id)
-        if outcome is not None:
-            entry.injected = outcome.label
-            self._wait(outcome.latency, request.environ)
-            if outcome.status is not None or outcome.transport_error:
-                raise InjectedFault(outcome)
-        raw_body = request.get_data(cache=False)
-        if settings.throttling:
-            transaction, weight = classify(operation, vault, arguments.get("name"), arguments.get("version"), raw_body)
-            try:
-                self.emulator.throttler.admit(settings, vault.name, transaction, weight, self.emulator.clock.time())
-            except Throttled:
-                entry.throttled = True
-                raise
-        handler = HANDLERS.get(operation)
-        if handler is None:
-            raise errors.OperationNotImplemented(operation)
-        context = RequestContext(
-            operation=operation,
-            vault=vault,
-            # The Host header verbatim: werkzeug's request.host would drop an explicit ":443".
-            base_url=f"{request.scheme}://{entry.vault}",
-            path=request.path,
-            api_version=version,
-            query=request.args,
-            raw_body=raw_body,
-            clock=self.emulator.clock,
-        )
-        return handler(context, **arguments)
+            exchange.entry.caller = auth.caller_claims(token)
+        exchange.entry.authorized = True
 
-    def _route(self, request: Request) -> tuple[str, dict[str, Any]]:
+    def api_version(self, exchange: Exchange) -> None:
+        version = api_versions.resolve(
+            exchange.request.args.get("api-version"), strict=exchange.settings.strict_api_version
+        )
+        exchange.version = version
+        exchange.entry.api_version = version.requested
+
+    def route(self, exchange: Exchange) -> None:
+        """The spec operation the method and path name; a Managed HSM answers keys.json only."""
+        request = exchange.request
         try:
-            endpoint, arguments = route(request.path, request.method)
+            operation, arguments = route(request.path, request.method)
         except WerkzeugMethodNotAllowed as exc:
             raise errors.MethodNotAllowed(request.method, request.path, list(exc.valid_methods or [])) from None
         except NotFound:
             raise errors.RouteNotFound(request.method, request.path) from None
-        return endpoint, arguments
+        assert exchange.vault is not None
+        if exchange.vault.managed_hsm and operation not in KEYS_SPEC_OPERATIONS:
+            raise errors.RouteNotFound(request.method, request.path)
+        exchange.operation = exchange.entry.operation = operation
+        exchange.arguments = arguments
 
-    def _wait(self, seconds: float, environ: WSGIEnvironment) -> None:
-        """Injected latency: on the emulator's clock in virtual time, else left to the adapter to wait out
-        (a sync sleep here would block an async client's event loop)."""
-        if seconds <= 0:
+    def authorize(self, exchange: Exchange) -> None:
+        """RBAC or access policies, when the vault has them on (see objects/authorization.py)."""
+        assert exchange.vault is not None and exchange.operation is not None
+        exchange.vault.authorization.check(exchange.operation, exchange.entry.caller, self._scope(exchange))
+
+    def inject_faults(self, exchange: Exchange) -> None:
+        """The first injected fault that fires for this request: latency, a status, or a transport fault."""
+        request = exchange.request
+        outcome = self.faults.match(exchange.operation, request.method, request.path, exchange.settings.tenant_id)
+        if outcome is None:
             return
-        if self.emulator.clock.virtual:
-            self.emulator.clock.advance(seconds)
-        else:
-            environ[LATENCY_KEY] = environ.get(LATENCY_KEY, 0.0) + seconds
+        exchange.entry.injected = outcome.label
+        if outcome.latency > 0:
+            if self.clock.virtual:
+                self.clock.advance(outcome.latency)
+            else:
+                exchange.transport.latency += outcome.latency
+        if outcome.status is not None or outcome.transport_error:
+            raise _InjectedFault(outcome)
 
-    @staticmethod
-    def _fault_reply(outcome: Outcome, environ: WSGIEnvironment) -> Reply:
-        if outcome.transport_error:
-            environ[TRANSPORT_ERROR_KEY] = outcome.transport_error  # the adapter raises the transport's error
-            return Reply(None, 503)
-        status = outcome.status or 500
-        if isinstance(outcome.body, dict) or outcome.body is None:
-            return Reply(outcome.body, status)
-        raw = outcome.body.encode() if isinstance(outcome.body, str) else bytes(outcome.body)
-        return Reply(None, status, raw=raw)
+    def throttle(self, exchange: Exchange) -> None:
+        """Service limits (when ``throttling`` is on): count the transaction or answer the exact 429."""
+        exchange.raw_body = exchange.request.get_data(cache=False)
+        settings = exchange.settings
+        if not settings.throttling:
+            return
+        assert exchange.vault is not None and exchange.operation is not None
+        name, version = exchange.arguments.get("name"), exchange.arguments.get("version")
+        transaction, weight = classify(exchange.operation, exchange.vault, name, version, self._json(exchange))
+        try:
+            self.throttler.admit(settings, exchange.vault.url, transaction, weight, self.clock.time())
+        except errors.Throttled:
+            exchange.entry.throttled = True
+            raise
 
-    def _render(
-        self, reply: Reply, entry: JournalEntry, extra: list[tuple[str, str]]
-    ) -> tuple[str, list[tuple[str, str]], bytes]:
-        headers = service_headers(
-            request_id=entry.request_id,
-            client_request_id=entry.client_request_id,
-            region=self.emulator.settings.location,
+    def handle(self, exchange: Exchange) -> None:
+        """The operation's handler, or a loud 501 naming the operation."""
+        assert exchange.vault is not None and exchange.operation is not None and exchange.version is not None
+        handler = HANDLERS.get(exchange.operation)
+        if handler is None:
+            raise errors.OperationNotImplemented(exchange.operation)
+        context = RequestContext(
+            vault=exchange.vault,
+            base_url=f"{exchange.request.scheme}://{exchange.host}",
+            path=exchange.request.path,
+            api_version=exchange.version,
+            query=exchange.request.args,
+            raw_body=exchange.raw_body,
         )
-        headers.extend(extra)
+        exchange.reply = handler(context, **exchange.arguments)
+
+    def render(self, exchange: Exchange) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Status line, the service's headers and the body bytes."""
+        reply = exchange.reply or Reply(None, 500)
+        headers = service_headers(
+            request_id=exchange.entry.request_id,
+            client_request_id=exchange.entry.client_request_id,
+            region=exchange.settings.location,
+        )
+        headers.extend(exchange.headers)
         headers.extend(reply.headers)
         status = f"{reply.status} {HTTP_STATUS_CODES.get(reply.status, 'Unknown')}"
         if reply.raw is not None:
@@ -211,3 +246,53 @@ class KeyVaultApp:
         headers.append(("Content-Type", _JSON))
         headers.append(("Content-Length", str(len(payload))))
         return status, headers, payload
+
+    def record(self, exchange: Exchange, duration: float) -> None:
+        """Journal: the status the client saw (0 when the transport failed and it saw none)."""
+        entry = exchange.entry
+        entry.status = 0 if exchange.transport.error else (exchange.reply.status if exchange.reply else 500)
+        entry.duration = duration
+        self.journal.record(entry)
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _scope(exchange: Exchange) -> str:
+        """The object a request acts on, as an RBAC scope: ``/secrets/name`` (deleted objects included)."""
+        collection = exchange.request.path.strip("/").split("/", 1)[0].lower().removeprefix("deleted")
+        name = exchange.arguments.get("name")
+        return f"/{collection}/{name.lower()}" if name and collection in _RBAC_COLLECTIONS else "/"
+
+    @staticmethod
+    def _json(exchange: Exchange) -> dict[str, Any]:
+        """The body as a JSON object for classification; ``{}`` when it is none (the handler will say why)."""
+        try:
+            document = json.loads(exchange.raw_body) if exchange.raw_body.strip() else {}
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return document if isinstance(document, dict) else {}
+
+    @staticmethod
+    def _fault_reply(outcome: Outcome, exchange: Exchange) -> Reply:
+        exchange.headers = list(outcome.headers)
+        if outcome.transport_error:
+            exchange.transport.error = outcome.transport_error  # the door fails the way its transport would
+            return Reply(None, 503)  # never seen by a client
+        status = outcome.status or 500
+        body = outcome.body
+        if isinstance(body, dict):
+            exchange.entry.error_code = body.get("error", {}).get("code")
+        if isinstance(body, dict) or body is None:
+            return Reply(body, status)
+        raw = body.encode() if isinstance(body, str) else bytes(body)
+        return Reply(None, status, raw=raw)
+
+    @staticmethod
+    def _act_out(transport: TransportAct) -> None:
+        """No door took the transport faults: act them out here (a plain WSGI caller such as a test client)."""
+        if transport.latency > 0:
+            time.sleep(transport.latency)
+        if transport.error == "timeout":
+            raise InjectedTimeout("kv-emulator: injected timeout (no answer)")
+        if transport.error:
+            raise InjectedConnectionError("kv-emulator: injected connection failure")

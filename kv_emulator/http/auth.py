@@ -2,7 +2,8 @@
 
 The SDK's first request to a vault carries no token and no body; the 401's ``WWW-Authenticate`` tells it
 which tenant and resource to get a token for. By default any non-empty bearer token is then accepted, and
-so is a token on a request that was never challenged (the SDK caches challenges across clients).
+so is a token on a request that was never challenged (the SDK caches challenges across clients). With
+``strict_auth`` the token must be one the emulated Entra ID signed, for this vault's audience and tenant.
 """
 
 from __future__ import annotations
@@ -11,26 +12,17 @@ from typing import Any
 
 import jwt
 
-from ..errors import KeyVaultError
+from ..errors import InvalidToken, MissingToken
 from ..identity.directory import Directory
 from .headers import HSM_RESOURCE, VAULT_RESOURCE, challenge_header
 
-__all__ = ["InvalidToken", "MissingToken", "bearer_token", "caller_claims", "verify_token"]
+__all__ = ["bearer_token", "caller_claims", "challenge", "verify_token"]
 
 
-class MissingToken(KeyVaultError):
-    status = 401
-    code = "Unauthorized"
-    verified = True  # recorded 2026-04 (Azure/azure-sdk-assets, Python keys recordings, vault and mhsm)
-
-    def __init__(self, tenant_id: str, *, managed_hsm: bool = False) -> None:
-        super().__init__("AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.")
-        self.managed_hsm = managed_hsm
-        resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
-        self.headers = [("WWW-Authenticate", challenge_header(tenant_id, resource))]
-
-    def body(self) -> dict[str, object] | None:
-        return None if self.managed_hsm else super().body()  # a Managed HSM's 401 has an empty body
+def challenge(tenant_id: str, *, managed_hsm: bool) -> MissingToken:
+    """The 401 a request without a token gets (a Managed HSM's has an empty body)."""
+    resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
+    return MissingToken(challenge_header(tenant_id, resource), empty_body=managed_hsm)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -41,21 +33,6 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-class InvalidToken(KeyVaultError):
-    """strict_auth: a token the vault does not accept. 401 with the challenge, so the SDK can start over.
-
-    The ``AKV100xx`` texts follow the service's pattern; only the audience one is close to a recorded text.
-    """
-
-    status = 401
-    code = "Unauthorized"
-
-    def __init__(self, message: str, tenant_id: str, *, managed_hsm: bool = False) -> None:
-        super().__init__(message)
-        resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
-        self.headers = [("WWW-Authenticate", challenge_header(tenant_id, resource))]
 
 
 def caller_claims(token: str) -> dict[str, Any] | None:
@@ -72,7 +49,7 @@ def verify_token(token: str, directory: Directory, *, tenant_id: str, managed_hs
     resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
 
     def refuse(message: str) -> InvalidToken:
-        return InvalidToken(message, tenant_id, managed_hsm=managed_hsm)
+        return InvalidToken(message, challenge_header(tenant_id, resource))
 
     try:
         claims = directory.verify(token)

@@ -19,12 +19,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .routes import OPERATIONS
+from .transport import CONNECTION_ERROR, TIMEOUT
 
 __all__ = ["CONNECTION_ERROR", "TIMEOUT", "Fault", "FaultInjector", "Outcome"]
 
-#: ``status`` values that fail below HTTP, as the transport would report them.
-CONNECTION_ERROR = "connection_error"
-TIMEOUT = "timeout"
 _TRANSIENT_MESSAGES = {
     408: ("RequestTimeout", "The request timed out."),
     429: ("Throttled", "Request was not processed because too many requests were received. Reason: Injected"),
@@ -39,7 +37,7 @@ _DEFAULT_CLAIMS = {"access_token": {"nbf": {"essential": True, "value": "1700000
 
 @dataclasses.dataclass
 class Outcome:
-    """What a fired fault does to one request; the wire layer and the adapters carry it out."""
+    """What a fired fault does to one request: the pipeline answers with it, the door acts out the rest."""
 
     label: str
     status: int | None = None

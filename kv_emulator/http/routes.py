@@ -11,7 +11,7 @@ import re
 
 from werkzeug.routing import BaseConverter, Map, Rule
 
-__all__ = ["KEY_OPERATIONS", "OPERATIONS", "build_map", "match_route", "normalize_path", "route"]
+__all__ = ["KEYS_SPEC_OPERATIONS", "OPERATIONS", "build_map", "match_route", "normalize_path", "route"]
 
 # (method, path template, operationId), as in secrets.json, keys.json and certificates.json.
 OPERATIONS: tuple[tuple[str, str, str], ...] = (
@@ -87,7 +87,7 @@ OPERATIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 #: The operations of keys.json (what a Managed HSM answers, and what counts as a key transaction).
-KEY_OPERATIONS = frozenset(
+KEYS_SPEC_OPERATIONS = frozenset(
     op for _, template, op in OPERATIONS if template.startswith(("/keys", "/deletedkeys", "/rng"))
 )
 _ISSUER_OPERATIONS = frozenset(op for _, template, op in OPERATIONS if "{issuer-name}" in template)

@@ -6,7 +6,7 @@ operations share one limit (4,000 software, 2,000 HSM) in which an RSA-3072 oper
 RSA-4096 one 8 (the documented limits are a quarter and an eighth). Secrets, certificates and other vault
 transactions: 300 creates, 4,000 others. A request answered 429 does not count (current documentation).
 Off by default; ``throttle_scale`` scales every limit (0.001 makes them reachable with a handful of
-requests) and ``throttle_limits`` sets single classes.
+requests) and ``throttle_limits`` sets single classes. The 429 itself is :class:`kv_emulator.errors.Throttled`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from __future__ import annotations
 import collections
 import math
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..errors import KeyVaultError
-from .routes import KEY_OPERATIONS
+from ..config import RETRY_AFTER_HEADERS, TRANSACTION_CLASSES
+from ..errors import KeyVaultError, Throttled
+from .routes import KEYS_SPEC_OPERATIONS
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -27,42 +28,19 @@ __all__ = ["RETRY_AFTER_HEADERS", "TRANSACTION_CLASSES", "Throttled", "Throttler
 
 WINDOW_SECONDS = 10.0
 
-#: Transaction class -> documented limit per vault per 10 seconds.
-TRANSACTION_CLASSES: dict[str, int] = {
-    "key-software-create": 20,
-    "key-software-other": 4000,
-    "key-hsm-create": 10,
-    "key-hsm-other": 2000,
-    "secret-create": 300,
-    "vault-other": 4000,
-}
-RETRY_AFTER_HEADERS = ("Retry-After", "retry-after-ms", "x-ms-retry-after-ms")
-
 _KEY_CREATES = frozenset({"CreateKey", "ImportKey", "RotateKey"})
 _SECRET_CREATES = frozenset({"SetSecret", "CreateCertificate", "ImportCertificate"})
-
-
-class Throttled(KeyVaultError):
-    """The service's 429 (recorded, AzureSignTool#219): no Retry-After unless one is configured."""
-
-    status = 429
-    code = "Throttled"
-    verified = True
-
-    def __init__(self, headers: list[tuple[str, str]]) -> None:
-        super().__init__(
-            "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"
-        )
-        self.headers = headers
 
 
 def _rsa_weight(bits: int | None) -> int:
     return {3072: 4, 4096: 8}.get(bits or 2048, 1)
 
 
-def classify(operation: str, vault: Vault, name: str | None, version: str | None, body: bytes) -> tuple[str, int]:
-    """(transaction class, weight) of one request."""
-    if operation not in KEY_OPERATIONS:
+def classify(
+    operation: str, vault: Vault, name: str | None, version: str | None, body: dict[str, Any]
+) -> tuple[str, int]:
+    """(transaction class, weight) of one request; ``body`` is its parsed JSON object (``{}`` if none)."""
+    if operation not in KEYS_SPEC_OPERATIONS:
         return ("secret-create" if operation in _SECRET_CREATES else "vault-other"), 1
     hsm, bits = vault.managed_hsm, None
     if operation in ("CreateKey", "ImportKey"):
@@ -79,19 +57,27 @@ def classify(operation: str, vault: Vault, name: str | None, version: str | None
     return f"key-{protection}-other", _rsa_weight(bits)
 
 
-def _body_says_hsm(body: bytes) -> bool:
-    return b"-HSM" in body or b'"Hsm": true' in body or b'"Hsm":true' in body
+def _body_says_hsm(body: dict[str, Any]) -> bool:
+    """CreateKey names the type in ``kty``; ImportKey in ``key.kty`` or with ``Hsm: true``."""
+    key = body.get("key") if isinstance(body.get("key"), dict) else {}
+    kty = body.get("kty") or key.get("kty")  # type: ignore[union-attr]
+    return (isinstance(kty, str) and kty.endswith("-HSM")) or body.get("Hsm") is True
 
 
-def _body_key_size(body: bytes) -> int | None:
-    for bits in (4096, 3072):
-        if f'"key_size": {bits}'.encode() in body or f'"key_size":{bits}'.encode() in body:
-            return bits
+def _body_key_size(body: dict[str, Any]) -> int | None:
+    """An RSA create's size (``key_size``); an import's from the modulus length."""
+    size = body.get("key_size")
+    if isinstance(size, int) and not isinstance(size, bool):
+        return size
+    key = body.get("key")
+    modulus = key.get("n") if isinstance(key, dict) else None
+    if isinstance(modulus, str):
+        return round(len(modulus.rstrip("=")) * 6 / 1024) * 1024 or None
     return None
 
 
 class Throttler:
-    """Sliding 10-second windows of weighted transactions, per vault and class, on the emulator's clock."""
+    """Sliding 10-second windows of weighted transactions, per vault host and class, on the emulator's clock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -106,7 +92,7 @@ class Throttler:
         return max(1, math.floor(TRANSACTION_CLASSES[transaction_class] * settings.throttle_scale))
 
     def admit(self, settings: Settings, vault: str, transaction_class: str, weight: int, now: float) -> None:
-        """Count the transaction, or raise :class:`Throttled` (which is not counted)."""
+        """Count the transaction against ``vault`` (its DNS name), or raise :class:`Throttled` (not counted)."""
         limit = self.limit(settings, transaction_class)
         with self._lock:
             window = self._windows[(vault, transaction_class)]

@@ -1,4 +1,9 @@
-"""Call the emulator's WSGI app with a captured request: the one seam every in-process adapter uses."""
+"""Call the emulator's WSGI app with a captured request: the one seam every in-process adapter uses.
+
+The adapter hands the app a :class:`~kv_emulator.http.transport.TransportAct` and gets it back filled in
+(latency to wait, a connection failure or timeout to raise) on the :class:`WsgiReply`, to act out the way
+its own transport would.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.test import EnvironBuilder
 
-from ..http.app import DELAY_KEY, LATENCY_KEY, TRANSPORT_ERROR_KEY
+from ..http.transport import TRANSPORT_KEY, TransportAct
 from .sleeps import take_delay
 
 __all__ = ["WsgiReply", "call_app"]
@@ -48,7 +53,7 @@ def call_app(
         environ = builder.get_environ()
     finally:
         builder.close()
-    environ[DELAY_KEY] = take_delay()
+    transport = environ[TRANSPORT_KEY] = TransportAct(client_delay=take_delay())
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -67,6 +72,6 @@ def call_app(
         reason,
         list(response_headers),
         body,
-        latency=environ.get(LATENCY_KEY, 0.0),
-        transport_error=environ.get(TRANSPORT_ERROR_KEY),
+        latency=transport.latency,
+        transport_error=transport.error,
     )

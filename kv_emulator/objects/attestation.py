@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap_with_padding, 
 from cryptography.x509.oid import NameOID
 
 from ..clock import Clock
-from ..errors import BadParameter, KeyVaultError
+from ..errors import BadParameter, TargetNotAttested
 from .crypto import KeyMaterial, b64url_decode, b64url_encode
 
 __all__ = [
@@ -42,13 +42,6 @@ _RELEASE_HASHES: dict[str, hashes.HashAlgorithm] = {
     "RSA_AES_KEY_WRAP_256": hashes.SHA256(),
     "RSA_AES_KEY_WRAP_384": hashes.SHA384(),
 }
-
-
-class TargetNotAttested(KeyVaultError):
-    """The attestation token is not one the vault can verify, or does not satisfy the release policy."""
-
-    status = 403
-    code = "Forbidden"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ import threading
 import uuid
 from typing import Any
 
-from ..errors import KeyVaultError
+from ..errors import Forbidden
 
 __all__ = ["BUILT_IN_ROLES", "OPERATION_PERMISSIONS", "AccessPolicy", "Authorization", "Forbidden", "RoleAssignment"]
 
@@ -152,16 +152,6 @@ def _allows(pattern: str, action: str) -> bool:
         head, tail = pattern.split("/*/", 1)
         return action.startswith(head + "/") and action.endswith("/" + tail)
     return pattern.lower() == action.lower()
-
-
-class Forbidden(KeyVaultError):
-    status = 403
-    code = "Forbidden"
-    verified = True  # texts from real vaults (Microsoft blog posts and issue logs)
-
-    def __init__(self, message: str, inner_code: str) -> None:
-        super().__init__(message)
-        self.inner_code = inner_code  # type: ignore[misc]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..errors import BadParameter, KeyVaultError, ObjectIsDeletedButRecoverable
+from ..errors import BadParameter, KeyForbidden, ObjectIsDeletedButRecoverable
 from . import crypto
 from .backup import BackupSealer
 from .crypto import KeyMaterial
@@ -28,17 +28,6 @@ KEY_OPERATIONS = ("encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"
 # Operations refused outside nbf..exp; decrypt, unwrapKey and verify keep working on old data
 # (observed against the live service by another emulator project; unverified here).
 _TIME_BOUND_OPERATIONS = ("encrypt", "sign", "wrapKey")
-
-
-class KeyForbidden(KeyVaultError):
-    """403 ``Forbidden`` for an operation the key does not allow."""
-
-    status = 403
-    code = "Forbidden"
-
-    def __init__(self, message: str, inner_code: str | None = None) -> None:
-        super().__init__(message)
-        self.inner_code = inner_code  # type: ignore[misc]
 
 
 @dataclasses.dataclass(frozen=True)

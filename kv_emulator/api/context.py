@@ -1,17 +1,19 @@
-"""What a handler gets from the wire layer: the vault, the request's base URL, api-version and body."""
+"""What a handler gets from the pipeline, and what it gives back.
+
+A handler sees one :class:`RequestContext` (the vault, the request's base URL, api-version, query and body)
+and answers with a :class:`Reply`; it never touches WSGI, headers it does not own, or the journal.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from werkzeug.datastructures import MultiDict
-
-from ..clock import Clock
 from ..errors import BadParameter
 from ..objects.vault import Vault
-from .api_versions import ApiVersion
+from .versions import ApiVersion
 
 __all__ = ["Reply", "RequestContext"]
 
@@ -30,15 +32,13 @@ class Reply:
 
 @dataclasses.dataclass
 class RequestContext:
-    operation: str
     vault: Vault
     base_url: str
     """``scheme://host[:port]`` exactly as the client sent it: every id and nextLink starts with it."""
     path: str
     api_version: ApiVersion
-    query: MultiDict[str, str]
+    query: Mapping[str, str]
     raw_body: bytes
-    clock: Clock
 
     def json(self) -> dict[str, Any]:
         """The request body as a JSON object; a 400 in the service's shape for anything else."""

@@ -1,0 +1,45 @@
+"""The api-versions Key Vault has published, and the value a handler reads to render for one of them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+__all__ = ["LATEST", "PREVIEWS", "PUBLISHED", "ApiVersion"]
+
+#: Stable versions, oldest first. Order is what ``ApiVersion.at_least`` compares.
+PUBLISHED = (
+    "2015-06-01",
+    "2016-10-01",
+    "7.0",
+    "7.1",
+    "7.2",
+    "7.3",
+    "7.4",
+    "7.5",
+    "7.6",
+    "2025-07-01",
+    "2026-04-01",
+)
+LATEST = PUBLISHED[-1]
+
+#: Preview versions the SDKs have shipped, and the stable version whose behaviour they get.
+PREVIEWS = {
+    "7.2-preview": "7.2",
+    "7.3-preview": "7.3",
+    "7.4-preview.1": "7.4",
+    "7.5-preview.1": "7.5",
+    "7.6-preview.1": "7.6",
+    "7.6-preview.2": "7.6",
+    "2025-06-01-preview": "2025-07-01",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiVersion:
+    """What the client asked for, and the published version whose behaviour it gets."""
+
+    requested: str
+    effective: str
+
+    def at_least(self, version: str) -> bool:
+        return PUBLISHED.index(self.effective) >= PUBLISHED.index(version)

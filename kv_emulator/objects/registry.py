@@ -1,0 +1,67 @@
+"""The vaults of one emulator, by host: created on first use, or refused under ``strict_hosts``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from ..clock import Clock
+from ..config import Settings
+from ..errors import VaultNotDeclared
+from ..hosts import VaultAddress, parse_host, parse_name_or_url
+from .attestation import AttestationAuthority
+from .backup import BackupSealer
+from .vault import Vault
+
+__all__ = ["VaultRegistry"]
+
+
+class VaultRegistry:
+    """Vaults by DNS name, with the settings new vaults get; thread-safe."""
+
+    def __init__(self, settings: Settings, clock: Clock, attestation: Callable[[], AttestationAuthority]) -> None:
+        self.settings = settings
+        """The emulator's current settings (new vaults take them; the pipeline reads the switches)."""
+        self._clock = clock
+        self._attestation = attestation
+        self._sealer = BackupSealer()
+        self._lock = threading.Lock()
+        self._vaults: dict[str, Vault] = {}
+
+    def at(self, address: VaultAddress) -> Vault:
+        """The vault at ``address``, created if new."""
+        with self._lock:
+            vault = self._vaults.get(address.dns_name)
+            if vault is None:
+                vault = self._vaults[address.dns_name] = Vault(
+                    address.name,
+                    settings=self.settings,
+                    clock=self._clock,
+                    sealer=self._sealer,
+                    managed_hsm=address.managed_hsm,
+                    attestation=self._attestation,
+                )
+            return vault
+
+    def for_host(self, host: str) -> Vault:
+        """The vault a request's ``Host`` names; 404 ``VaultNotFound`` for an undeclared one in strict mode."""
+        address = parse_host(host)
+        if address is None:
+            raise VaultNotDeclared(host, strict=False)
+        with self._lock:
+            known = address.dns_name in self._vaults
+        if self.settings.strict_hosts and not known and address.dns_name not in self._declared():
+            raise VaultNotDeclared(host, strict=True)
+        return self.at(address)
+
+    def _declared(self) -> set[str]:
+        names = (self.settings.vault_name, *self.settings.vaults)
+        return {parse_name_or_url(name).dns_name for name in names}
+
+    def all(self) -> list[Vault]:
+        with self._lock:
+            return list(self._vaults.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vaults.clear()

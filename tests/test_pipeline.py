@@ -1,0 +1,56 @@
+"""The pipeline's own rules: its parts are handed in, and the bugs found while making it explicit stay fixed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import kv_emulator
+from kv_emulator.http.app import KeyVaultApp
+
+HSM = "https://x.managedhsm.azure.net"
+VAULT = "https://x.vault.azure.net"
+
+
+def test_the_app_is_built_from_its_parts_not_from_the_emulator(keyvault):
+    app = keyvault.app
+    assert isinstance(app, KeyVaultApp)
+    assert app.journal is keyvault.requests and app.faults is keyvault.faults and app.clock is keyvault.clock
+    assert [step.__name__ for step in app.steps] == [
+        "challenge",
+        "api_version",
+        "route",
+        "authorize",
+        "inject_faults",
+        "throttle",
+        "handle",
+    ]
+    assert not hasattr(app, "emulator")
+
+
+@pytest.mark.keyvault(throttling=True, throttle_limits={"key-hsm-create": 1})
+def test_a_vault_and_a_managed_hsm_of_the_same_name_have_their_own_throttling_windows(wire_for, keyvault):
+    rsa_hsm = {"kty": "RSA-HSM"}
+    assert wire_for(keyvault.app, base_url=VAULT).post("/keys/k/create", body=rsa_hsm).status_code == 200
+    assert wire_for(keyvault.app, base_url=HSM).post("/keys/k/create", body=rsa_hsm).status_code == 200
+    assert wire_for(keyvault.app, base_url=HSM).post("/keys/k2/create", body=rsa_hsm).status_code == 429
+
+
+@pytest.mark.keyvault(throttling=True, throttle_limits={"key-hsm-create": 1, "key-software-create": 100})
+def test_key_creates_are_classified_from_the_parsed_body_whatever_its_whitespace(wire):
+    # "-HSM" in a tag is no HSM key; "Hsm" : true with odd spacing is one.
+    tagged = json.dumps({"kty": "RSA", "tags": {"note": "not-HSM"}}).encode()
+    for name in ("a", "b"):
+        assert wire.post(f"/keys/{name}/create", raw=tagged).status_code == 200
+    key = {"kty": "RSA", "n": "sXch", "e": "AQAB", "d": "AQ", "p": "AQ", "q": "AQ", "dp": "AQ", "dq": "AQ", "qi": "AQ"}
+    spaced = b'{"Hsm" :\n  true, "key": ' + json.dumps(key).encode() + b"}"
+    assert wire.put("/keys/c", raw=spaced).status_code in (400, 200)  # counted as an HSM create either way
+    assert wire.post("/keys/d/create", body={"kty": "EC-HSM"}).status_code == 429
+
+
+@pytest.mark.parametrize("name", ["https://prod.managedhsm.azure.net", "https://prod.vault.azure.net"])
+def test_vault_url_honours_a_vault_name_given_as_a_url(name):
+    emulator = kv_emulator.Emulator(vault_name=name)
+    assert emulator.vault_url == name
+    assert emulator.vault().url == name
