@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from .http.faults import FaultInjector
 from .http.journal import Journal
 from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
-from .intercept import AioHttpInterceptor, RequestsInterceptor
+from .intercept import AioHttpInterceptor, RequestsInterceptor, RequestsTransportInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .objects.attestation import AttestationAuthority
 from .objects.registry import VaultRegistry
@@ -25,6 +24,8 @@ from .objects.vault import Vault
 from .sdk_cache import forget_sdk_challenges
 
 __all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate"]
+
+Interceptor = RequestsInterceptor | RequestsTransportInterceptor | AioHttpInterceptor | SleepInterceptor
 
 #: The URLs an emulator answers: vaults (``*.vault.azure.net``) and Managed HSMs, over https.
 VAULT_URL_PATTERN = INTERCEPTED_URL
@@ -44,9 +45,7 @@ class Emulator:
         settings = settings or Settings.from_options(options)
         self.clock = Clock()
         self.clock.virtual = settings.virtual_time
-        self._lock = threading.Lock()
-        self._attestation: AttestationAuthority | None = None
-        self._vaults = VaultRegistry(settings, self.clock, lambda: self.attestation)
+        self._vaults = VaultRegistry(settings, self.clock)
         self.requests = Journal()
         self.audit = AuditLog(self.requests)
         """Every data-plane request as a Key Vault AuditEvent; ``audit.to_jsonl(path)`` exports them."""
@@ -67,7 +66,7 @@ class Emulator:
         """The vault pipeline (WSGI): what every door calls; ``werkzeug.test.Client(emulator.app)`` for raw HTTP."""
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
-        self._interceptors: list[RequestsInterceptor | AioHttpInterceptor | SleepInterceptor] = []
+        self._interceptors: list[Interceptor] = []
 
     @property
     def settings(self) -> Settings:
@@ -106,10 +105,7 @@ class Emulator:
 
         ``attestation.issue_token(claims)`` gives a test a token to release a key with; see docs/keys.md.
         """
-        with self._lock:
-            if self._attestation is None:
-                self._attestation = AttestationAuthority(self.clock)
-            return self._attestation
+        return self._vaults.attestation()
 
     def vault(self, name_or_url: str | None = None) -> Vault:
         """The vault for a name or URL (default: :attr:`vault_url`), created and declared if new.
@@ -181,8 +177,9 @@ class Emulator:
         if self._interceptors:
             return self
         forget_sdk_challenges()
-        interceptors: list[RequestsInterceptor | AioHttpInterceptor | SleepInterceptor] = [
+        interceptors: list[Interceptor] = [
             RequestsInterceptor(self.app_for),
+            RequestsTransportInterceptor(self.app_for),
             AioHttpInterceptor(self.app_for),
             SleepInterceptor(self.clock, lambda: self.clock.virtual),
         ]

@@ -1,8 +1,9 @@
 """Every door behaves the same: one fault script through each door gives the same outcome and journal.
 
-The doors: the sync SDK (``requests`` through ``responses``), the async SDK (aiohttp through azure-core's
-transport) and the werkzeug test client on the WSGI app. Each sends single attempts (no SDK retries), so the
-outcome of every scripted step is visible: an HTTP status, the door's own connection error, its own timeout.
+The doors: the sync SDK (answered at azure-core's ``RequestsTransport``), raw ``requests`` (answered through
+``responses``, as MSAL's token requests are), the async SDK (answered at azure-core's ``AioHttpTransport``)
+and the werkzeug test client on the WSGI app. Each sends single attempts (no SDK retries), so the outcome of
+every scripted step is visible: an HTTP status, the door's own connection error, its own timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import requests
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from azure.keyvault.secrets import SecretClient
 from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
@@ -64,6 +66,24 @@ def _async_sdk(emulator: Emulator) -> Callable[[], str]:
     return attempt
 
 
+def _raw_requests(emulator: Emulator) -> Callable[[], str]:
+    def attempt() -> str:
+        try:
+            response = requests.get(
+                f"{emulator.vault_url}/secrets/s?api-version=2026-04-01",
+                headers={"Authorization": "Bearer token"},
+                timeout=5,
+            )
+        except requests.exceptions.ReadTimeout:
+            return "timeout"
+        except requests.exceptions.ConnectionError:
+            return "connection"
+        assert response.status_code != 200 or response.json()["value"] == "v"
+        return "ok" if response.status_code == 200 else str(response.status_code)
+
+    return attempt
+
+
 def _test_client(emulator: Emulator) -> Callable[[], str]:
     client = Client(emulator.app)
 
@@ -84,7 +104,12 @@ def _test_client(emulator: Emulator) -> Callable[[], str]:
     return attempt
 
 
-DOORS = {"requests": _sync_sdk, "aiohttp": _async_sdk, "test-client": _test_client}
+DOORS = {
+    "azure-core-requests-transport": _sync_sdk,
+    "requests-via-responses": _raw_requests,
+    "azure-core-aiohttp-transport": _async_sdk,
+    "test-client": _test_client,
+}
 
 
 @pytest.fixture(params=sorted(DOORS))

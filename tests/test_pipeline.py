@@ -17,7 +17,7 @@ def test_the_app_is_built_from_its_parts_not_from_the_emulator(keyvault):
     app = keyvault.app
     assert isinstance(app, KeyVaultApp)
     assert app.journal is keyvault.requests and app.faults is keyvault.faults and app.clock is keyvault.clock
-    assert [step.__name__ for step in app.steps] == [
+    assert [step.__name__ for step in app.STEPS] == [
         "challenge",
         "api_version",
         "route",

@@ -76,24 +76,17 @@ class KeyVaultApp:
         self.faults = faults
         self.throttler = throttler
         self.directory = directory
-        self.steps: tuple[Callable[[Exchange], None], ...] = (
-            self.challenge,
-            self.api_version,
-            self.route,
-            self.authorize,
-            self.inject_faults,
-            self.throttle,
-            self.handle,
-        )
-        """The steps after the request id, in order; each may raise a Key Vault error to answer early."""
+        self.tokens = auth.TokenCache()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         from_door = environ.get(TRANSPORT_KEY)
-        exchange = self.identify(Request(environ), from_door if isinstance(from_door, TransportAct) else None)
+        # populate_request=False: the environ must not point back at the request (a reference cycle).
+        request = Request(environ, populate_request=False)
+        exchange = self.identify(request, from_door if isinstance(from_door, TransportAct) else None)
         started = time.perf_counter()
         try:
-            for step in self.steps:
-                step(exchange)
+            for step in self.STEPS:
+                step(self, exchange)
         except _InjectedFault as fault:
             exchange.reply = self._fault_reply(fault.outcome, exchange)
         except errors.KeyVaultError as exc:
@@ -144,10 +137,11 @@ class KeyVaultApp:
                 tenant_id=settings.tenant_id,
                 managed_hsm=vault.managed_hsm,
                 now=self.clock.time(),
+                cache=self.tokens,
             )
-            exchange.entry.caller = auth.caller_claims(token) or claims
+            exchange.entry.caller = self.tokens.claims(token) or claims
         else:
-            exchange.entry.caller = auth.caller_claims(token)
+            exchange.entry.caller = self.tokens.claims(token)
         exchange.entry.authorized = True
 
     def api_version(self, exchange: Exchange) -> None:
@@ -253,6 +247,18 @@ class KeyVaultApp:
         entry.status = 0 if exchange.transport.error else (exchange.reply.status if exchange.reply else 500)
         entry.duration = duration
         self.journal.record(entry)
+
+    STEPS: tuple[Callable[[KeyVaultApp, Exchange], None], ...] = (
+        challenge,
+        api_version,
+        route,
+        authorize,
+        inject_faults,
+        throttle,
+        handle,
+    )
+    """The steps after the request id, in order; each may raise a Key Vault error to answer early.
+    (Functions, not bound methods: an app holding its own bound methods would be a reference cycle.)"""
 
     # -- helpers ------------------------------------------------------------------------------------
 

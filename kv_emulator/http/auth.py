@@ -16,7 +16,7 @@ from ..errors import InvalidToken, MissingToken
 from ..identity.directory import Directory
 from .headers import HSM_RESOURCE, VAULT_RESOURCE, challenge_header
 
-__all__ = ["bearer_token", "caller_claims", "challenge", "verify_token"]
+__all__ = ["TokenCache", "bearer_token", "caller_claims", "challenge", "verify_token"]
 
 
 def challenge(tenant_id: str, *, managed_hsm: bool) -> MissingToken:
@@ -44,15 +44,60 @@ def caller_claims(token: str) -> dict[str, Any] | None:
     return {k: claims[k] for k in ("oid", "appid", "tid", "upn", "iss", "xms_mirid") if k in claims}
 
 
-def verify_token(token: str, directory: Directory, *, tenant_id: str, managed_hsm: bool, now: float) -> dict[str, Any]:
-    """strict_auth: signature, issuer, audience, tenant and lifetime, as the vault checks them."""
+class TokenCache:
+    """What was learned from a token, kept by its exact text: a client sends the same token for an hour,
+    and decoding (or verifying) a JWT costs more than the rest of a request. Bounded; per emulator."""
+
+    _LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._claims: dict[str, dict[str, Any] | None] = {}
+        self._verified: dict[str, dict[str, Any] | jwt.PyJWTError] = {}
+
+    def claims(self, token: str) -> dict[str, Any] | None:
+        """:func:`caller_claims`, cached (a fresh copy each time: journal entries own theirs)."""
+        if token not in self._claims:
+            if len(self._claims) >= self._LIMIT:
+                self._claims.clear()
+            self._claims[token] = caller_claims(token)
+        claims = self._claims[token]
+        return dict(claims) if claims is not None else None
+
+    def verified(self, token: str, directory: Directory) -> dict[str, Any]:
+        """The token's claims once its signature checked out (``jwt.PyJWTError`` if it did not), cached."""
+        if token not in self._verified:
+            if len(self._verified) >= self._LIMIT:
+                self._verified.clear()
+            try:
+                self._verified[token] = directory.verify(token)
+            except jwt.PyJWTError as exc:
+                self._verified[token] = exc
+        outcome = self._verified[token]
+        if isinstance(outcome, jwt.PyJWTError):
+            raise outcome
+        return dict(outcome)
+
+
+def verify_token(
+    token: str,
+    directory: Directory,
+    *,
+    tenant_id: str,
+    managed_hsm: bool,
+    now: float,
+    cache: TokenCache | None = None,
+) -> dict[str, Any]:
+    """strict_auth: signature, issuer, audience, tenant and lifetime, as the vault checks them.
+
+    The signature check may come from ``cache``; the lifetime is checked against ``now`` every time.
+    """
     resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
 
     def refuse(message: str) -> InvalidToken:
         return InvalidToken(message, challenge_header(tenant_id, resource))
 
     try:
-        claims = directory.verify(token)
+        claims = cache.verified(token, directory) if cache is not None else directory.verify(token)
     except jwt.PyJWTError:
         raise refuse("AKV10010: Signature validation failed.") from None  # unverified text
     audience = str(claims.get("aud", "")).rstrip("/")

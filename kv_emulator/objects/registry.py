@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from ..clock import Clock
 from ..config import Settings
@@ -15,15 +16,33 @@ from .vault import Vault
 
 __all__ = ["VaultRegistry"]
 
+T = TypeVar("T")
+
+
+class _Lazy(Generic[T]):
+    """A value made on first use. The vaults call it; it points back at nothing, so no reference cycle."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> T:
+        with self._lock:
+            if self._value is None:
+                self._value = self._make()
+            return self._value
+
 
 class VaultRegistry:
     """Vaults by DNS name, with the settings new vaults get; thread-safe."""
 
-    def __init__(self, settings: Settings, clock: Clock, attestation: Callable[[], AttestationAuthority]) -> None:
+    def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
         """The emulator's current settings (new vaults take them; the pipeline reads the switches)."""
         self._clock = clock
-        self._attestation = attestation
+        self.attestation = _Lazy(lambda: AttestationAuthority(clock))
+        """The attestation service every vault here trusts for secure key release (made on first use)."""
         self._sealer = BackupSealer()
         self._lock = threading.Lock()
         self._vaults: dict[str, Vault] = {}
@@ -39,7 +58,7 @@ class VaultRegistry:
                     clock=self._clock,
                     sealer=self._sealer,
                     managed_hsm=address.managed_hsm,
-                    attestation=self._attestation,
+                    attestation=self.attestation,
                 )
             return vault
 
