@@ -19,7 +19,9 @@ from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
 from .intercept import AioHttpInterceptor, RequestsInterceptor
 from .intercept.sleeps import SleepInterceptor
+from .api.certificate_policy_wire import policy_from_wire
 from .objects.attestation import AttestationAuthority
+from .objects.keypool import RsaKeyPool
 from .objects.registry import VaultRegistry
 from .objects.vault import Vault
 from .sdk_cache import forget_sdk_challenges
@@ -46,7 +48,10 @@ class Emulator:
         self.clock.virtual = settings.virtual_time
         self._lock = threading.Lock()
         self._attestation: AttestationAuthority | None = None
-        self._vaults = VaultRegistry(settings, self.clock, lambda: self.attestation)
+        self.key_pool = RsaKeyPool.shared()  # RSA keys made ahead of time, one pool per process
+        self._vaults = VaultRegistry(
+            settings, self.clock, lambda: self.attestation, key_pool=self.key_pool, read_policy=policy_from_wire
+        )
         self.requests = Journal()
         self.audit = AuditLog(self.requests)
         """Every data-plane request as a Key Vault AuditEvent; ``audit.to_jsonl(path)`` exports them."""

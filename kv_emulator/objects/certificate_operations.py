@@ -105,7 +105,7 @@ class OperationsMixin:
         _operations: dict[str, CertificateOperation]
 
         def _now(self) -> int: ...
-        def _purge_expired(self) -> None: ...
+        def _sync(self) -> None: ...
         def _issue(self, operation: CertificateOperation, *, at: int) -> None: ...
         def _finish(
             self,
@@ -118,7 +118,7 @@ class OperationsMixin:
         ) -> Version[Any]: ...
 
     def _operation(self, name: str) -> CertificateOperation:
-        self._purge_expired()
+        self._sync()
         operation = self._operations.get(name.lower())
         if operation is None:
             raise PendingCertificateNotFound(name)

@@ -6,8 +6,12 @@ and it holds the GIL, so a thread would only steal time from the tests. A worker
 exactly once and made by ``cryptography`` with the normal parameters, so nothing is weakened or reused.
 When no key is ready, the request generates one inline, as it would without a pool.
 
-The pool is process-wide (per-test emulators are short-lived, the worker is not) and starts on the first
-RSA request. ``KV_EMULATOR_KEY_POOL=0`` turns it off.
+One pool serves the whole process (per-test emulators are short-lived, the worker is not): the Emulator takes
+:meth:`RsaKeyPool.shared` and hands it to its vaults, whose key and certificate stores take keys from it.
+The worker starts on the first RSA request, which is generated inline meanwhile, so the pool never makes a
+test wait longer than making one key would. A size (2048, 3072, 4096, ...) is kept ready once it has been
+asked for; when a request finds none ready, the depth kept for that size doubles (up to ``MAX_DEPTH``), so a
+suite that makes big keys in bursts finds them ready later. ``KV_EMULATOR_KEY_POOL=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -28,14 +32,31 @@ __all__ = ["RsaKeyPool", "shared_pool"]
 
 DEPTH = 3
 """Keys kept ready or on their way per (bits, exponent), once that kind has been asked for."""
+MAX_DEPTH = 12
+"""The most a kind's depth grows to after requests found it empty."""
 
 _WORKER = Path(__file__).with_name("rsa_worker.py")
 KeyKind = tuple[int, int]  # (bits, public exponent)
 
 
 class RsaKeyPool:
-    def __init__(self, depth: int = DEPTH) -> None:
+    _shared: RsaKeyPool | None = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> RsaKeyPool | None:
+        """The process's pool (made on first use), or None when ``KV_EMULATOR_KEY_POOL=0``."""
+        if os.environ.get("KV_EMULATOR_KEY_POOL", "1").strip().lower() in ("0", "false", "off", "no"):
+            return None
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def __init__(self, depth: int = DEPTH, max_depth: int = MAX_DEPTH) -> None:
         self.depth = depth
+        self.max_depth = max(depth, max_depth)
+        self._depths: dict[KeyKind, int] = {}
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False
@@ -49,6 +70,9 @@ class RsaKeyPool:
         kind = (bits, exponent)
         with self._lock:
             der = self._ready[kind].popleft() if self._ready[kind] else None
+            if der is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
+                self._depths[kind] = min(self._depths[kind] * 2, self.max_depth)
+            self._depths.setdefault(kind, self.depth)
             self._top_up(kind)
         if der is not None:
             self.served += 1
@@ -65,7 +89,7 @@ class RsaKeyPool:
         process = self._process or self._start()
         if process is None or process.stdin is None:
             return
-        wanted = self.depth - len(self._ready[kind]) - self._asked.count(kind)
+        wanted = self._depths.get(kind, self.depth) - len(self._ready[kind]) - self._asked.count(kind)
         try:
             for _ in range(wanted):
                 process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
@@ -119,15 +143,6 @@ class RsaKeyPool:
                 process.wait()
 
 
-_SHARED: list[RsaKeyPool] = []
-_SHARED_LOCK = threading.Lock()
-
-
 def shared_pool() -> RsaKeyPool | None:
-    """The process-wide pool, or None when ``KV_EMULATOR_KEY_POOL=0``."""
-    if os.environ.get("KV_EMULATOR_KEY_POOL", "1").strip().lower() in ("0", "false", "off", "no"):
-        return None
-    with _SHARED_LOCK:
-        if not _SHARED:
-            _SHARED.append(RsaKeyPool())
-        return _SHARED[0]
+    """The process's pool, or None when ``KV_EMULATOR_KEY_POOL=0`` (:meth:`RsaKeyPool.shared`)."""
+    return RsaKeyPool.shared()

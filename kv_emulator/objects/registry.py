@@ -11,6 +11,8 @@ from ..errors import VaultNotDeclared
 from ..hosts import VaultAddress, parse_host, parse_name_or_url
 from .attestation import AttestationAuthority
 from .backup import BackupSealer
+from .certificates import PolicyReader
+from .keypool import RsaKeyPool
 from .vault import Vault
 
 __all__ = ["VaultRegistry"]
@@ -19,11 +21,22 @@ __all__ = ["VaultRegistry"]
 class VaultRegistry:
     """Vaults by DNS name, with the settings new vaults get; thread-safe."""
 
-    def __init__(self, settings: Settings, clock: Clock, attestation: Callable[[], AttestationAuthority]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        attestation: Callable[[], AttestationAuthority],
+        *,
+        key_pool: RsaKeyPool | None = None,
+        read_policy: PolicyReader | None = None,
+    ) -> None:
+        """``key_pool`` and ``read_policy`` go to every vault (see :class:`~.vault.Vault`)."""
         self.settings = settings
         """The emulator's current settings (new vaults take them; the pipeline reads the switches)."""
         self._clock = clock
         self._attestation = attestation
+        self._key_pool = key_pool
+        self._read_policy = read_policy
         self._sealer = BackupSealer()
         self._lock = threading.Lock()
         self._vaults: dict[str, Vault] = {}
@@ -40,6 +53,8 @@ class VaultRegistry:
                     sealer=self._sealer,
                     managed_hsm=address.managed_hsm,
                     attestation=self._attestation,
+                    key_pool=self._key_pool,
+                    read_policy=self._read_policy,
                 )
             return vault
 
