@@ -17,7 +17,7 @@ from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .certificate_policy_wire import issuer_block, policy_from_wire, policy_to_wire
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
 from .context import Reply, RequestContext
-from .paging import page_by_name, page_versions
+from .paging import page_by_name, page_from_store, page_versions
 
 __all__ = ["OPERATIONS"]
 
@@ -192,8 +192,12 @@ def update_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
 
 
 def get_certificates(ctx: RequestContext) -> Reply:
-    current = ctx.vault.certificates.list_certificates(include_pending=_query_flag(ctx, "includePending"))
-    return Reply(page_by_name(ctx, current, name=lambda c: c.name, render=lambda c: _item(ctx, c, versioned=False)))
+    store, pending = ctx.vault.certificates, _query_flag(ctx, "includePending")
+
+    def fetch(start: str | None, count: int) -> tuple[list[Certificate], str | None]:
+        return store.list_certificates_page(start, count, include_pending=pending)
+
+    return Reply(page_from_store(ctx, fetch, lambda c: _item(ctx, c, versioned=False)))
 
 
 def get_certificate_versions(ctx: RequestContext, name: str) -> Reply:
@@ -213,14 +217,17 @@ def get_deleted_certificate(ctx: RequestContext, name: str) -> Reply:
 
 
 def get_deleted_certificates(ctx: RequestContext) -> Reply:
-    store = ctx.vault.certificates
-    deleted = store.list_deleted_certificates(include_pending=_query_flag(ctx, "includePending"))
+    store, pending = ctx.vault.certificates, _query_flag(ctx, "includePending")
+
+    def fetch(start: str | None, count: int) -> tuple[list[DeletedObject[Any]], str | None]:
+        found, following = store.list_deleted_certificates_page(start, count, include_pending=pending)
+        return list(found), following
 
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
         item = _item(ctx, store.current_of(record.obj), versioned=False)
         return {**deleted_fields(ctx, "deletedcertificates", record), **item}
 
-    return Reply(page_by_name(ctx, deleted, name=lambda r: r.obj.name, render=render))
+    return Reply(page_from_store(ctx, fetch, render))
 
 
 def recover_deleted_certificate(ctx: RequestContext, name: str) -> Reply:
