@@ -20,9 +20,9 @@ from .crypto import KeyMaterial
 from .versioned import validate_tags
 
 if TYPE_CHECKING:
-    from .versioned import Version
+    from .versioned import Version, VersionedObject
 
-__all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin"]
+__all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin", "current_version"]
 
 IN_PROGRESS = "inProgress"
 # Recorded from the service (js SDK recordings, 2020-2021) and its docs ("Perform Merge").
@@ -61,6 +61,14 @@ class CertificateValue:
     @property
     def thumbprint(self) -> str | None:
         return certs.thumbprint(self.cer) if self.cer is not None else None
+
+
+def current_version(obj: VersionedObject[CertificateValue]) -> Version[CertificateValue]:
+    """The version a certificate answers with: the latest completed one, else the pending one."""
+    for version in reversed(obj.versions.values()):
+        if not version.payload.pending:
+            return version
+    return obj.latest
 
 
 @dataclasses.dataclass

@@ -37,7 +37,8 @@ from . import x509 as certs
 from .backup import BackupSealer
 from .certificate_backup import CertificateDocument, read_certificate_document, write_certificate_document
 from .certificate_issuers import CertificateContacts, IssuerRegistry
-from .certificate_operations import CertificateOperation, CertificateValue, OperationsMixin
+from .certificate_lifetime import LifetimeActionsMixin
+from .certificate_operations import CertificateOperation, CertificateValue, OperationsMixin, current_version
 from .certificate_policy import CertificatePolicy
 from .crypto import KeyMaterial
 from .keys import KeyForbidden, KeyStore, KeyValue
@@ -61,14 +62,13 @@ __all__ = ["Certificate", "CertificateOperation", "CertificateStore", "Certifica
 
 #: Issued certificates start ten minutes before they were requested, like the service's (recorded).
 BACKDATE_SECONDS = 600
-MAX_RENEWALS_PER_LOOKUP = 1000
 
 
 Certificate = Version[CertificateValue]
 """One certificate version: ``.payload.cer`` (DER), ``.payload.x509``, ``.attributes``, ``.tags``."""
 
 
-class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
+class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[CertificateValue]):
     """The certificates of one vault, with their policies, operations, issuers and contacts."""
 
     def __init__(
@@ -118,17 +118,17 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
             if version:
                 return super().get(name, version)
             self._sync()
-            return _current(self._live_object(name))
+            return current_version(self._live_object(name))
 
     def list_certificates(self, *, include_pending: bool = False) -> builtins.list[Certificate]:
         """The current version of every certificate, by name; those still pending only with ``include_pending``."""
         with self._lock:
-            current = [_current(obj) for obj in self.list()]
+            current = [current_version(obj) for obj in self.list()]
             return [c for c in current if include_pending or not c.payload.pending]
 
     def list_deleted_certificates(self, *, include_pending: bool = False) -> builtins.list[DeletedObject[Any]]:
         with self._lock:
-            return [d for d in self.list_deleted() if include_pending or not _current(d.obj).payload.pending]
+            return [d for d in self.list_deleted() if include_pending or not current_version(d.obj).payload.pending]
 
     def list_certificates_page(
         self, start: str | None, count: int, *, include_pending: bool = False
@@ -137,12 +137,12 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         :meth:`list_page`)."""
 
         def accept(obj: VersionedObject[CertificateValue]) -> bool:
-            return include_pending or not _current(obj).payload.pending
+            return include_pending or not current_version(obj).payload.pending
 
         with self._lock:
             self._sync()
             objects, following = self._page(self._live_order, self._live, start, count, accept)
-            return [_current(obj) for obj in objects], following
+            return [current_version(obj) for obj in objects], following
 
     def list_deleted_certificates_page(
         self, start: str | None, count: int, *, include_pending: bool = False
@@ -150,7 +150,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         """A page of :meth:`list_deleted_certificates` (see :meth:`list_page`)."""
 
         def accept(deleted: DeletedObject[CertificateValue]) -> bool:
-            return include_pending or not _current(deleted.obj).payload.pending
+            return include_pending or not current_version(deleted.obj).payload.pending
 
         with self._lock:
             self._sync()
@@ -163,7 +163,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
     @staticmethod
     def current_of(obj: VersionedObject[CertificateValue]) -> Certificate:
         """The version a certificate answers with: the latest completed one, else the pending one."""
-        return _current(obj)
+        return current_version(obj)
 
     def get_policy(self, name: str) -> CertificatePolicy:
         with self._lock:
@@ -514,75 +514,6 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
     def _forget(self, key: str) -> None:
         self._policies.pop(key, None)
 
-    # -- lifetime actions: planned when a version completes or the policy changes ------------------------------
-
-    def _pending_actions(
-        self, obj: VersionedObject[CertificateValue], policy: CertificatePolicy
-    ) -> builtins.list[tuple[int, str]]:
-        """(due, action) of the current version's actions that have not fired (e-mails fire once per version)."""
-        latest = _current(obj)
-        attrs = latest.attributes
-        if latest.payload.pending or attrs.not_before is None or attrs.expires is None:
-            return []
-        pending = []
-        for action in policy.lifetime_actions or []:
-            due = action.due(attrs.not_before, attrs.expires)
-            if action.action != "EmailContacts" or (latest.version, due) not in self._emailed:
-                pending.append((due, action.action))
-        return pending
-
-    def _changed(self, key: str) -> None:
-        obj, policy = self._live.get(key), self._policies.get(key)
-        if obj is not None and policy is not None:
-            pending = self._pending_actions(obj, policy)
-            self._schedule.plan("renew", self.kind, key, min((due for due, _ in pending), default=None))
-
-    def _renew_due(self, key: str, now: int) -> None:
-        """Scheduled (``renew`` phase): fire what is due, then plan the next trigger. A renewal that is due but
-        cannot happen yet (an operation in progress, the issuer gone) waits and is tried on every catch-up."""
-        obj, policy = self._live.get(key), self._policies.get(key)
-        if obj is None or policy is None or not policy.lifetime_actions:
-            return
-        for _ in range(MAX_RENEWALS_PER_LOOKUP):
-            if not self._fire_due_actions(obj, policy, now):
-                break
-        else:
-            self._schedule.wait("renew", self.kind, key)  # more to do: go on at the next catch-up
-            return
-        pending = self._pending_actions(obj, policy)
-        if any(due <= now for due, _ in pending):
-            self._schedule.wait("renew", self.kind, key)  # an AutoRenew that cannot run yet
-        else:
-            self._schedule.plan("renew", self.kind, key, min((due for due, _ in pending), default=None))
-
-    def _fire_due_actions(self, obj: VersionedObject[CertificateValue], policy: CertificatePolicy, now: int) -> bool:
-        """Fire what is due for the current version; True when a renewal made a newer one."""
-        latest = _current(obj)
-        attrs = latest.attributes
-        if latest.payload.pending or attrs.not_before is None or attrs.expires is None:
-            return False
-        for action in policy.lifetime_actions or []:
-            due = action.due(attrs.not_before, attrs.expires)
-            if due > now:
-                continue
-            if action.action == "EmailContacts":
-                if (latest.version, due) not in self._emailed:
-                    self._emailed.add((latest.version, due))
-                    marker = {"name": obj.name, "version": latest.version, "time": due, "emails": self.contacts.emails}
-                    self._notifications.append(marker)
-                continue
-            operation = self._operations.get(obj.name.lower())
-            if policy.unknown_issuer or (operation is not None and operation.status == "inProgress"):
-                continue
-            if not policy.self_signed and policy.issuer_name not in self.issuers:
-                continue  # the issuer is gone: nothing can renew it
-            version = self._start(
-                obj.name, policy, enabled=attrs.enabled, tags=latest.tags, preserve_order=None, at=due
-            )
-            self._issue(self._operations[obj.name.lower()], at=version.attributes.created)
-            return True
-        return False
-
     # -- backup ------------------------------------------------------------------------------------------
 
     def backup(self, name: str) -> bytes:
@@ -609,14 +540,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
             self.keys.restore_managed(obj.name, document.keys)
             self.secrets.restore_managed(obj.name, document.secrets)
             self._changed(name.lower())
-            return _current(obj)
-
-
-def _current(obj: VersionedObject[CertificateValue]) -> Certificate:
-    for version in reversed(obj.versions.values()):
-        if not version.payload.pending:
-            return version
-    return obj.latest
+            return current_version(obj)
 
 
 def _read_certificate_content(

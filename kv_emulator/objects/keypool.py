@@ -82,6 +82,11 @@ class RsaKeyPool:
                 return key
         return rsa.generate_private_key(public_exponent=exponent, key_size=bits)
 
+    def depth_for(self, bits: int, exponent: int = 65537) -> int:
+        """How many keys of this kind the pool keeps ready or on their way (0 until one is asked for)."""
+        with self._lock:
+            return self._depths.get((bits, exponent), 0)
+
     def _top_up(self, kind: KeyKind) -> None:
         """Ask the worker for more of ``kind`` until ``depth`` are ready or on their way (lock held)."""
         if self._broken:
