@@ -11,7 +11,9 @@ One pool serves the whole process (per-test emulators are short-lived, the worke
 The worker starts on the first RSA request, which is generated inline meanwhile, so the pool never makes a
 test wait longer than making one key would. A size (2048, 3072, 4096, ...) is kept ready once it has been
 asked for; when a request finds none ready, the depth kept for that size doubles (up to ``MAX_DEPTH``), so a
-suite that makes big keys in bursts finds them ready later. ``KV_EMULATOR_KEY_POOL=0`` turns it off.
+suite that makes big keys in bursts finds them ready later. The worker is asked for one key at a time, always
+of the size short of its depth that was asked for most recently, so a suite moving on to 4096-bit keys does
+not wait behind a queue of smaller ones. ``KV_EMULATOR_KEY_POOL=0`` turns the pool off.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class RsaKeyPool:
         self._broken = False
         self._ready: dict[KeyKind, collections.deque[bytes]] = collections.defaultdict(collections.deque)
         self._asked: collections.deque[KeyKind] = collections.deque()  # requests in flight, in order
+        self._last_asked: dict[KeyKind, int] = {}  # kind -> when it was last taken (a counter)
+        self._takes = 0
         self.served = 0
         """Keys handed out from the pool (the rest were generated inline)."""
 
@@ -73,7 +77,9 @@ class RsaKeyPool:
             if der is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
                 self._depths[kind] = min(self._depths[kind] * 2, self.max_depth)
             self._depths.setdefault(kind, self.depth)
-            self._top_up(kind)
+            self._takes += 1
+            self._last_asked[kind] = self._takes
+            self._feed()
         if der is not None:
             self.served += 1
             # Made by our own worker with cryptography: re-validating the key would only cost time.
@@ -87,19 +93,22 @@ class RsaKeyPool:
         with self._lock:
             return self._depths.get((bits, exponent), 0)
 
-    def _top_up(self, kind: KeyKind) -> None:
-        """Ask the worker for more of ``kind`` until ``depth`` are ready or on their way (lock held)."""
-        if self._broken:
+    def _feed(self) -> None:
+        """Keep the worker making one key: of the kinds short of their depth, the one taken most recently
+        (lock held)."""
+        if self._broken or self._asked:
+            return
+        short = [k for k, depth in self._depths.items() if len(self._ready[k]) < depth]
+        if not short:
             return
         process = self._process or self._start()
         if process is None or process.stdin is None:
             return
-        wanted = self._depths.get(kind, self.depth) - len(self._ready[kind]) - self._asked.count(kind)
+        kind = max(short, key=lambda k: self._last_asked.get(k, 0))
         try:
-            for _ in range(wanted):
-                process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
-                self._asked.append(kind)
+            process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
             process.stdin.flush()
+            self._asked.append(kind)
         except (OSError, ValueError):
             self._broken = True
 
@@ -131,6 +140,7 @@ class RsaKeyPool:
             with self._lock:
                 kind = self._asked.popleft()
                 self._ready[kind].append(der)
+                self._feed()
         stream.close()
         with self._lock:
             self._broken = True  # the worker ended: generate inline from now on
