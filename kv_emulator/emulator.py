@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
 from .config import Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
@@ -19,7 +20,6 @@ from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
 from .intercept import AioHttpInterceptor, RequestsInterceptor
 from .intercept.sleeps import SleepInterceptor
-from .api.certificate_policy_wire import policy_from_wire
 from .objects.attestation import AttestationAuthority
 from .objects.keypool import RsaKeyPool
 from .objects.registry import VaultRegistry
