@@ -1,12 +1,13 @@
 """What does ``KeyClient.create_rsa_key`` cost against the emulator, with and without the key pool?
 
 RSA generation dominates a key-heavy test suite. The emulator makes RSA keys ahead of time in a worker
-process (``kv_emulator.objects.keypool``); this script measures ``create_rsa_key`` at 2048 and 4096 bits
-with the pool off (``KV_EMULATOR_KEY_POOL=0``: generated inline, as a naive emulator would) and on, and
+process (``kv_emulator.objects.keypool``); this script measures ``create_rsa_key`` at 2048, 3072 and 4096
+bits with the pool off (``KV_EMULATOR_KEY_POOL=0``: generated inline, as a naive emulator would) and on, and
 ``get_secret`` beside them for scale. Between creates it does ``--gap-ms`` of other work, as a test
-would; ``--gap-ms 0`` shows a burst, where the pool can only help while the worker keeps up.
+would; ``--gap-ms 0`` shows a burst, where the pool can only help while the worker keeps up. The first
+create of a size is shown apart: it is what starts the pool making that size.
 
-    python benchmarks/create_key.py [--keys 12] [--gap-ms 50]
+    python benchmarks/create_key.py [--keys 12] [--gap-ms 50] [--sizes 2048 3072 4096]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _busy(seconds: float) -> None:
         pass
 
 
-def measure(keys: int, gap: float) -> None:
+def measure(keys: int, gap: float, sizes: list[int]) -> None:
     from azure.keyvault.keys import KeyClient
     from azure.keyvault.secrets import SecretClient
 
@@ -45,7 +46,7 @@ def measure(keys: int, gap: float) -> None:
         for _ in range(200):
             secrets.get_secret("bench")
         print(f"  get_secret            {(time.perf_counter() - start) / 200 * 1e3:8.2f} ms/call")
-        for bits in (2048, 4096):
+        for bits in sizes:
             times = []
             for i in range(keys):
                 start = time.perf_counter()
@@ -63,17 +64,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keys", type=int, default=12, help="keys created per size (default 12)")
     parser.add_argument("--gap-ms", type=float, default=50.0, help="other work between creates (default 50)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2048, 3072, 4096], help="RSA sizes (bits)")
+    parser.add_argument("--pool", choices=["off", "on", "both"], default="both", help="pool off, on, or both")
     parser.add_argument("--child", choices=["on", "off"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        measure(args.keys, args.gap_ms / 1000)
+        measure(args.keys, args.gap_ms / 1000, args.sizes)
         return
     print(f"create_rsa_key through the emulator, {args.gap_ms:g} ms of other work between creates")
-    for pool in ("off", "on"):
+    for pool in ("off", "on") if args.pool == "both" else (args.pool,):
         print(f"key pool {pool}:", flush=True)
         env = {**os.environ, "KV_EMULATOR_KEY_POOL": "1" if pool == "on" else "0"}
         command = [sys.executable, __file__, "--child", pool, "--keys", str(args.keys), "--gap-ms", str(args.gap_ms)]
-        subprocess.run(command, env=env, check=True)
+        subprocess.run([*command, "--sizes", *map(str, args.sizes)], env=env, check=True)
 
 
 if __name__ == "__main__":

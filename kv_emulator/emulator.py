@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
 from .config import Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
@@ -19,6 +20,7 @@ from .identity import Directory, IdentityApp, is_identity_url
 from .intercept import AioHttpInterceptor, RequestsInterceptor, RequestsTransportInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .objects.attestation import AttestationAuthority
+from .objects.keypool import RsaKeyPool
 from .objects.registry import VaultRegistry
 from .objects.vault import Vault
 from .sdk_cache import forget_sdk_challenges
@@ -45,7 +47,8 @@ class Emulator:
         settings = settings or Settings.from_options(options)
         self.clock = Clock()
         self.clock.virtual = settings.virtual_time
-        self._vaults = VaultRegistry(settings, self.clock)
+        self.key_pool = RsaKeyPool.shared()  # RSA keys made ahead of time, one pool per process
+        self._vaults = VaultRegistry(settings, self.clock, key_pool=self.key_pool, read_policy=policy_from_wire)
         self.requests = Journal()
         self.audit = AuditLog(self.requests)
         """Every data-plane request as a Key Vault AuditEvent; ``audit.to_jsonl(path)`` exports them."""

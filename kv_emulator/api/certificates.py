@@ -10,12 +10,14 @@ from typing import Any
 from ..errors import BadParameter
 from ..objects.certificate_issuers import Contact, Issuer
 from ..objects.certificate_operations import CertificateOperation
+from ..objects.certificate_policy import CertificatePolicy
 from ..objects.certificates import Certificate
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
+from .certificate_policy_wire import issuer_block, policy_from_wire, policy_to_wire
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
 from .context import Reply, RequestContext
-from .paging import page_by_name, page_versions
+from .paging import page_by_name, page_from_store, page_versions
 
 __all__ = ["OPERATIONS"]
 
@@ -38,7 +40,7 @@ def _bundle(ctx: RequestContext, cert: Certificate) -> dict[str, Any]:
         bundle["tags"] = dict(cert.tags)
     policy = ctx.vault.certificates.policy_of(name)
     if policy is not None:
-        bundle["policy"] = policy.to_wire(f"{base}/certificates/{name}/policy")
+        bundle["policy"] = policy_to_wire(policy, f"{base}/certificates/{name}/policy")
     if payload.pending:
         bundle["pending"] = {"id": f"{base}/certificates/{name}/pending"}  # as the service shows it (recorded)
     if payload.preserve_order:
@@ -65,14 +67,9 @@ def _deleted_bundle(ctx: RequestContext, deleted: DeletedObject[Any]) -> dict[st
 
 def _operation(ctx: RequestContext, operation: CertificateOperation) -> dict[str, Any]:
     """CertificateOperation, in the field order of the service's answers."""
-    issuer: dict[str, Any] = {"name": operation.issuer_name}
-    if operation.certificate_type is not None:
-        issuer["cty"] = operation.certificate_type
-    if operation.cert_transparency is not None:
-        issuer["cert_transparency"] = operation.cert_transparency
     body: dict[str, Any] = {
         "id": f"{ctx.base_url}/certificates/{operation.name}/pending",
-        "issuer": issuer,
+        "issuer": issuer_block(operation.issuer_name, operation.certificate_type, operation.cert_transparency),
         "csr": base64.b64encode(operation.csr).decode(),
         "cancellation_requested": operation.cancellation_requested,
         "status": operation.status,
@@ -121,11 +118,17 @@ def _decode(value: str, field: str) -> bytes:
         raise BadParameter(f"Property {field} has invalid value\r\n") from None  # the service's pattern; unverified
 
 
-def _policy(body: dict[str, Any]) -> dict[str, Any] | None:
+def _policy(body: dict[str, Any]) -> CertificatePolicy | None:
+    """The ``policy`` of a create or import body, read (None when absent)."""
     policy = body.get("policy")
-    if policy is not None and not isinstance(policy, dict):
+    return None if policy is None else _read_policy(policy)
+
+
+def _read_policy(value: Any, base: CertificatePolicy | None = None) -> CertificatePolicy:
+    """A wire-form policy; with ``base``, the fields given change a copy of it."""
+    if not isinstance(value, dict):
         raise BadParameter("Property policy has invalid value\r\n")  # unverified
-    return policy
+    return policy_from_wire(value, base)
 
 
 def _common(body: dict[str, Any]) -> dict[str, Any]:
@@ -180,9 +183,8 @@ def get_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
 def update_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
     body = ctx.json()
     store = ctx.vault.certificates
-    policy = _policy(body)
-    if policy is not None:
-        store.update_policy(name, policy)
+    if body.get("policy") is not None:
+        store.update_policy(name, _read_policy(body["policy"], store.get_policy(name)))
     tags = read_tags(body)
     enabled = read_attributes(body).get("enabled")
     cert = store.update_properties(name, version, enabled=enabled, tags=None if tags is MISSING else tags)
@@ -190,8 +192,12 @@ def update_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
 
 
 def get_certificates(ctx: RequestContext) -> Reply:
-    current = ctx.vault.certificates.list_certificates(include_pending=_query_flag(ctx, "includePending"))
-    return Reply(page_by_name(ctx, current, name=lambda c: c.name, render=lambda c: _item(ctx, c, versioned=False)))
+    store, pending = ctx.vault.certificates, _query_flag(ctx, "includePending")
+
+    def fetch(start: str | None, count: int) -> tuple[list[Certificate], str | None]:
+        return store.list_certificates_page(start, count, include_pending=pending)
+
+    return Reply(page_from_store(ctx, fetch, lambda c: _item(ctx, c, versioned=False)))
 
 
 def get_certificate_versions(ctx: RequestContext, name: str) -> Reply:
@@ -211,14 +217,17 @@ def get_deleted_certificate(ctx: RequestContext, name: str) -> Reply:
 
 
 def get_deleted_certificates(ctx: RequestContext) -> Reply:
-    store = ctx.vault.certificates
-    deleted = store.list_deleted_certificates(include_pending=_query_flag(ctx, "includePending"))
+    store, pending = ctx.vault.certificates, _query_flag(ctx, "includePending")
+
+    def fetch(start: str | None, count: int) -> tuple[list[DeletedObject[Any]], str | None]:
+        found, following = store.list_deleted_certificates_page(start, count, include_pending=pending)
+        return list(found), following
 
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
         item = _item(ctx, store.current_of(record.obj), versioned=False)
         return {**deleted_fields(ctx, "deletedcertificates", record), **item}
 
-    return Reply(page_by_name(ctx, deleted, name=lambda r: r.obj.name, render=render))
+    return Reply(page_from_store(ctx, fetch, render))
 
 
 def recover_deleted_certificate(ctx: RequestContext, name: str) -> Reply:
@@ -245,13 +254,13 @@ def restore_certificate(ctx: RequestContext) -> Reply:
 def get_certificate_policy(ctx: RequestContext, name: str) -> Reply:
     store = ctx.vault.certificates
     policy = store.get_policy(name)
-    return Reply(policy.to_wire(f"{ctx.base_url}/certificates/{store.get_object(name).name}/policy"))
+    return Reply(policy_to_wire(policy, f"{ctx.base_url}/certificates/{store.get_object(name).name}/policy"))
 
 
 def update_certificate_policy(ctx: RequestContext, name: str) -> Reply:
     store = ctx.vault.certificates
-    policy = store.update_policy(name, ctx.json())
-    return Reply(policy.to_wire(f"{ctx.base_url}/certificates/{store.get_object(name).name}/policy"))
+    policy = store.update_policy(name, policy_from_wire(ctx.json(), store.get_policy(name)))
+    return Reply(policy_to_wire(policy, f"{ctx.base_url}/certificates/{store.get_object(name).name}/policy"))
 
 
 def get_certificate_operation(ctx: RequestContext, name: str) -> Reply:

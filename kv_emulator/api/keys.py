@@ -9,12 +9,12 @@ from typing import Any
 from ..errors import BadParameter
 from ..objects import crypto
 from ..objects.keys import Key, ReleasePolicy
-from ..objects.rotation import RotationPolicy
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
 from .context import Reply, RequestContext
-from .paging import page_by_name, page_versions
+from .paging import page_from_store, page_versions
+from .rotation_policy_wire import rotation_policy_from_wire, rotation_policy_to_wire
 
 __all__ = ["OPERATIONS", "bundle", "kid"]
 
@@ -189,10 +189,7 @@ def update_key(ctx: RequestContext, name: str, version: str) -> Reply:
 
 
 def get_keys(ctx: RequestContext) -> Reply:
-    objects = ctx.vault.keys.list()
-    return Reply(
-        page_by_name(ctx, objects, name=lambda o: o.name, render=lambda o: _item(ctx, o.latest, versioned=False))
-    )
+    return Reply(page_from_store(ctx, ctx.vault.keys.list_page, lambda o: _item(ctx, o.latest, versioned=False)))
 
 
 def get_key_versions(ctx: RequestContext, name: str) -> Reply:
@@ -214,7 +211,7 @@ def get_deleted_keys(ctx: RequestContext) -> Reply:
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
         return {**deleted_fields(ctx, "deletedkeys", record), **_item(ctx, record.obj.latest, versioned=False)}
 
-    return Reply(page_by_name(ctx, ctx.vault.keys.list_deleted(), name=lambda r: r.obj.name, render=render))
+    return Reply(page_from_store(ctx, ctx.vault.keys.list_deleted_page, render))
 
 
 def recover_deleted_key(ctx: RequestContext, name: str) -> Reply:
@@ -240,12 +237,12 @@ def rotate_key(ctx: RequestContext, name: str) -> Reply:
 
 def get_key_rotation_policy(ctx: RequestContext, name: str) -> Reply:
     policy = ctx.vault.keys.get_rotation_policy(name)
-    return Reply(policy.to_wire(f"{ctx.base_url}/keys/{name}/rotationpolicy"))
+    return Reply(rotation_policy_to_wire(policy, f"{ctx.base_url}/keys/{name}/rotationpolicy"))
 
 
 def update_key_rotation_policy(ctx: RequestContext, name: str) -> Reply:
-    policy = ctx.vault.keys.set_rotation_policy(name, RotationPolicy.from_wire(ctx.json()))
-    return Reply(policy.to_wire(f"{ctx.base_url}/keys/{name}/rotationpolicy"))
+    policy = ctx.vault.keys.set_rotation_policy(name, rotation_policy_from_wire(ctx.json()).complete())
+    return Reply(rotation_policy_to_wire(policy, f"{ctx.base_url}/keys/{name}/rotationpolicy"))
 
 
 # -- cryptography -------------------------------------------------------------------------------

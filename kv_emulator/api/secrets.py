@@ -11,7 +11,7 @@ from ..objects.x509 import convert_certificate_secret
 from .bodies import MISSING, read_attributes, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
 from .context import Reply, RequestContext
-from .paging import page_by_name, page_versions
+from .paging import page_from_store, page_versions
 
 __all__ = ["OPERATIONS"]
 
@@ -100,12 +100,8 @@ def update_secret(ctx: RequestContext, name: str, version: str) -> Reply:
 
 
 def get_secrets(ctx: RequestContext) -> Reply:
-    objects = ctx.vault.secrets.list()
-    return Reply(
-        page_by_name(
-            ctx, objects, name=lambda obj: obj.name, render=lambda obj: _item(ctx, obj.latest, versioned=False)
-        )
-    )
+    store = ctx.vault.secrets
+    return Reply(page_from_store(ctx, store.list_page, lambda obj: _item(ctx, obj.latest, versioned=False)))
 
 
 def get_secret_versions(ctx: RequestContext, name: str) -> Reply:
@@ -125,12 +121,10 @@ def get_deleted_secret(ctx: RequestContext, name: str) -> Reply:
 
 
 def get_deleted_secrets(ctx: RequestContext) -> Reply:
-    deleted = ctx.vault.secrets.list_deleted()
-
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
         return {**deleted_fields(ctx, "deletedsecrets", record), **_item(ctx, record.obj.latest, versioned=False)}
 
-    return Reply(page_by_name(ctx, deleted, name=lambda record: record.obj.name, render=render))
+    return Reply(page_from_store(ctx, ctx.vault.secrets.list_deleted_page, render))
 
 
 def recover_deleted_secret(ctx: RequestContext, name: str) -> Reply:

@@ -1,6 +1,7 @@
 """The backup of a certificate: every version, its policy, and the managed key and secret, as one document.
 
 The document is JSON; :class:`~.backup.BackupSealer` seals it so only the emulator that made it can restore it.
+These functions only convert: the certificate store decides what goes in and checks what comes back.
 """
 
 from __future__ import annotations
@@ -8,61 +9,67 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import ObjectAlreadyExists, ObjectIsDeletedButRecoverable
-from . import keys as keys_module
-from . import secrets as secrets_module
 from .certificate_operations import CertificateValue
 from .certificate_policy import CertificatePolicy
+from .keys import KeyValue
+from .keys import version_from_dict as key_from_dict
+from .keys import version_to_dict as key_to_dict
+from .secrets import SecretValue
+from .secrets import version_from_dict as secret_from_dict
+from .secrets import version_to_dict as secret_to_dict
 from .versioned import Attributes, Version, VersionedObject
 
-if TYPE_CHECKING:
-    from .certificates import CertificateStore
+__all__ = ["CertificateDocument", "read_certificate_document", "write_certificate_document"]
 
-__all__ = ["certificate_document", "restore_certificate_document"]
+
+@dataclasses.dataclass
+class CertificateDocument:
+    """What a certificate backup holds."""
+
+    certificate: VersionedObject[CertificateValue]
+    policy: CertificatePolicy
+    keys: list[Version[KeyValue]]
+    secrets: list[Version[SecretValue]]
+
+    @property
+    def name(self) -> str:
+        return self.certificate.name
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def certificate_document(store: CertificateStore, name: str) -> bytes:
-    """The JSON document of one certificate (the caller holds the vault's lock)."""
-    obj = store.get_object(name)
-    key = name.lower()
-    keys = store.keys._live.get(key)
-    secrets = store.secrets._live.get(key)
+def write_certificate_document(
+    certificate: VersionedObject[CertificateValue],
+    policy: CertificatePolicy,
+    keys: VersionedObject[KeyValue] | None,
+    secrets: VersionedObject[SecretValue] | None,
+) -> bytes:
+    """The JSON document of one certificate, its policy and its managed key and secret."""
     document = {
-        "name": obj.name,
-        "versions": [_version_to_dict(v) for v in obj.versions.values()],
-        "policy": store._policies[key].to_dict(),
-        "keys": [keys_module._version_to_dict(v) for v in keys.versions.values()] if keys else [],
-        "secrets": [secrets_module._version_to_dict(v) for v in secrets.versions.values()] if secrets else [],
+        "name": certificate.name,
+        "versions": [_version_to_dict(v) for v in certificate.versions.values()],
+        "policy": policy.to_dict(),
+        "keys": [key_to_dict(v) for v in keys.versions.values()] if keys else [],
+        "secrets": [secret_to_dict(v) for v in secrets.versions.values()] if secrets else [],
     }
     return json.dumps(document).encode()
 
 
-def restore_certificate_document(store: CertificateStore, raw: bytes) -> VersionedObject[CertificateValue]:
-    """Put a certificate back with its key and secret; refused if any of the three names is taken."""
+def read_certificate_document(raw: bytes) -> CertificateDocument:
+    """The parts of a certificate backup, as :func:`write_certificate_document` wrote them."""
     document = json.loads(raw)
     name = document["name"]
-    store._purge_expired()
-    for other in (store.keys, store.secrets):
-        if name.lower() in other._deleted:
-            raise ObjectIsDeletedButRecoverable(store.kind, name)
-        if name.lower() in other._live:
-            raise ObjectAlreadyExists(store.kind, name)
     versions = [_version_from_dict(name, v) for v in document["versions"]]
-    obj = store.restore(VersionedObject(name=name, versions={v.version: v for v in versions}))
-    store._policies[name.lower()] = CertificatePolicy.from_dict(document["policy"])
-    for data in document["keys"]:
-        version = keys_module._version_from_dict(obj.name, data)
-        store.keys.insert_version(obj.name, dataclasses.replace(version, managed=True))
-    for data in document["secrets"]:
-        secret = secrets_module._version_from_dict(obj.name, data)
-        store.secrets.insert_version(obj.name, dataclasses.replace(secret, managed=True))
-    return obj
+    return CertificateDocument(
+        certificate=VersionedObject(name=name, versions={v.version: v for v in versions}),
+        policy=CertificatePolicy.from_dict(document["policy"]),
+        keys=[key_from_dict(name, data) for data in document["keys"]],
+        secrets=[secret_from_dict(name, data) for data in document["secrets"]],
+    )
 
 
 def _version_to_dict(version: Version[CertificateValue]) -> dict[str, Any]:

@@ -120,9 +120,6 @@ class IssuerRegistry:
         with self._lock:
             return isinstance(name, str) and name.lower() in self._issuers
 
-    def to_dicts(self) -> builtins.list[dict[str, Any]]:
-        return [dataclasses.asdict(i) for i in self.list()]
-
 
 class CertificateContacts:
     """The vault's certificate contacts: ``None`` until set, and again after they are deleted."""

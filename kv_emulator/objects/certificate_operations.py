@@ -20,9 +20,9 @@ from .crypto import KeyMaterial
 from .versioned import validate_tags
 
 if TYPE_CHECKING:
-    from .versioned import Version
+    from .versioned import Version, VersionedObject
 
-__all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin"]
+__all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin", "current_version"]
 
 IN_PROGRESS = "inProgress"
 # Recorded from the service (js SDK recordings, 2020-2021) and its docs ("Perform Merge").
@@ -61,6 +61,14 @@ class CertificateValue:
     @property
     def thumbprint(self) -> str | None:
         return certs.thumbprint(self.cer) if self.cer is not None else None
+
+
+def current_version(obj: VersionedObject[CertificateValue]) -> Version[CertificateValue]:
+    """The version a certificate answers with: the latest completed one, else the pending one."""
+    for version in reversed(obj.versions.values()):
+        if not version.payload.pending:
+            return version
+    return obj.latest
 
 
 @dataclasses.dataclass
@@ -105,7 +113,7 @@ class OperationsMixin:
         _operations: dict[str, CertificateOperation]
 
         def _now(self) -> int: ...
-        def _purge_expired(self) -> None: ...
+        def _sync(self) -> None: ...
         def _issue(self, operation: CertificateOperation, *, at: int) -> None: ...
         def _finish(
             self,
@@ -118,7 +126,7 @@ class OperationsMixin:
         ) -> Version[Any]: ...
 
     def _operation(self, name: str) -> CertificateOperation:
-        self._purge_expired()
+        self._sync()
         operation = self._operations.get(name.lower())
         if operation is None:
             raise PendingCertificateNotFound(name)

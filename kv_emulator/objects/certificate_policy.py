@@ -1,9 +1,10 @@
 """Certificate policies: how a certificate's key, secret and X.509 parts are made, and its lifetime actions.
 
-One policy per certificate name, shared by all its versions (it is the recipe for the next version). The wire
-form is parsed and validated here, the way :mod:`.rotation` does it for keys; defaults are the ones real
-service answers show (RSA 2048, exportable, PKCS#12, server+client auth, digitalSignature+keyEncipherment,
-12 months, renew or e-mail at 80% of the lifetime). Rule texts are ours and unverified unless a comment says so.
+One policy per certificate name, shared by all its versions (it is the recipe for the next version). The
+handlers read and write its wire form (:mod:`kv_emulator.api.certificate_policy_wire`); here are the typed
+policy, its rules and defaults. Defaults are the ones real service answers show (RSA 2048, exportable,
+PKCS#12, server+client auth, digitalSignature+keyEncipherment, 12 months, renew or e-mail at 80% of the
+lifetime). Rule texts are ours and unverified unless a comment says so.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..errors import BadParameter
 from .rotation import add_duration
 from .x509 import DEFAULT_EKUS, KEY_USAGES, PEM, PKCS12, Sans, parse_subject, render_subject
 
-__all__ = ["SELF", "UNKNOWN", "CertificatePolicy", "LifetimeAction", "months_between"]
+__all__ = ["SELF", "UNKNOWN", "CertificateLifetimeAction", "CertificatePolicy", "months_between"]
 
 SELF = "Self"
 UNKNOWN = "Unknown"
@@ -30,7 +31,6 @@ CURVE_BITS = {"P-256": 256, "P-384": 384, "P-521": 521, "P-256K": 256}
 CONTENT_TYPES = (PKCS12, PEM)
 MAX_VALIDITY_MONTHS = 1200
 _OID = re.compile(r"^[0-2](\.\d+)+$")
-_SAN_FIELDS = (("emails", "emails"), ("dns_names", "dns_names"), ("upns", "upns"), ("uris", "uris"))
 
 # X.509 key usage -> the key operations of the certificate's key (the table in "About Azure Key Vault
 # certificates"); EC keys cannot encrypt or wrap, so they only ever get sign and verify.
@@ -51,7 +51,7 @@ def _invalid(name: str) -> BadParameter:
 
 
 @dataclasses.dataclass
-class LifetimeAction:
+class CertificateLifetimeAction:
     """``AutoRenew`` or ``EmailContacts`` at a percentage of the lifetime or some days before expiry."""
 
     action: str
@@ -63,14 +63,6 @@ class LifetimeAction:
         if self.lifetime_percentage is not None:
             return not_before + (expires - not_before) * self.lifetime_percentage // 100
         return expires - (self.days_before_expiry or 0) * 86_400
-
-    def to_wire(self) -> dict[str, Any]:
-        trigger: dict[str, int] = {}
-        if self.lifetime_percentage is not None:
-            trigger["lifetime_percentage"] = self.lifetime_percentage
-        if self.days_before_expiry is not None:
-            trigger["days_before_expiry"] = self.days_before_expiry
-        return {"trigger": trigger, "action": {"action_type": self.action}}
 
 
 @dataclasses.dataclass
@@ -89,7 +81,7 @@ class CertificatePolicy:
     ekus: list[str] | None = None
     key_usage: list[str] | None = None
     validity_months: int | None = None
-    lifetime_actions: list[LifetimeAction] | None = None
+    lifetime_actions: list[CertificateLifetimeAction] | None = None
     issuer_name: str | None = None
     certificate_type: str | None = None
     cert_transparency: bool | None = None
@@ -97,72 +89,6 @@ class CertificatePolicy:
     platform_managed: dict[str, Any] | None = None
     created: int = 0
     updated: int = 0
-
-    # -- reading ---------------------------------------------------------------------------------------------
-
-    @classmethod
-    def from_wire(cls, body: Any, *, base: CertificatePolicy | None = None) -> CertificatePolicy:
-        """A policy from a request body; with ``base``, the fields given change a copy of it (PATCH)."""
-        if not isinstance(body, dict):
-            raise _invalid("policy")
-        policy = dataclasses.replace(base) if base is not None else cls()
-        policy._read_key_props(_section(body, "key_props"))
-        secret = _section(body, "secret_props")
-        if secret.get("contentType") is not None:
-            policy.content_type = _string(secret, "contentType")
-        policy._read_x509_props(_section(body, "x509_props"))
-        if body.get("lifetime_actions") is not None:
-            policy.lifetime_actions = _lifetime_actions(body["lifetime_actions"])
-        issuer = _section(body, "issuer")
-        if issuer.get("name") is not None:
-            policy.issuer_name = _string(issuer, "name")
-        if issuer.get("cty") is not None:
-            policy.certificate_type = _string(issuer, "cty")
-        if issuer.get("cert_transparency") is not None:
-            policy.cert_transparency = _boolean(issuer, "cert_transparency")
-        attributes = _section(body, "attributes")
-        if attributes.get("enabled") is not None:
-            policy.enabled = _boolean(attributes, "enabled")
-        if isinstance(body.get("platformManaged"), dict):
-            policy.platform_managed = dict(body["platformManaged"])
-        return policy
-
-    def _read_key_props(self, props: dict[str, Any]) -> None:
-        if props.get("kty") is not None:
-            kty = _string(props, "kty")
-            if self.kty is not None and _family(kty) != _family(self.kty):
-                self.key_size = self.curve = None  # a new family starts from its own defaults
-            self.kty = kty
-        if props.get("key_size") is not None:
-            self.key_size = _integer(props, "key_size")
-        if props.get("crv") is not None:
-            curve = _string(props, "crv")
-            if curve != self.curve and props.get("key_size") is None:
-                self.key_size = None  # the curve decides the size
-            self.curve = curve
-        if props.get("exportable") is not None:
-            self.exportable = _boolean(props, "exportable")
-        if props.get("reuse_key") is not None:
-            self.reuse_key = _boolean(props, "reuse_key")
-
-    def _read_x509_props(self, props: dict[str, Any]) -> None:
-        if props.get("subject") is not None:
-            self.subject = _string(props, "subject")
-        if props.get("sans") is not None:
-            sans = props["sans"]
-            if not isinstance(sans, dict):
-                raise _invalid("sans")
-            self.sans = Sans(
-                **{field: tuple(_strings(sans, key)) for field, key in _SAN_FIELDS},
-                ip_addresses=tuple(_strings(sans, "ipAddresses")),
-            )
-            self.sans_given = True
-        if props.get("ekus") is not None:
-            self.ekus = _strings(props, "ekus")
-        if props.get("key_usage") is not None:
-            self.key_usage = _strings(props, "key_usage")
-        if props.get("validity_months") is not None:
-            self.validity_months = _integer(props, "validity_months")
 
     # -- defaults and rules ------------------------------------------------------------------------------
 
@@ -202,7 +128,7 @@ class CertificatePolicy:
         self._complete_x509(for_import)
         if self.lifetime_actions is None:
             action = "EmailContacts" if self.issuer_name.lower() == UNKNOWN.lower() else "AutoRenew"
-            self.lifetime_actions = [LifetimeAction(action, lifetime_percentage=80)]
+            self.lifetime_actions = [CertificateLifetimeAction(action, lifetime_percentage=80)]
         longest = (self.validity_months or 12) * 27
         for entry in self.lifetime_actions:
             if entry.days_before_expiry is not None and not 1 <= entry.days_before_expiry <= longest:
@@ -286,42 +212,6 @@ class CertificatePolicy:
         self.kty = kty
         self.key_size, self.curve = key_size, curve
 
-    # -- writing ---------------------------------------------------------------------------------------
-
-    def to_wire(self, policy_id: str) -> dict[str, Any]:
-        key_props: dict[str, Any] = {"exportable": self.exportable, "kty": self.kty, "key_size": self.key_size}
-        key_props["reuse_key"] = self.reuse_key
-        if self.curve:
-            key_props["crv"] = self.curve
-        x509_props: dict[str, Any] = {"subject": self.subject}
-        if self.sans or self.sans_given:
-            sans: dict[str, list[str]] = {key: list(getattr(self.sans, field)) for field, key in _SAN_FIELDS}
-            sans["ipAddresses"] = list(self.sans.ip_addresses)
-            x509_props["sans"] = {key: values for key, values in sans.items() if values}
-        x509_props.update(
-            ekus=list(self.ekus or []),
-            key_usage=list(self.key_usage or []),
-            validity_months=self.validity_months,
-            basic_constraints={"ca": False},  # seen in real policies
-        )
-        issuer: dict[str, Any] = {"name": self.issuer_name}
-        if self.certificate_type is not None:
-            issuer["cty"] = self.certificate_type
-        if self.cert_transparency is not None:
-            issuer["cert_transparency"] = self.cert_transparency
-        wire: dict[str, Any] = {
-            "id": policy_id,
-            "key_props": key_props,
-            "secret_props": {"contentType": self.content_type},
-            "x509_props": x509_props,
-            "lifetime_actions": [a.to_wire() for a in self.lifetime_actions or []],
-            "issuer": issuer,
-            "attributes": {"enabled": self.enabled, "created": self.created, "updated": self.updated},
-        }
-        if self.platform_managed is not None:
-            wire["platformManaged"] = self.platform_managed
-        return wire
-
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -329,7 +219,7 @@ class CertificatePolicy:
     def from_dict(cls, data: dict[str, Any]) -> CertificatePolicy:
         values = dict(data)
         values["sans"] = Sans(**{k: tuple(v) for k, v in data["sans"].items()})
-        values["lifetime_actions"] = [LifetimeAction(**a) for a in data["lifetime_actions"] or []]
+        values["lifetime_actions"] = [CertificateLifetimeAction(**a) for a in data["lifetime_actions"] or []]
         return cls(**values)
 
 
@@ -352,73 +242,3 @@ def _usage_flag(usage: x509.KeyUsage, attr: str) -> bool:
 
 def _family(kty: str) -> str:
     return kty.removesuffix("-HSM")
-
-
-def _section(body: dict[str, Any], name: str) -> dict[str, Any]:
-    value = body.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _invalid(name)
-    return value
-
-
-def _string(body: dict[str, Any], name: str) -> str:
-    value = body[name]
-    if not isinstance(value, str):
-        raise _invalid(name)
-    return value
-
-
-def _boolean(body: dict[str, Any], name: str) -> bool:
-    value = body[name]
-    if not isinstance(value, bool):
-        raise _invalid(name)
-    return value
-
-
-def _integer(body: dict[str, Any], name: str) -> int:
-    value = body[name]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(name)
-    return value
-
-
-def _strings(body: dict[str, Any], name: str) -> list[str]:
-    value = body.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _invalid(name)
-    return list(value)
-
-
-def _lifetime_actions(value: Any) -> list[LifetimeAction]:
-    if not isinstance(value, list):
-        raise _invalid("lifetime_actions")
-    actions = []
-    for entry in value:
-        trigger = entry.get("trigger") if isinstance(entry, dict) else None
-        action = entry.get("action") if isinstance(entry, dict) else None
-        if not isinstance(trigger, dict) or not isinstance(action, dict):
-            raise _invalid("lifetime_actions")
-        kind = action.get("action_type")
-        matched = next((a for a in ACTIONS if isinstance(kind, str) and a.lower() == kind.lower()), None)
-        percentage = trigger.get("lifetime_percentage")
-        days = trigger.get("days_before_expiry")
-        if matched is None or (percentage is None) == (days is None):
-            # unverified text
-            raise BadParameter(
-                "A lifetime action needs exactly one trigger (lifetime_percentage or days_before_expiry) and an "
-                "action_type of EmailContacts or AutoRenew."
-            )
-        if percentage is not None:
-            percentage = _integer(trigger, "lifetime_percentage")
-            if not 1 <= percentage <= 99:
-                raise BadParameter("lifetime_percentage must be between 1 and 99.")  # spec range; text unverified
-        if days is not None:
-            days = _integer(trigger, "days_before_expiry")
-        actions.append(LifetimeAction(matched, percentage, days))
-    return actions

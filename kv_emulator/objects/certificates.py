@@ -6,7 +6,7 @@ polls, if set), or by ``merge`` for ``Unknown`` -- or when ``import`` brings a f
 a version adds a managed key (the private key, usable through the keys API) and a managed secret (the PFX or
 PEM with the private key) of the same name and version; they are deleted, recovered and purged with the
 certificate. ``AutoRenew`` and ``EmailContacts`` lifetime actions run as the emulator's clock passes their
-trigger, evaluated lazily on the next access, like key rotation.
+trigger: a completed version plans them on the vault's schedule, which runs them on the next access.
 
 Direct access: ``vault.certificates.create("web")`` (self-signed, ``CN=web``),
 ``vault.certificates.import_certificate("web", pfx_bytes, password=None)``, ``.ca_certificate``.
@@ -18,7 +18,7 @@ import base64
 import builtins
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography import x509
@@ -28,18 +28,19 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from ..errors import (
     BadParameter,
     NameInUse,
+    ObjectAlreadyExists,
     ObjectIsDeletedButRecoverable,
     PendingOperationConflict,
 )
 from . import crypto
 from . import x509 as certs
 from .backup import BackupSealer
-from .certificate_backup import certificate_document, restore_certificate_document
+from .certificate_backup import CertificateDocument, read_certificate_document, write_certificate_document
 from .certificate_issuers import CertificateContacts, IssuerRegistry
-from .certificate_operations import CertificateOperation, CertificateValue, OperationsMixin
+from .certificate_lifetime import LifetimeActionsMixin
+from .certificate_operations import CertificateOperation, CertificateValue, OperationsMixin, current_version
 from .certificate_policy import CertificatePolicy
 from .crypto import KeyMaterial
-from .keypool import shared_pool
 from .keys import KeyForbidden, KeyStore, KeyValue
 from .rotation import add_duration
 from .secrets import SecretStore, SecretValue
@@ -54,27 +55,20 @@ from .versioned import (
     validate_tags,
 )
 
+PolicyReader = Callable[[Mapping[str, Any], "CertificatePolicy | None"], CertificatePolicy]
+"""Reads a policy given in its wire form (a dict) for direct access; the handlers' parser, handed in."""
+
 __all__ = ["Certificate", "CertificateOperation", "CertificateStore", "CertificateValue"]
 
 #: Issued certificates start ten minutes before they were requested, like the service's (recorded).
 BACKDATE_SECONDS = 600
-MAX_RENEWALS_PER_LOOKUP = 1000
 
 
 Certificate = Version[CertificateValue]
 """One certificate version: ``.payload.cer`` (DER), ``.payload.x509``, ``.attributes``, ``.tags``."""
 
 
-def _object_name_check(store: VersionedStore[Any], name: str, kind: str) -> None:
-    """A plain (unmanaged) key or secret of this name, live or deleted, keeps a certificate from using it."""
-    live = store._live.get(name.lower())
-    deleted = store._deleted.get(name.lower())
-    target = live or (deleted.obj if deleted else None)
-    if target is not None and not target.managed:
-        raise NameInUse(name, kind)
-
-
-class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
+class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[CertificateValue]):
     """The certificates of one vault, with their policies, operations, issuers and contacts."""
 
     def __init__(
@@ -86,6 +80,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         authority: Callable[[], certs.CertificateAuthority],
         premium: bool = True,
         pending_polls: int = 0,
+        read_policy: PolicyReader | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__("certificate", **kwargs)
@@ -96,14 +91,14 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         self.pending_polls = pending_polls
         """How many GETs of an operation answer ``inProgress`` before a ``Self`` or issuer-signed one completes."""
         self._authority = authority
+        self._read_policy = read_policy
         self._policies: dict[str, CertificatePolicy] = {}
         self._operations: dict[str, CertificateOperation] = {}
-        self._evaluating = False
         self.issuers = IssuerRegistry(clock=self.clock, lock=self._lock)
         self.contacts = CertificateContacts(lock=self._lock)
         self._notifications: list[dict[str, Any]] = []
-        for store in (self, keys, secrets):
-            store.before_read = self._apply_lifetime_actions
+        self._emailed: set[tuple[str, int]] = set()  # (version, time) of the notifications above
+        self._schedule.register("renew", self.kind, self._renew_due)
 
     @property
     def certificate_authority(self) -> certs.CertificateAuthority:
@@ -122,17 +117,44 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         with self._lock:
             if version:
                 return super().get(name, version)
-            return _current(self._live_object(name))
+            self._sync()
+            return current_version(self._live_object(name))
 
     def list_certificates(self, *, include_pending: bool = False) -> builtins.list[Certificate]:
         """The current version of every certificate, by name; those still pending only with ``include_pending``."""
         with self._lock:
-            current = [_current(obj) for obj in self.list()]
+            current = [current_version(obj) for obj in self.list()]
             return [c for c in current if include_pending or not c.payload.pending]
 
     def list_deleted_certificates(self, *, include_pending: bool = False) -> builtins.list[DeletedObject[Any]]:
         with self._lock:
-            return [d for d in self.list_deleted() if include_pending or not _current(d.obj).payload.pending]
+            return [d for d in self.list_deleted() if include_pending or not current_version(d.obj).payload.pending]
+
+    def list_certificates_page(
+        self, start: str | None, count: int, *, include_pending: bool = False
+    ) -> tuple[builtins.list[Certificate], str | None]:
+        """A page of :meth:`list_certificates` from the first lowercased name at or after ``start`` (see
+        :meth:`list_page`)."""
+
+        def accept(obj: VersionedObject[CertificateValue]) -> bool:
+            return include_pending or not current_version(obj).payload.pending
+
+        with self._lock:
+            self._sync()
+            objects, following = self._page(self._live_order, self._live, start, count, accept)
+            return [current_version(obj) for obj in objects], following
+
+    def list_deleted_certificates_page(
+        self, start: str | None, count: int, *, include_pending: bool = False
+    ) -> tuple[builtins.list[DeletedObject[CertificateValue]], str | None]:
+        """A page of :meth:`list_deleted_certificates` (see :meth:`list_page`)."""
+
+        def accept(deleted: DeletedObject[CertificateValue]) -> bool:
+            return include_pending or not current_version(deleted.obj).payload.pending
+
+        with self._lock:
+            self._sync()
+            return self._page(self._deleted_order, self._deleted, start, count, accept)
 
     def policy_of(self, name: str) -> CertificatePolicy | None:
         """The stored policy of a name, live or deleted, without lookups (for rendering what was just changed)."""
@@ -141,16 +163,18 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
     @staticmethod
     def current_of(obj: VersionedObject[CertificateValue]) -> Certificate:
         """The version a certificate answers with: the latest completed one, else the pending one."""
-        return _current(obj)
+        return current_version(obj)
 
     def get_policy(self, name: str) -> CertificatePolicy:
         with self._lock:
+            self._sync()
             self._live_object(name)
             return self._policies[name.lower()]
 
     def previous_version(self, name: str, version: str) -> str | None:
         """The completed version before ``version`` (``previousVersion`` of the secret), if any."""
         with self._lock:
+            self._sync()
             obj = self._live.get(name.lower())
             if obj is None:
                 return None
@@ -166,7 +190,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
     def notifications(self) -> list[dict[str, Any]]:
         """``EmailContacts`` lifetime actions that fired by now: ``{"name", "version", "time", "emails"}``."""
         with self._lock:
-            self._purge_expired()
+            self._sync()
             return list(self._notifications)
 
     # -- making ------------------------------------------------------------------------------------------
@@ -174,7 +198,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
     def create(
         self,
         name: str,
-        policy: CertificatePolicy | dict[str, Any] | None = None,
+        policy: CertificatePolicy | Mapping[str, Any] | None = None,
         *,
         enabled: bool = True,
         tags: dict[str, str] | None = None,
@@ -183,16 +207,18 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         """CreateCertificate: a new version from the policy given (or the current one; else self-signed ``CN=name``).
 
         Returns the operation as the 202 shows it. ``Self`` and issuer-signed certificates complete at once unless
-        ``pending_polls`` is set; ``Unknown`` ones wait for :meth:`merge`.
+        ``pending_polls`` is set; ``Unknown`` ones wait for :meth:`merge`. A policy given as a dict is in its wire
+        form (``key_props``, ``x509_props``, ``issuer``, ...).
         """
         validate_name(self.kind, name)
         validate_tags(dict(tags or {}))
+        given = self._typed_policy(policy)
         with self._lock:
-            self._purge_expired()
+            self._sync()
             self._check_name_free(name)
             current = self._policies.get(name.lower()) if name.lower() in self._live else None
-            default = {"issuer": {"name": "Self"}, "x509_props": {"subject": f"CN={name}"}}
-            resolved = self._resolve_policy(policy if policy is not None else current or default, current)
+            default = CertificatePolicy(issuer_name="Self", subject=f"CN={name}")
+            resolved = self._resolve_policy(given if given is not None else current or default, current)
             version = self._start(name, resolved, enabled=enabled, tags=tags, preserve_order=preserve_order)
             self._policies[name.lower()] = resolved
             operation = self._operations[name.lower()]
@@ -201,10 +227,18 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
                 self._issue(operation, at=version.attributes.created)
             return snapshot
 
-    def _resolve_policy(
-        self, policy: CertificatePolicy | dict[str, Any], current: CertificatePolicy | None
-    ) -> CertificatePolicy:
-        resolved = CertificatePolicy.from_wire(policy) if isinstance(policy, dict) else dataclasses.replace(policy)
+    def _typed_policy(
+        self, policy: CertificatePolicy | Mapping[str, Any] | None, base: CertificatePolicy | None = None
+    ) -> CertificatePolicy | None:
+        """A policy given in its wire form, read by the handlers' parser this store was given."""
+        if policy is None or isinstance(policy, CertificatePolicy):
+            return policy
+        if self._read_policy is None:
+            raise TypeError("this certificate store reads no wire-form policies: pass a CertificatePolicy")
+        return self._read_policy(policy, base)
+
+    def _resolve_policy(self, policy: CertificatePolicy, current: CertificatePolicy | None) -> CertificatePolicy:
+        resolved = dataclasses.replace(policy)
         resolved.complete()
         if not resolved.self_signed and not resolved.unknown_issuer and resolved.issuer_name not in self.issuers:
             # unverified text
@@ -220,24 +254,25 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         operation = self._operations.get(name.lower())
         if operation is not None and self._settle(operation).status == "inProgress":
             raise PendingOperationConflict()
-        _object_name_check(self.keys, name, "key")
-        _object_name_check(self.secrets, name, "secret")
+        for store, kind in ((self.keys, "key"), (self.secrets, "secret")):
+            if store.holds_unmanaged(name):  # a plain key or secret of this name keeps a certificate from using it
+                raise NameInUse(name, kind)
 
     def _new_key(self, name: str, policy: CertificatePolicy) -> KeyMaterial:
         kty = policy.kty or "RSA"
         if kty.endswith("-HSM") and not self.premium:
             raise KeyForbidden("Hardware key operation not allowed on standard vault")  # as for keys (recorded)
-        if policy.reuse_key and name.lower() in self.keys._live:
-            latest = self.keys._live[name.lower()].latest.payload.material
+        existing = self.keys.peek(name) if policy.reuse_key else None
+        if existing is not None:
+            latest = existing.latest.payload.material
             wanted = (kty, policy.key_size if policy.family == "RSA" else None, policy.curve)
             if (latest.kty, latest.key_size, latest.curve) == wanted:
                 return latest
-        pool = shared_pool()
         return crypto.generate_key(
             kty,
             size=policy.key_size if policy.family == "RSA" else None,
             curve=policy.curve,
-            rsa_generator=pool.take if pool is not None else None,
+            rsa_generator=self.keys.rsa_generator,
         )
 
     def _start(
@@ -331,6 +366,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
             version.tags = dict(tags)
         self._attach(version, operation.key, ordered, policy)
         operation.status, operation.status_details = "completed", None
+        self._changed(operation.name.lower())
         return version
 
     def _attach(
@@ -367,7 +403,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         data: bytes | str,
         *,
         password: str | None = None,
-        policy: CertificatePolicy | dict[str, Any] | None = None,
+        policy: CertificatePolicy | Mapping[str, Any] | None = None,
         enabled: bool = True,
         tags: dict[str, str] | None = None,
         preserve_order: bool | None = None,
@@ -378,7 +414,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         key, chain, detected = _read_certificate_content(data, password)
         ordered = certs.order_chain(key, chain, preserve=bool(preserve_order))
         leaf = next(c for c in ordered if certs.public_key_der(c.public_key()) == certs.public_key_der(key))
-        given = CertificatePolicy.from_wire(policy) if isinstance(policy, dict) else policy
+        given = self._typed_policy(policy)
         resolved = dataclasses.replace(given) if given is not None else CertificatePolicy()
         family = "RSA" if isinstance(key, rsa.RSAPrivateKey) else "EC"
         material = KeyMaterial(family if not (resolved.kty or "").endswith("-HSM") else f"{family}-HSM", key)
@@ -388,7 +424,7 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         if material.hsm and not self.premium:
             raise KeyForbidden("Hardware key operation not allowed on standard vault")
         with self._lock:
-            self._purge_expired()
+            self._sync()
             self._check_name_free(name)
             current = self._policies.get(name.lower()) if name.lower() in self._live else None
             now = self._now()
@@ -427,133 +463,84 @@ class CertificateStore(OperationsMixin, VersionedStore[CertificateValue]):
         with self._lock:
             updated = self.update(name, version, change=change)
             if enabled is not None and not updated.payload.pending:
-                for store in (self.keys, self.secrets):
-                    if updated.version in store._live.get(name.lower(), VersionedObject(name, {})).versions:
-                        store.update(name, updated.version, change=_enable(enabled), by_certificate=True)
+                self.keys.set_managed_enabled(name, updated.version, enabled)
+                self.secrets.set_managed_enabled(name, updated.version, enabled)
             return updated
 
-    def update_policy(self, name: str, body: dict[str, Any] | CertificatePolicy) -> CertificatePolicy:
-        """UpdateCertificatePolicy: change the fields given; the next version is made from the result."""
+    def update_policy(self, name: str, policy: CertificatePolicy | Mapping[str, Any]) -> CertificatePolicy:
+        """UpdateCertificatePolicy: the new policy (a dict in the wire form changes only the fields it gives); the
+        next version is made from the result."""
         with self._lock:
             current = self.get_policy(name)
-            changed = CertificatePolicy.from_wire(body, base=current) if isinstance(body, dict) else body
+            changed = self._typed_policy(policy, current)
+            assert changed is not None
+            changed = dataclasses.replace(changed)
             changed.complete(for_import=not changed.subject and not changed.sans)
             if not changed.self_signed and not changed.unknown_issuer and changed.issuer_name not in self.issuers:
                 raise BadParameter(f"The issuer '{changed.issuer_name}' was not found in this key vault.")  # unverified
             changed.created, changed.updated = current.created, self._now()
             self._policies[name.lower()] = changed
+            self._changed(name.lower())
             return changed
 
     # -- lifecycle: the key and secret go with the certificate ------------------------------------------------
 
-    def delete(self, name: str, *, by_certificate: bool = False) -> DeletedObject[Any] | VersionedObject[Any]:
+    def delete(self, name: str) -> DeletedObject[Any] | VersionedObject[Any]:
         with self._lock:
             outcome = super().delete(name)
             self._operations.pop(name.lower(), None)
-            for store in (self.keys, self.secrets):
-                if name.lower() in store._live and store._live[name.lower()].managed:
-                    store.delete(name, by_certificate=True)
-            return outcome  # the policy of a certificate deleted for good goes at the next lookup
+            self.keys.delete_managed(name)
+            self.secrets.delete_managed(name)
+            return outcome  # the policy of a certificate deleted for good goes at the next catch-up
 
-    def recover(self, name: str, *, by_certificate: bool = False) -> VersionedObject[Any]:
+    def recover(self, name: str) -> VersionedObject[Any]:
         with self._lock:
             obj = super().recover(name)
-            for store in (self.keys, self.secrets):
-                if name.lower() in store._deleted and store._deleted[name.lower()].obj.managed:
-                    store.recover(name, by_certificate=True)
+            self.keys.recover_managed(name)
+            self.secrets.recover_managed(name)
             return obj
 
-    def purge(self, name: str, *, by_certificate: bool = False) -> None:
+    def purge(self, name: str) -> None:
         with self._lock:
             super().purge(name)
-            self._policies.pop(name.lower(), None)
-            for store in (self.keys, self.secrets):
-                if name.lower() in store._deleted and store._deleted[name.lower()].obj.managed:
-                    store.purge(name, by_certificate=True)
+            self.keys.purge_managed(name)
+            self.secrets.purge_managed(name)
 
     def clear(self) -> None:
         with self._lock:
             super().clear()
-            self._policies.clear()
             self._operations.clear()
 
-    def _purge_expired(self) -> None:
-        super()._purge_expired()
-        for key in [k for k in self._policies if k not in self._live and k not in self._deleted]:
-            del self._policies[key]
-
-    # -- lifetime actions --------------------------------------------------------------------------------------
-
-    def _apply_lifetime_actions(self) -> None:
-        """Renew and e-mail as the clock has moved past the triggers: each fires once per version."""
-        if self._evaluating:
-            return
-        self._evaluating = True
-        try:
-            now = self._now()
-            for key, obj in list(self._live.items()):
-                policy = self._policies.get(key)
-                if policy is None or not policy.lifetime_actions:
-                    continue
-                for _ in range(MAX_RENEWALS_PER_LOOKUP):
-                    if not self._fire_due_actions(obj, policy, now):
-                        break
-        finally:
-            self._evaluating = False
-
-    def _fire_due_actions(self, obj: VersionedObject[CertificateValue], policy: CertificatePolicy, now: int) -> bool:
-        """Fire what is due for the current version; True when a renewal made a newer one."""
-        latest = _current(obj)
-        attrs = latest.attributes
-        if latest.payload.pending or attrs.not_before is None or attrs.expires is None:
-            return False
-        for action in policy.lifetime_actions or []:
-            due = action.due(attrs.not_before, attrs.expires)
-            if due > now:
-                continue
-            if action.action == "EmailContacts":
-                marker = {"name": obj.name, "version": latest.version, "time": due, "emails": self.contacts.emails}
-                if not any(n["version"] == latest.version and n["time"] == due for n in self._notifications):
-                    self._notifications.append(marker)
-                continue
-            operation = self._operations.get(obj.name.lower())
-            if policy.unknown_issuer or (operation is not None and operation.status == "inProgress"):
-                continue
-            if not policy.self_signed and policy.issuer_name not in self.issuers:
-                continue  # the issuer is gone: nothing can renew it
-            version = self._start(
-                obj.name, policy, enabled=attrs.enabled, tags=latest.tags, preserve_order=None, at=due
-            )
-            self._issue(self._operations[obj.name.lower()], at=version.attributes.created)
-            return True
-        return False
+    def _forget(self, key: str) -> None:
+        self._policies.pop(key, None)
 
     # -- backup ------------------------------------------------------------------------------------------
 
     def backup(self, name: str) -> bytes:
         """The certificate with every version, its policy, and its key and secret, sealed for this emulator."""
         with self._lock:
-            document = certificate_document(self, name)
+            obj = self.get_object(name)
+            policy = self._policies[name.lower()]
+            document = write_certificate_document(obj, policy, self.keys.peek(name), self.secrets.peek(name))
         return self.sealer.seal("certificate", document)
 
     def restore_backup(self, blob: bytes) -> Certificate:
-        document = self.sealer.open("certificate", blob)
+        """Put a certificate back with its key and secret; refused if any of the three names is taken."""
+        document: CertificateDocument = read_certificate_document(self.sealer.open("certificate", blob))
+        name = document.name
         with self._lock:
-            return _current(restore_certificate_document(self, document))
-
-
-def _current(obj: VersionedObject[CertificateValue]) -> Certificate:
-    for version in reversed(obj.versions.values()):
-        if not version.payload.pending:
-            return version
-    return obj.latest
-
-
-def _enable(enabled: bool) -> Callable[[Version[Any]], None]:
-    def change(draft: Version[Any]) -> None:
-        draft.attributes.enabled = enabled
-
-    return change
+            self._sync()
+            for other in (self.keys, self.secrets):
+                if other.peek_deleted(name) is not None:
+                    raise ObjectIsDeletedButRecoverable(self.kind, name)
+                if other.peek(name) is not None:
+                    raise ObjectAlreadyExists(self.kind, name)
+            obj = self.restore(document.certificate)
+            self._policies[name.lower()] = document.policy
+            self.keys.restore_managed(obj.name, document.keys)
+            self.secrets.restore_managed(obj.name, document.secrets)
+            self._changed(name.lower())
+            return current_version(obj)
 
 
 def _read_certificate_content(

@@ -6,8 +6,14 @@ and it holds the GIL, so a thread would only steal time from the tests. A worker
 exactly once and made by ``cryptography`` with the normal parameters, so nothing is weakened or reused.
 When no key is ready, the request generates one inline, as it would without a pool.
 
-The pool is process-wide (per-test emulators are short-lived, the worker is not) and starts on the first
-RSA request. ``KV_EMULATOR_KEY_POOL=0`` turns it off.
+One pool serves the whole process (per-test emulators are short-lived, the worker is not): the Emulator takes
+:meth:`RsaKeyPool.shared` and hands it to its vaults, whose key and certificate stores take keys from it.
+The worker starts on the first RSA request, which is generated inline meanwhile, so the pool never makes a
+test wait longer than making one key would. A size (2048, 3072, 4096, ...) is kept ready once it has been
+asked for; when a request finds none ready, the depth kept for that size doubles (up to ``MAX_DEPTH``), so a
+suite that makes big keys in bursts finds them ready later. The worker is asked for one key at a time, always
+of the size short of its depth that was asked for most recently, so a suite moving on to 4096-bit keys does
+not wait behind a queue of smaller ones. ``KV_EMULATOR_KEY_POOL=0`` turns the pool off.
 """
 
 from __future__ import annotations
@@ -28,19 +34,38 @@ __all__ = ["RsaKeyPool", "shared_pool"]
 
 DEPTH = 3
 """Keys kept ready or on their way per (bits, exponent), once that kind has been asked for."""
+MAX_DEPTH = 12
+"""The most a kind's depth grows to after requests found it empty."""
 
 _WORKER = Path(__file__).with_name("rsa_worker.py")
 KeyKind = tuple[int, int]  # (bits, public exponent)
 
 
 class RsaKeyPool:
-    def __init__(self, depth: int = DEPTH) -> None:
+    _shared: RsaKeyPool | None = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> RsaKeyPool | None:
+        """The process's pool (made on first use), or None when ``KV_EMULATOR_KEY_POOL=0``."""
+        if os.environ.get("KV_EMULATOR_KEY_POOL", "1").strip().lower() in ("0", "false", "off", "no"):
+            return None
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def __init__(self, depth: int = DEPTH, max_depth: int = MAX_DEPTH) -> None:
         self.depth = depth
+        self.max_depth = max(depth, max_depth)
+        self._depths: dict[KeyKind, int] = {}
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False
         self._ready: dict[KeyKind, collections.deque[bytes]] = collections.defaultdict(collections.deque)
         self._asked: collections.deque[KeyKind] = collections.deque()  # requests in flight, in order
+        self._last_asked: dict[KeyKind, int] = {}  # kind -> when it was last taken (a counter)
+        self._takes = 0
         self.served = 0
         """Keys handed out from the pool (the rest were generated inline)."""
 
@@ -49,7 +74,12 @@ class RsaKeyPool:
         kind = (bits, exponent)
         with self._lock:
             der = self._ready[kind].popleft() if self._ready[kind] else None
-            self._top_up(kind)
+            if der is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
+                self._depths[kind] = min(self._depths[kind] * 2, self.max_depth)
+            self._depths.setdefault(kind, self.depth)
+            self._takes += 1
+            self._last_asked[kind] = self._takes
+            self._feed()
         if der is not None:
             self.served += 1
             # Made by our own worker with cryptography: re-validating the key would only cost time.
@@ -58,19 +88,27 @@ class RsaKeyPool:
                 return key
         return rsa.generate_private_key(public_exponent=exponent, key_size=bits)
 
-    def _top_up(self, kind: KeyKind) -> None:
-        """Ask the worker for more of ``kind`` until ``depth`` are ready or on their way (lock held)."""
-        if self._broken:
+    def depth_for(self, bits: int, exponent: int = 65537) -> int:
+        """How many keys of this kind the pool keeps ready or on their way (0 until one is asked for)."""
+        with self._lock:
+            return self._depths.get((bits, exponent), 0)
+
+    def _feed(self) -> None:
+        """Keep the worker making one key: of the kinds short of their depth, the one taken most recently
+        (lock held)."""
+        if self._broken or self._asked:
+            return
+        short = [k for k, depth in self._depths.items() if len(self._ready[k]) < depth]
+        if not short:
             return
         process = self._process or self._start()
         if process is None or process.stdin is None:
             return
-        wanted = self.depth - len(self._ready[kind]) - self._asked.count(kind)
+        kind = max(short, key=lambda k: self._last_asked.get(k, 0))
         try:
-            for _ in range(wanted):
-                process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
-                self._asked.append(kind)
+            process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
             process.stdin.flush()
+            self._asked.append(kind)
         except (OSError, ValueError):
             self._broken = True
 
@@ -102,6 +140,7 @@ class RsaKeyPool:
             with self._lock:
                 kind = self._asked.popleft()
                 self._ready[kind].append(der)
+                self._feed()
         stream.close()
         with self._lock:
             self._broken = True  # the worker ended: generate inline from now on
@@ -119,15 +158,6 @@ class RsaKeyPool:
                 process.wait()
 
 
-_SHARED: list[RsaKeyPool] = []
-_SHARED_LOCK = threading.Lock()
-
-
 def shared_pool() -> RsaKeyPool | None:
-    """The process-wide pool, or None when ``KV_EMULATOR_KEY_POOL=0``."""
-    if os.environ.get("KV_EMULATOR_KEY_POOL", "1").strip().lower() in ("0", "false", "off", "no"):
-        return None
-    with _SHARED_LOCK:
-        if not _SHARED:
-            _SHARED.append(RsaKeyPool())
-        return _SHARED[0]
+    """The process's pool, or None when ``KV_EMULATOR_KEY_POOL=0`` (:meth:`RsaKeyPool.shared`)."""
+    return RsaKeyPool.shared()

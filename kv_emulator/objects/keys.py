@@ -17,7 +17,7 @@ from ..errors import BadParameter, KeyForbidden, ObjectIsDeletedButRecoverable
 from . import crypto
 from .backup import BackupSealer
 from .crypto import KeyMaterial
-from .keypool import shared_pool
+from .keypool import RsaKeyPool
 from .rotation import RotationPolicy
 from .versioned import Attributes, Version, VersionedObject, VersionedStore, apply_common_changes
 
@@ -76,13 +76,31 @@ def _check_key_ops(key_ops: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 class KeyStore(VersionedStore[KeyValue]):
     """The keys of one vault."""
 
-    def __init__(self, *, sealer: BackupSealer, premium: bool, managed_hsm: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        sealer: BackupSealer,
+        premium: bool,
+        managed_hsm: bool = False,
+        key_pool: RsaKeyPool | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__("key", **kwargs)
         self.sealer = sealer
         self.premium = premium
         self.managed_hsm = managed_hsm
+        self.key_pool = key_pool
+        """Where new RSA keys come from (the emulator's; None: generated inline)."""
         self._policies: dict[str, RotationPolicy] = {}
         self._notifications: list[dict[str, Any]] = []
+        self._notified: set[tuple[str, int]] = set()  # (version, time) of the notifications above
+        self._schedule.register("rotate", "key", self._rotate_due)
+        self._schedule.register("notify", "key", self._notify_due)
+
+    @property
+    def rsa_generator(self) -> crypto.RsaGenerator | None:
+        """The key pool's ``take``, for the certificate store's keys too."""
+        return self.key_pool.take if self.key_pool is not None else None
 
     # -- creating ---------------------------------------------------------------------------------
 
@@ -121,7 +139,7 @@ class KeyStore(VersionedStore[KeyValue]):
         _check_release_policy(exportable, release_policy)
         self._check_name_free(name)
         material = crypto.generate_key(
-            kty, size=size, curve=curve, public_exponent=public_exponent, rsa_generator=_rsa_generator()
+            kty, size=size, curve=curve, public_exponent=public_exponent, rsa_generator=self.rsa_generator
         )
         payload = KeyValue(material, ops, exportable, release_policy)
         return self.add_version(name, payload, enabled=enabled, not_before=not_before, expires=expires, tags=tags)
@@ -159,7 +177,7 @@ class KeyStore(VersionedStore[KeyValue]):
     def _check_name_free(self, name: str) -> None:
         """Fail before generating material when the name is soft-deleted (generation can be slow)."""
         with self._lock:
-            self._purge_expired()
+            self._sync()
             if name.lower() in self._deleted:
                 raise ObjectIsDeletedButRecoverable(self.kind, name)
             self._refuse_managed(self._live.get(name.lower()), "create")
@@ -224,7 +242,9 @@ class KeyStore(VersionedStore[KeyValue]):
         with self._lock:
             latest = self.get(name)
             self._refuse_managed(self._live_object(name), "rotate")
-            return self._rotate(latest, at=self._now())
+            rotated = self._rotate(latest, at=self._now())
+            self._changed(name.lower())
+            return rotated
 
     def _rotate(self, latest: Key, *, at: int) -> Key:
         material = latest.payload.material
@@ -233,7 +253,7 @@ class KeyStore(VersionedStore[KeyValue]):
             size=material.key_size if material.family != "EC" else None,
             curve=material.curve,
             public_exponent=_public_exponent(material),
-            rsa_generator=_rsa_generator(),
+            rsa_generator=self.rsa_generator,
         )
         policy = self._policies.get(latest.name.lower())
         expires = policy.expiry_after(at) if policy else None
@@ -254,41 +274,67 @@ class KeyStore(VersionedStore[KeyValue]):
             policy.created = previous.created if previous else now
             policy.updated = now
             self._policies[name.lower()] = policy
+            self._changed(name.lower())
             return policy
-
-    def _purge_expired(self) -> None:
-        super()._purge_expired()
-        self._apply_lifetime_actions()
 
     @property
     def notifications(self) -> list[dict[str, Any]]:
         """``Notify`` lifetime actions that fired by now: ``{"name", "version", "time"}``, in order."""
         with self._lock:
-            self._purge_expired()
+            self._sync()
             return list(self._notifications)
 
-    def _apply_lifetime_actions(self) -> None:
-        """Rotate and notify as the clock has moved: each trigger fires once per key version."""
-        now = self._now()
-        default = _DEFAULT_POLICY
-        for key, obj in list(self._live.items()):
-            policy = self._policies.get(key, default)  # every key has a policy: the default notifies only
-            if policy is default and obj.latest.attributes.expires is None:
-                continue  # the default policy only acts before an expiry: nothing to do (the common case)
-            while True:
-                latest = obj.latest
-                due = policy.next_action(latest.attributes.created, latest.attributes.expires, "Rotate")
-                if due is None:
-                    break
-                due = max(due, policy.created or due)  # a policy never acts before it existed
-                if due > now:
-                    break
-                self._rotate(latest, at=due)
+    # -- time-driven: planned on writes, run by the vault's schedule ------------------------------------
+
+    def _rotation_due(self, obj: VersionedObject[KeyValue]) -> int | None:
+        """When the latest version is to rotate (None: never). A policy never acts before it existed."""
+        policy = self._policies.get(obj.name.lower())
+        if policy is None:
+            return None  # the default policy only notifies
+        latest = obj.latest.attributes
+        due = policy.next_action(latest.created, latest.expires, "Rotate")
+        return None if due is None else max(due, policy.created or due)
+
+    def _notification_due(self, obj: VersionedObject[KeyValue]) -> int | None:
+        """When the latest version's ``Notify`` fires (None: never, or it already did)."""
+        policy = self._policies.get(obj.name.lower(), _DEFAULT_POLICY)  # every key has a policy
+        latest = obj.latest
+        due = policy.next_action(latest.attributes.created, latest.attributes.expires, "Notify")
+        return None if due is None or (latest.version, due) in self._notified else due
+
+    def _changed(self, key: str) -> None:
+        obj = self._live.get(key)
+        if obj is not None:
+            self._schedule.plan("rotate", self.kind, key, self._rotation_due(obj))
+            self._schedule.plan("notify", self.kind, key, self._notification_due(obj))
+
+    def _rotate_due(self, key: str, now: int) -> None:
+        """Scheduled (``rotate`` phase): every rotation due by ``now``, each stamped with its due time."""
+        obj = self._live.get(key)
+        if obj is None:
+            return
+        due = self._rotation_due(obj)
+        while due is not None and due <= now and due > obj.latest.attributes.created:
+            self._rotate(obj.latest, at=due)
+            due = self._rotation_due(obj)
+        self._schedule.plan("rotate", self.kind, key, due if due is not None and due > now else None)
+        self._schedule.plan("notify", self.kind, key, self._notification_due(obj))
+
+    def _notify_due(self, key: str, now: int) -> None:
+        """Scheduled (``notify`` phase): record the latest version's notification, once."""
+        obj = self._live.get(key)
+        if obj is None:
+            return
+        due = self._notification_due(obj)
+        if due is not None and due <= now:
             latest = obj.latest
-            notify = policy.next_action(latest.attributes.created, latest.attributes.expires, "Notify")
-            marker = {"name": obj.name, "version": latest.version, "time": notify}
-            if notify is not None and notify <= now and marker not in self._notifications:
-                self._notifications.append(marker)
+            self._notifications.append({"name": obj.name, "version": latest.version, "time": due})
+            self._notified.add((latest.version, due))
+            due = None
+        self._schedule.plan("notify", self.kind, key, due)
+
+    def _forget(self, key: str) -> None:
+        self._policies.pop(key, None)
 
     # -- backup ------------------------------------------------------------------------------------
 
@@ -298,18 +344,19 @@ class KeyStore(VersionedStore[KeyValue]):
         with self._lock:
             document = {
                 "name": obj.name,
-                "versions": [_version_to_dict(v) for v in obj.versions.values()],
+                "versions": [version_to_dict(v) for v in obj.versions.values()],
                 "policy": self._policies[name.lower()].to_dict() if name.lower() in self._policies else None,
             }
         return self.sealer.seal(self._backup_kind, json.dumps(document).encode())
 
     def restore_backup(self, blob: bytes) -> Key:
         document = json.loads(self.sealer.open(self._backup_kind, blob))
-        versions = [_version_from_dict(document["name"], v) for v in document["versions"]]
+        versions = [version_from_dict(document["name"], v) for v in document["versions"]]
         obj = self.restore(VersionedObject(name=document["name"], versions={v.version: v for v in versions}))
         if document.get("policy"):
             with self._lock:
                 self._policies[obj.name.lower()] = RotationPolicy.from_dict(document["policy"])
+                self._changed(obj.name.lower())
         return obj.latest
 
     @property
@@ -317,18 +364,8 @@ class KeyStore(VersionedStore[KeyValue]):
         """Vault and Managed HSM backups are not interchangeable (an HSM key cannot live in a vault)."""
         return "hsmkey" if self.managed_hsm else "key"
 
-    def purge(self, name: str, *, by_certificate: bool = False) -> None:
-        super().purge(name, by_certificate=by_certificate)
-        with self._lock:
-            self._policies.pop(name.lower(), None)
-
 
 _DEFAULT_POLICY = RotationPolicy.default()
-
-
-def _rsa_generator() -> crypto.RsaGenerator | None:
-    pool = shared_pool()
-    return pool.take if pool is not None else None
 
 
 def _public_exponent(material: KeyMaterial) -> int | None:
@@ -336,7 +373,7 @@ def _public_exponent(material: KeyMaterial) -> int | None:
     return public.public_numbers().e if isinstance(public, rsa.RSAPublicKey) else None
 
 
-def _version_to_dict(version: Key) -> dict[str, Any]:
+def version_to_dict(version: Key) -> dict[str, Any]:
     payload = version.payload
     policy = payload.release_policy
     return {
@@ -350,7 +387,7 @@ def _version_to_dict(version: Key) -> dict[str, Any]:
     }
 
 
-def _version_from_dict(name: str, data: dict[str, Any]) -> Key:
+def version_from_dict(name: str, data: dict[str, Any]) -> Key:
     policy = data.get("release_policy")
     return Version(
         name=name,

@@ -12,6 +12,8 @@ from ..errors import VaultNotDeclared
 from ..hosts import VaultAddress, parse_host, parse_name_or_url
 from .attestation import AttestationAuthority
 from .backup import BackupSealer
+from .certificates import PolicyReader
+from .keypool import RsaKeyPool
 from .vault import Vault
 
 __all__ = ["VaultRegistry"]
@@ -37,12 +39,22 @@ class _Lazy(Generic[T]):
 class VaultRegistry:
     """Vaults by DNS name, with the settings new vaults get; thread-safe."""
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        key_pool: RsaKeyPool | None = None,
+        read_policy: PolicyReader | None = None,
+    ) -> None:
+        """``key_pool`` and ``read_policy`` go to every vault (see :class:`~.vault.Vault`)."""
         self.settings = settings
         """The emulator's current settings (new vaults take them; the pipeline reads the switches)."""
         self._clock = clock
         self.attestation = _Lazy(lambda: AttestationAuthority(clock))
         """The attestation service every vault here trusts for secure key release (made on first use)."""
+        self._key_pool = key_pool
+        self._read_policy = read_policy
         self._sealer = BackupSealer()
         self._lock = threading.Lock()
         self._vaults: dict[str, Vault] = {}
@@ -59,6 +71,8 @@ class VaultRegistry:
                     sealer=self._sealer,
                     managed_hsm=address.managed_hsm,
                     attestation=self.attestation,
+                    key_pool=self._key_pool,
+                    read_policy=self._read_policy,
                 )
             return vault
 

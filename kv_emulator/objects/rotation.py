@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import BadParameter
 
-__all__ = ["LifetimeAction", "RotationPolicy", "add_duration", "parse_duration"]
+__all__ = ["KeyLifetimeAction", "RotationPolicy", "add_duration", "parse_duration"]
 
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 MIN_EXPIRY_DAYS = 28
@@ -47,18 +47,17 @@ def _approximate_days(text: str, field: str) -> int:
 
 
 @dataclasses.dataclass
-class LifetimeAction:
+class KeyLifetimeAction:
+    """``Rotate`` or ``Notify`` a duration after creation or before expiry (the wire form is the handlers')."""
+
     trigger: str  # "timeAfterCreate" or "timeBeforeExpiry"
     duration: str
     action: str  # "Rotate" or "Notify"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"trigger": {self.trigger: self.duration}, "action": {"type": self.action}}
-
 
 @dataclasses.dataclass
 class RotationPolicy:
-    lifetime_actions: list[LifetimeAction]
+    lifetime_actions: list[KeyLifetimeAction]
     expiry_time: str | None = None
     created: int | None = None
     updated: int | None = None
@@ -66,51 +65,35 @@ class RotationPolicy:
     @classmethod
     def default(cls) -> RotationPolicy:
         """What the service returns for a key that never had a policy: notify 30 days before expiry."""
-        return cls([LifetimeAction("timeBeforeExpiry", DEFAULT_NOTIFY, "Notify")])
+        return cls([KeyLifetimeAction("timeBeforeExpiry", DEFAULT_NOTIFY, "Notify")])
 
-    @classmethod
-    def from_wire(cls, body: dict[str, Any]) -> RotationPolicy:
-        """Validate an UpdateKeyRotationPolicy body (rules as documented; message texts unverified)."""
-        actions_in = body.get("lifetimeActions") or []
-        attributes = body.get("attributes") or {}
-        if not isinstance(actions_in, list) or not isinstance(attributes, dict):
-            raise BadParameter("Property lifetimeActions has invalid value\r\n")
-        expiry = attributes.get("expiryTime")
+    def complete(self) -> RotationPolicy:
+        """Check the service's rules (as documented; message texts unverified) and keep a ``Notify`` action, as
+        the service does; returns ``self``."""
+        expiry = self.expiry_time
         if expiry is not None and _approximate_days(expiry, "expiryTime") < MIN_EXPIRY_DAYS:
             raise BadParameter(f"The expiryTime of a rotation policy must be at least {MIN_EXPIRY_DAYS} days.")
-        actions: list[LifetimeAction] = []
-        for entry in actions_in:
-            trigger = entry.get("trigger") if isinstance(entry, dict) else None
-            action = entry.get("action") if isinstance(entry, dict) else None
-            if not isinstance(trigger, dict) or not isinstance(action, dict):
-                raise BadParameter("Property lifetimeActions has invalid value\r\n")
-            given = {k: v for k, v in trigger.items() if k in ("timeAfterCreate", "timeBeforeExpiry") and v}
-            kind = str(action.get("type", ""))
-            if len(given) != 1 or kind.lower() not in ("rotate", "notify"):
-                raise BadParameter(
-                    "A lifetime action needs exactly one trigger and an action type of Rotate or Notify."
-                )
-            ((name, duration),) = given.items()
-            if _approximate_days(duration, name) < MIN_TRIGGER_DAYS:
+        for entry in self.lifetime_actions:
+            if _approximate_days(entry.duration, entry.trigger) < MIN_TRIGGER_DAYS:
                 raise BadParameter(f"A lifetime action trigger must be at least {MIN_TRIGGER_DAYS} days.")
-            if name == "timeBeforeExpiry" and expiry is None and kind.lower() == "rotate":
+            rotate = entry.action == "Rotate"
+            if entry.trigger == "timeBeforeExpiry" and expiry is None and rotate:
                 raise BadParameter("A timeBeforeExpiry trigger to rotate needs an expiryTime in the policy.")
-            if expiry is not None and kind.lower() == "rotate":
+            if expiry is not None and rotate:
                 # Documented rule: rotation at least 7 days after creation and 7 days before expiry.
                 lifetime = _approximate_days(expiry, "expiryTime")
-                after_create = _approximate_days(duration, name)
-                if name == "timeBeforeExpiry":
+                after_create = _approximate_days(entry.duration, entry.trigger)
+                if entry.trigger == "timeBeforeExpiry":
                     after_create = lifetime - after_create
                 if after_create < MIN_TRIGGER_DAYS or lifetime - after_create < MIN_TRIGGER_DAYS:
                     raise BadParameter(
                         f"Rotation must happen at least {MIN_TRIGGER_DAYS} days after creation and "
                         f"{MIN_TRIGGER_DAYS} days before expiry."
                     )
-            actions.append(LifetimeAction(name, duration, kind.capitalize()))
-        if not any(a.action == "Notify" for a in actions):
+        if not any(a.action == "Notify" for a in self.lifetime_actions):
             # The service always keeps a Notify action (recorded: an empty list comes back with it).
-            actions.append(LifetimeAction("timeBeforeExpiry", DEFAULT_NOTIFY, "Notify"))
-        return cls(actions, expiry)
+            self.lifetime_actions.append(KeyLifetimeAction("timeBeforeExpiry", DEFAULT_NOTIFY, "Notify"))
+        return self
 
     def expiry_after(self, created: int) -> int | None:
         return add_duration(created, self.expiry_time) if self.expiry_time else None
@@ -127,23 +110,10 @@ class RotationPolicy:
                 times.append(add_duration(expires, entry.duration, sign=-1))
         return min(times) if times else None
 
-    def to_wire(self, policy_id: str) -> dict[str, Any]:
-        attributes: dict[str, Any] = {}
-        if self.expiry_time:
-            attributes["expiryTime"] = self.expiry_time
-        if self.created is not None:
-            attributes["created"] = self.created
-            attributes["updated"] = self.updated
-        return {
-            "id": policy_id,
-            "lifetimeActions": [a.to_dict() for a in self.lifetime_actions],
-            "attributes": attributes,
-        }
-
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RotationPolicy:
-        actions = [LifetimeAction(**a) for a in data["lifetime_actions"]]
+        actions = [KeyLifetimeAction(**a) for a in data["lifetime_actions"]]
         return cls(actions, data["expiry_time"], data["created"], data["updated"])

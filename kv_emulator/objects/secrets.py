@@ -112,18 +112,18 @@ class SecretStore(VersionedStore[SecretValue]):
             document = {
                 "kind": "secret",
                 "name": obj.name,
-                "versions": [_version_to_dict(v) for v in obj.versions.values()],
+                "versions": [version_to_dict(v) for v in obj.versions.values()],
             }
         return self.sealer.seal("secret", json.dumps(document).encode())
 
     def restore_backup(self, blob: bytes) -> Secret:
         document = json.loads(self.sealer.open("secret", blob))
-        versions = [_version_from_dict(document["name"], v) for v in document["versions"]]
+        versions = [version_from_dict(document["name"], v) for v in document["versions"]]
         obj = VersionedObject(name=document["name"], versions={v.version: v for v in versions})
         return self.restore(obj).latest
 
 
-def _version_to_dict(version: Secret) -> dict[str, object]:
+def version_to_dict(version: Secret) -> dict[str, object]:
     return {
         "version": version.version,
         "attributes": dataclasses.asdict(version.attributes),
@@ -133,7 +133,7 @@ def _version_to_dict(version: Secret) -> dict[str, object]:
     }
 
 
-def _version_from_dict(name: str, data: dict[str, object]) -> Secret:
+def version_from_dict(name: str, data: dict[str, object]) -> Secret:
     return Version(
         name=name,
         version=str(data["version"]),

@@ -1,4 +1,4 @@
-"""A vault: its name, its settings and the stores of the objects it holds, behind one lock."""
+"""A vault: its name, its settings and the stores of the objects it holds, behind one lock, and its time."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from ..hosts import VaultAddress
 from .attestation import AttestationAuthority
 from .authorization import Authorization
 from .backup import BackupSealer
-from .certificates import CertificateStore
+from .certificates import CertificateStore, PolicyReader
+from .keypool import RsaKeyPool
 from .keys import KeyStore
+from .schedule import Schedule
 from .secrets import SecretStore
 from .x509 import CertificateAuthority
 
@@ -35,15 +37,32 @@ class Vault:
         managed_hsm: bool = False,
         attestation: Callable[[], AttestationAuthority] | None = None,
         certificate_authority: Callable[[], CertificateAuthority] | None = None,
+        key_pool: RsaKeyPool | None = None,
+        read_policy: PolicyReader | None = None,
     ) -> None:
+        """``key_pool`` makes RSA keys ahead of time (the emulator's; None: inline); ``read_policy`` reads a
+        certificate policy given as a wire-form dict to the direct-access API (the handlers' parser)."""
         self.name = name
         self.managed_hsm = managed_hsm
         """A Managed HSM holds keys only, all hardware-backed, and answers its own challenge."""
         self.settings = settings
         self.lock = threading.RLock()
-        common: dict[str, Any] = {"settings": settings, "clock": clock, "lock": self.lock, "vault": name}
+        self._schedule = Schedule(self.lock)
+        common: dict[str, Any] = {
+            "settings": settings,
+            "clock": clock,
+            "lock": self.lock,
+            "vault": name,
+            "schedule": self._schedule,
+        }
         self.secrets = SecretStore(sealer=sealer, **common)
-        self.keys = KeyStore(sealer=sealer, premium=settings.sku == "premium", managed_hsm=managed_hsm, **common)
+        self.keys = KeyStore(
+            sealer=sealer,
+            premium=settings.sku == "premium",
+            managed_hsm=managed_hsm,
+            key_pool=key_pool,
+            **common,
+        )
         self._attestation = attestation or functools.cache(lambda: AttestationAuthority(clock))
         self.authorization = Authorization(
             name, settings.location, VaultAddress(name, managed_hsm).resource_id, settings.enable_rbac_authorization
@@ -57,8 +76,30 @@ class Vault:
             authority=authority,
             premium=settings.sku == "premium",
             pending_polls=settings.certificate_pending_polls,
+            read_policy=read_policy,
             **common,
         )
+
+    def catch_up(self, now: float) -> None:
+        """Bring the vault up to ``now`` (Unix seconds, the emulator's clock): do the time-driven work that has
+        come due since the last catch-up, in this order (see :mod:`.schedule`):
+
+        1. purge deleted secrets, keys and certificates whose scheduled purge date has passed;
+        2. rotate keys whose rotation policy says so (each new version stamped with the time it was due);
+        3. run certificates' lifetime actions: ``AutoRenew`` (a new version, key and secret) and ``EmailContacts``;
+        4. record keys' ``Notify`` actions (for the versions that 2 and 3 left latest).
+
+        The request pipeline calls it once per request, before the handler; every public method of the stores
+        calls it too, so direct access sees the same state. When nothing is due it costs one comparison: the
+        work is planned on writes, not found by scanning the vault.
+        """
+        self._schedule.run(int(now))
+
+    @property
+    def next_due(self) -> float:
+        """When the vault next has time-driven work to do (Unix seconds; ``inf``: nothing planned)."""
+        with self.lock:
+            return self._schedule.next_due
 
     @property
     def attestation(self) -> AttestationAuthority:

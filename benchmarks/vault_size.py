@@ -1,0 +1,142 @@
+"""Does a request cost more when the vault holds more? Listing every secret, and ``get_secret``, by vault size.
+
+One emulator holds one vault per size (default 1,000 / 10,000 / 50,000 secrets, seeded through direct
+access), so every size is measured in the same process, side by side:
+
+- ``list all``: every secret, read to the end. Through the SDK, ``SecretClient.list_properties_of_secrets()``
+  follows ``nextLink`` (25 secrets a page: 50,000 secrets are 2,000 requests); over the wire, raw GETs to the
+  emulator's WSGI app (werkzeug's test client) follow the same links. The wire column is the emulator's own
+  share; the rest of an SDK page is mostly the SDK turning 25 items into models.
+- ``get``: ``get_secret`` of secrets spread over the vault, through the SDK and over the wire; the sizes take
+  turns in ``--rounds`` rounds of ``--gets`` calls (garbage collection off while timing, as ``timeit`` does),
+  and the median round is shown with its ratio to the smallest vault.
+
+Listing should grow linearly with the vault (each page continues from its skiptoken: the cost per page stays
+flat), and a get should not grow at all (time-driven work runs from a schedule, not a scan).
+
+    python benchmarks/vault_size.py            # 1k / 10k / 50k, about a minute on a quiet 2-core machine
+    python benchmarks/vault_size.py --quick    # 1k / 10k, a few seconds
+    python benchmarks/vault_size.py --sizes 1000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from azure.keyvault.secrets import SecretClient
+from werkzeug.test import Client
+
+import kv_emulator
+
+HEADERS = {"Authorization": "Bearer bench"}  # the emulator checks tokens only with strict_auth
+
+
+def _name(i: int) -> str:
+    return f"secret-{i:06d}"
+
+
+def _timed(call: Callable[[str], object], size: int, count: int, offset: int) -> float:
+    """Median seconds of ``count`` calls on names spread over the vault."""
+    times = []
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(offset, offset + count):
+            start = time.perf_counter()
+            call(_name((i * 7919) % size))
+            times.append(time.perf_counter() - start)
+    finally:
+        gc.enable()
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000], help="vault sizes")
+    parser.add_argument("--quick", action="store_true", help="sizes 1,000 and 10,000 only")
+    parser.add_argument("--gets", type=int, default=100, help="get_secret calls per size and round (default 100)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds the sizes take turns in (default 5)")
+    args = parser.parse_args(argv)
+    sizes = [1_000, 10_000] if args.quick else sorted(args.sizes)
+    began = time.perf_counter()
+    print(
+        f"secrets in the vault: list all, get_secret "
+        f"(Python {platform.python_version()}, {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs)"
+    )
+    with kv_emulator.emulate() as kv:
+        urls = {size: f"https://size-{size}.vault.azure.net" for size in sizes}
+        seeded = {}
+        for size in sizes:
+            start = time.perf_counter()
+            secrets = kv.vault(urls[size]).secrets
+            for i in range(size):
+                secrets.set(_name(i), "value")
+            seeded[size] = time.perf_counter() - start
+        clients = {size: SecretClient(urls[size], kv.credential) for size in sizes}
+        wire = Client(kv.app)
+
+        def wire_get(size: int) -> Callable[[str], object]:
+            def get(name: str) -> None:
+                answer = wire.get(f"/secrets/{name}?api-version=7.5", base_url=urls[size], headers=HEADERS)
+                assert answer.status_code == 200, answer.status_code
+
+            return get
+
+        listed: dict[int, tuple[float, float]] = {}
+        for size in sizes:
+            clients[size].get_secret(_name(0))  # the challenge and the first request
+            start = time.perf_counter()
+            count = sum(1 for _ in clients[size].list_properties_of_secrets())
+            sdk = time.perf_counter() - start
+            start = time.perf_counter()
+            path: str | None = "/secrets?api-version=7.5"
+            while path:
+                page = json.loads(wire.get(path, base_url=urls[size], headers=HEADERS).data)
+                count += len(page["value"])
+                path = page["nextLink"][len(urls[size]) :] if page.get("nextLink") else None
+            listed[size] = (sdk, time.perf_counter() - start)
+            if count != 2 * size:
+                raise SystemExit(f"listed {count} secrets in two passes, expected {2 * size}")
+            kv.requests.clear()
+
+        gets: dict[int, tuple[list[float], list[float]]] = {size: ([], []) for size in sizes}
+        for round_ in range(args.rounds):
+            for size in sizes:
+                gets[size][0].append(_timed(clients[size].get_secret, size, args.gets, round_ * args.gets))
+                gets[size][1].append(_timed(wire_get(size), size, args.gets, round_ * args.gets))
+                kv.requests.clear()
+        for client in clients.values():
+            client.close()
+
+    print(f"  {'':>8}  {'':>7}  {' list all ':-^41}  {' get_secret ':-^41}")
+    columns = ("SDK", "per page", "wire", "per page", "SDK", "ratio", "wire", "ratio")
+    print(f"  {'secrets':>8}  {'seed':>7}  " + "  ".join(f"{c:>9}" for c in columns))
+    smallest = sizes[0]
+    base_sdk, base_wire = (statistics.median(g) for g in gets[smallest])
+    for size in sizes:
+        pages = -(-size // 25)
+        sdk_list, wire_list = listed[size]
+        sdk_get, wire_get_ = (statistics.median(g) for g in gets[size])
+        print(
+            f"  {size:>8}  {seeded[size]:6.2f}s"
+            f"  {sdk_list:8.2f}s  {sdk_list / pages * 1e3:7.2f}ms  {wire_list:8.2f}s  {wire_list / pages * 1e3:7.2f}ms"
+            f"  {sdk_get * 1e6:7.0f}us  {sdk_get / base_sdk:8.2f}x  {wire_get_ * 1e6:7.0f}us"
+            f"  {wire_get_ / base_wire:8.2f}x"
+        )
+    print(f"  total run time {time.perf_counter() - began:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
