@@ -1,18 +1,22 @@
-"""How much does kv-emulator add to one ``SecretClient.get_secret`` round trip?
+"""What does one ``SecretClient.get_secret`` round trip cost against kv-emulator, next to the alternatives?
 
-Times the unmodified SDK call two ways in one run:
+Times, in one run, the same read four ways (and one more way after many fixtures):
 
-- emulator: a ``kv_emulator.Emulator`` (what ``emulate()`` starts) answers ``GET /secrets/bench/`` through
-            its WSGI app;
-- canned:   a ``responses.RequestsMock`` answers the same URL with a fixed SecretBundle (after the one
-            401 challenge the SDK needs to learn the tenant), so only the SDK and ``responses`` run.
+- emulator: ``kv_emulator.Emulator`` (what the ``keyvault`` fixture starts) answers through its pipeline,
+            reached through the fast door at azure-core's ``RequestsTransport``;
+- canned:   a ``responses.RequestsMock`` answers the same URL with a fixed SecretBundle (after the one 401
+            challenge the SDK needs), so only the SDK, ``requests`` and ``responses`` run;
+- moto:     moto's in-process Secrets Manager answering boto3's ``get_secret_value`` (what a moto user
+            pays for the same read; needs the ``bench`` extra, skipped without it);
+- sdk:      the SDK pipeline alone: a transport that hands back a fixed SecretBundle from memory, no HTTP
+            stack at all (the floor any in-process answer sits on).
 
-The difference is the emulator's own cost per call (routing, auth, api-version, model, JSON, journal).
-Both are warmed up, then each makes ``--iterations`` timed calls, split into ``--repeats`` equal repeats;
-the two setups take turns every 100 calls so that noise from a shared machine hits both alike. The median
-repeat is reported (and the best, which is steadier on a noisy machine).
+Each is warmed up, then makes ``--iterations`` timed calls split into ``--repeats`` repeats; the setups take
+turns every 100 calls so a slow spell of a shared machine lands on all alike. The median repeat is reported,
+with ratios. ``--after-fixtures N`` then starts and stops N emulators (each used once, as N tests would) and
+times the emulator again in the same process, to show cost left behind by earlier fixtures.
 
-    python benchmarks/get_secret.py [--iterations 2000] [--repeats 5]
+    python benchmarks/get_secret.py [--iterations 2000] [--repeats 5] [--after-fixtures 1000]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import json
 import os
 import platform
 import statistics
@@ -29,8 +34,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import requests
 import responses
 from azure.core.credentials import AccessToken
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest._requests_basic import RestRequestsTransportResponse
 from azure.keyvault.secrets import SecretClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,7 +50,7 @@ TENANT = "00000000-0000-0000-0000-0000000000be"
 SECRET_NAME = "bench"
 SECRET_VALUE = "value"
 WARMUP = 50
-CHUNK = 100  # calls per turn when the two setups alternate
+CHUNK = 100  # calls per turn when the setups alternate
 
 _CHALLENGE = {
     "WWW-Authenticate": (
@@ -62,6 +70,9 @@ _BUNDLE = {
     "tags": {},
 }
 
+Call = Callable[[], str | None]
+Setup = Callable[[], contextlib.AbstractContextManager[Call]]
+
 
 class FixedTokenCredential:
     """A ``TokenCredential`` that always hands out the same token."""
@@ -70,20 +81,48 @@ class FixedTokenCredential:
         return AccessToken("bench-token", int(time.time()) + 3600)
 
 
-# -- the two setups: each yields a client while its interception is active -----------------------
+class InMemoryTransport(HttpTransport):
+    """The SDK pipeline's floor: the challenge, then the fixed bundle, from memory."""
+
+    _body = json.dumps(_BUNDLE).encode()
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        response = requests.Response()
+        if "Authorization" in request.headers:
+            response.status_code, response._content = 200, self._body
+            response.headers["Content-Type"] = "application/json; charset=utf-8"
+        else:
+            response.status_code, response._content = 401, b""
+            response.headers.update(_CHALLENGE)
+        response._content_consumed = True
+        wrapped = RestRequestsTransportResponse(request=request, internal_response=response)
+        wrapped.read()
+        return wrapped
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __exit__(self, *args: Any) -> None:
+        pass
+
+
+# -- the setups: each yields "activate", a context manager giving a call while its interception is on -----
 
 
 @contextlib.contextmanager
-def emulator_session() -> Iterator[Callable[[], contextlib.AbstractContextManager[SecretClient]]]:
+def emulator_setup() -> Iterator[Setup]:
     emulator = kv_emulator.Emulator()
     emulator.vault().secrets.set(SECRET_NAME, SECRET_VALUE)
     client = SecretClient(emulator.vault_url, emulator.credential)
 
     @contextlib.contextmanager
-    def active() -> Iterator[SecretClient]:
+    def active() -> Iterator[Call]:
         emulator.start()
         try:
-            yield client
+            yield lambda: client.get_secret(SECRET_NAME).value
         finally:
             emulator.stop()
             emulator.requests.clear()  # keep the journal from growing across repeats
@@ -95,7 +134,7 @@ def emulator_session() -> Iterator[Callable[[], contextlib.AbstractContextManage
 
 
 @contextlib.contextmanager
-def canned_session() -> Iterator[Callable[[], contextlib.AbstractContextManager[SecretClient]]]:
+def canned_setup() -> Iterator[Setup]:
     mock = responses.RequestsMock(assert_all_requests_are_fired=False)
     url = f"{CANNED_VAULT}/secrets/{SECRET_NAME}/"
     # responses answers with the first match and drops it while another one remains: the SDK's bodiless
@@ -105,10 +144,10 @@ def canned_session() -> Iterator[Callable[[], contextlib.AbstractContextManager[
     client = SecretClient(CANNED_VAULT, FixedTokenCredential())
 
     @contextlib.contextmanager
-    def active() -> Iterator[SecretClient]:
+    def active() -> Iterator[Call]:
         mock.start()
         try:
-            yield client
+            yield lambda: client.get_secret(SECRET_NAME).value
         finally:
             mock.stop(allow_assert=False)
             mock.calls.reset()  # responses records every call; keep the record from growing across repeats
@@ -119,88 +158,148 @@ def canned_session() -> Iterator[Callable[[], contextlib.AbstractContextManager[
         client.close()
 
 
+@contextlib.contextmanager
+def sdk_setup() -> Iterator[Setup]:
+    client = SecretClient(CANNED_VAULT, FixedTokenCredential(), transport=InMemoryTransport())
+
+    @contextlib.contextmanager
+    def active() -> Iterator[Call]:
+        yield lambda: client.get_secret(SECRET_NAME).value
+
+    yield active
+
+
+@contextlib.contextmanager
+def moto_setup() -> Iterator[Setup]:
+    import boto3
+    from moto import mock_aws
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="us-east-1")
+        client.create_secret(Name=SECRET_NAME, SecretString=SECRET_VALUE)
+
+        @contextlib.contextmanager
+        def active() -> Iterator[Call]:
+            yield lambda: client.get_secret_value(SecretId=SECRET_NAME)["SecretString"]
+
+        yield active
+
+
+def _moto_available() -> bool:
+    try:
+        import boto3  # noqa: F401
+        import moto  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 # -- timing -----------------------------------------------------------------------------------------
 
 
-def time_calls(client: SecretClient, iterations: int) -> float:
-    """Seconds for ``iterations`` ``get_secret`` calls (garbage collection off, as timeit does)."""
-    get = client.get_secret
+def time_calls(call: Call, iterations: int) -> float:
+    """Seconds for ``iterations`` calls (garbage collection off, as timeit does)."""
     gc.collect()
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         start = time.perf_counter()
         for _ in range(iterations):
-            get(SECRET_NAME)
+            call()
         return time.perf_counter() - start
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def run(iterations: int, repeats: int, chunk: int = CHUNK) -> dict[str, list[float]]:
-    """Seconds per call of each setup, one number per repeat of ``iterations // repeats`` calls.
-
-    Within a repeat the two setups take turns every ``chunk`` calls, so a slow spell of a shared machine
-    lands on both alike instead of on whichever happened to run then.
-    """
-    results: dict[str, list[float]] = {"emulator": [], "canned": []}
-    with emulator_session() as emulator, canned_session() as canned:
-        sessions = {"emulator": emulator, "canned": canned}
-        for name, active in sessions.items():
-            with active() as client:
-                for _ in range(WARMUP):
-                    secret = client.get_secret(SECRET_NAME)
-                    if secret.value != SECRET_VALUE:
-                        raise SystemExit(f"{name}: get_secret returned {secret.value!r}, expected {SECRET_VALUE!r}")
-        per_repeat = max(1, iterations // repeats)
-        for _ in range(repeats):
-            elapsed = dict.fromkeys(sessions, 0.0)
-            done = 0
-            while done < per_repeat:
-                batch = min(chunk, per_repeat - done)
-                for name, active in sessions.items():
-                    with active() as client:
-                        elapsed[name] += time_calls(client, batch)
-                done += batch
-            for name, seconds in elapsed.items():
-                results[name].append(seconds / per_repeat)
+def run(setups: dict[str, Setup], iterations: int, repeats: int, chunk: int = CHUNK) -> dict[str, list[float]]:
+    """Seconds per call of each setup, one number per repeat of ``iterations // repeats`` calls."""
+    results: dict[str, list[float]] = {name: [] for name in setups}
+    for name, active in setups.items():
+        with active() as call:
+            for _ in range(WARMUP):
+                if (value := call()) != SECRET_VALUE:
+                    raise SystemExit(f"{name}: read {value!r}, expected {SECRET_VALUE!r}")
+    per_repeat = max(1, iterations // repeats)
+    for _ in range(repeats):
+        elapsed = dict.fromkeys(setups, 0.0)
+        done = 0
+        while done < per_repeat:
+            batch = min(chunk, per_repeat - done)
+            for name, active in setups.items():
+                with active() as call:
+                    elapsed[name] += time_calls(call, batch)
+            done += batch
+        for name, seconds in elapsed.items():
+            results[name].append(seconds / per_repeat)
     return results
+
+
+def use_fixtures(count: int) -> None:
+    """What ``count`` tests with the ``keyvault`` fixture leave behind: each starts an emulator and reads once."""
+    for index in range(count):
+        with kv_emulator.emulate() as emulator:
+            emulator.vault().secrets.set("s", str(index))
+            client = SecretClient(emulator.vault_url, emulator.credential)
+            client.get_secret("s")
+            client.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=2000, help="timed calls per setup (default: 2000)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats the timed calls are split into (default: 5)")
     parser.add_argument(
-        "--repeats", type=int, default=5, help="equal repeats the timed calls are split into (default: 5)"
+        "--after-fixtures", type=int, default=1000, help="emulators to start and stop before the last timing (0: skip)"
     )
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.iterations < args.repeats:
         parser.error("--repeats must be at least 1 and --iterations at least --repeats")
 
     began = time.perf_counter()
-    results = run(args.iterations, args.repeats)
-    total = time.perf_counter() - began
+    with contextlib.ExitStack() as stack:
+        setups: dict[str, Setup] = {
+            "emulator": stack.enter_context(emulator_setup()),
+            "canned": stack.enter_context(canned_setup()),
+            "sdk": stack.enter_context(sdk_setup()),
+        }
+        if _moto_available():
+            setups["moto"] = stack.enter_context(moto_setup())
+        results = run(setups, args.iterations, args.repeats)
 
     print(
-        f"SecretClient.get_secret: {args.repeats} repeats x {args.iterations // args.repeats} calls per setup "
+        f"get_secret: {args.repeats} repeats x {args.iterations // args.repeats} calls per setup "
         f"(Python {platform.python_version()}, {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs)"
     )
+    labels = {
+        "emulator": "kv-emulator",
+        "canned": "canned responses reply",
+        "moto": "moto get_secret_value",
+        "sdk": "SDK pipeline alone",
+    }
     medians: dict[str, float] = {}
-    best: dict[str, float] = {}
-    for name, label in (("canned", "canned responses reply"), ("emulator", "kv-emulator")):
-        per_call = [seconds * 1e6 for seconds in results[name]]
-        medians[name], best[name] = statistics.median(per_call), min(per_call)
-        print(f"  {label:<24} {medians[name]:8.1f} us/call median   (best {best[name]:.1f}, worst {max(per_call):.1f})")
-    print(
-        f"  ratio emulator/canned    {medians['emulator'] / medians['canned']:8.2f}x        "
-        f"(best/best {best['emulator'] / best['canned']:.2f}x)"
-    )
-    print(
-        f"  emulator's added cost    {medians['emulator'] - medians['canned']:8.1f} us/call   "
-        f"(best/best {best['emulator'] - best['canned']:.1f})"
-    )
-    print(f"  total run time           {total:8.1f} s")
+    for name, per_call in results.items():
+        micros = [seconds * 1e6 for seconds in per_call]
+        medians[name] = statistics.median(micros)
+        print(f"  {labels[name]:<24} {medians[name]:8.1f} us/call median   (best {min(micros):.1f})")
+    for other in ("canned", "moto", "sdk"):
+        if other in medians:
+            print(f"  ratio emulator/{other:<8} {medians['emulator'] / medians[other]:8.2f}x")
+    if "moto" not in medians:
+        print("  moto: not installed (pip install -e '.[bench]')")
+
+    if args.after_fixtures:
+        use_fixtures(args.after_fixtures)
+        with emulator_setup() as again:
+            after = run({"emulator": again}, args.iterations, args.repeats)["emulator"]
+        after_median = statistics.median(after) * 1e6
+        print(
+            f"  after {args.after_fixtures} fixtures     {after_median:8.1f} us/call median "
+            f"({after_median / medians['emulator']:.2f}x the fresh process)"
+        )
+    print(f"  total run time           {time.perf_counter() - began:8.1f} s")
     return 0
 
 

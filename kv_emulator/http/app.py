@@ -188,7 +188,10 @@ class KeyVaultApp:
 
     def throttle(self, exchange: Exchange) -> None:
         """Service limits (when ``throttling`` is on): count the transaction or answer the exact 429."""
-        exchange.raw_body = exchange.request.get_data(cache=False)
+        request = exchange.request
+        # A bodiless request (most reads) skips werkzeug's stream wrapping.
+        has_body = request.content_length or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        exchange.raw_body = request.get_data(cache=False) if has_body else b""
         settings = exchange.settings
         if not settings.throttling:
             return
@@ -202,11 +205,13 @@ class KeyVaultApp:
             raise
 
     def handle(self, exchange: Exchange) -> None:
-        """The operation's handler, or a loud 501 naming the operation."""
+        """The vault caught up with the clock (purges, rotations, renewals that came due), then the operation's
+        handler, or a loud 501 naming the operation."""
         assert exchange.vault is not None and exchange.operation is not None and exchange.version is not None
         handler = HANDLERS.get(exchange.operation)
         if handler is None:
             raise errors.OperationNotImplemented(exchange.operation)
+        exchange.vault.catch_up(self.clock.time())
         context = RequestContext(
             vault=exchange.vault,
             base_url=f"{exchange.request.scheme}://{exchange.host}",

@@ -10,6 +10,7 @@ Everything else, and transports that override ``send``, go the usual way: throug
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ from azure.core.pipeline._tools import handle_non_stream_rest_response, is_rest
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.pipeline.transport._requests_basic import RequestsTransportResponse
 from azure.core.rest._requests_basic import RestRequestsTransportResponse
+from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
@@ -28,20 +30,32 @@ from .wsgi_call import WsgiReply, call_app
 
 __all__ = ["RequestsTransportInterceptor"]
 
+_NO_COOKIES = RequestsCookieJar()  # shared and always empty: the emulator sets no cookies
+
 
 def _response(request: Any, reply: WsgiReply) -> requests.Response:
-    """A complete, already-read ``requests.Response``, as ``requests`` would have built it."""
-    response = requests.Response()
-    response.status_code = reply.status
-    response.reason = reply.reason
-    response.headers = CaseInsensitiveDict(reply.headers)
-    response._content = reply.body
-    response._content_consumed = True
-    response.url = request.url
-    response.encoding = get_encoding_from_headers(response.headers)
-    prepared = requests.PreparedRequest()
-    prepared.method, prepared.url, prepared.headers = request.method, request.url, CaseInsensitiveDict(request.headers)
-    response.request = prepared
+    """A complete, already-read ``requests.Response``, as ``requests`` would have built it for this answer.
+
+    Built without ``Response.__init__``'s cookie jar (a vault answer sets no cookies, and azure-core never
+    reads them): the attributes are those ``__init__`` sets, so every ``requests`` API on it still works.
+    """
+    response = requests.Response.__new__(requests.Response)
+    headers = CaseInsensitiveDict(reply.headers)
+    response.__dict__.update(
+        _content=reply.body,
+        _content_consumed=True,
+        _next=None,
+        status_code=reply.status,
+        headers=headers,
+        raw=None,
+        url=request.url,
+        encoding=get_encoding_from_headers(headers),
+        history=[],
+        reason=reply.reason,
+        cookies=_NO_COOKIES,
+        elapsed=datetime.timedelta(0),
+        request=None,
+    )
     return response
 
 
