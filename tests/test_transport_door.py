@@ -78,9 +78,9 @@ def test_an_emulator_is_freed_by_reference_counting_and_leaves_no_patch(monkeypa
             client = SecretClient(emulator.vault_url, emulator.credential)
             client.set_secret("a", "b")
             assert client.get_secret("a").value == "b"
-            emulator_ref, app_ref = weakref.ref(emulator), weakref.ref(emulator.app)
+            refs = [weakref.ref(o) for o in (emulator, emulator.app, emulator.vault(), emulator.vault().secrets)]
         del emulator, client
-        assert emulator_ref() is None and app_ref() is None
+        assert [ref() for ref in refs] == [None] * len(refs)
     finally:
         gc.enable()
     assert (RequestsTransport.send, AioHttpTransport.send) == sends

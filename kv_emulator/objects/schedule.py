@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import weakref
 from collections.abc import Callable
 
 __all__ = ["PHASES", "Schedule"]
@@ -45,7 +46,8 @@ class Schedule:
         self._heaps: dict[str, list[tuple[int, int, str, str]]] = {phase: [] for phase in PHASES}
         self._planned: dict[Job, int] = {}
         self._waiting: set[Job] = set()
-        self._handlers: dict[tuple[str, str], Handler] = {}
+        # Weak: the stores own the schedule, so strong handlers (their bound methods) would be a cycle.
+        self._handlers: dict[tuple[str, str], weakref.WeakMethod[Handler]] = {}
         self._order = itertools.count()
         self._next: float = _NEVER
         self._running = False
@@ -54,7 +56,7 @@ class Schedule:
         """Say who does ``phase`` jobs for ``owner``'s objects."""
         if phase not in self._heaps:
             raise ValueError(f"unknown phase {phase!r}")
-        self._handlers[(phase, owner)] = handler
+        self._handlers[(phase, owner)] = weakref.WeakMethod(handler)
 
     def plan(self, phase: str, owner: str, key: str, due: int | None) -> None:
         """Run the job at ``due`` (Unix seconds), replacing its previous time; ``None`` cancels it."""
@@ -114,7 +116,9 @@ class Schedule:
             if self._planned.get(job) != due:
                 continue  # replanned or cancelled since
             del self._planned[job]
-            self._handlers[(phase, owner)](key, now)
+            handler = self._handlers[(phase, owner)]()
+            if handler is not None:
+                handler(key, now)
 
     def _compact(self) -> None:
         """Drop heap entries that were replanned or cancelled (they only cost memory)."""
