@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from ..clock import Clock
 from ..errors import BadParameter, TargetNotAttested
-from .crypto import KeyMaterial, b64url_decode, b64url_encode
+from .key_material import KeyMaterial, b64url_decode, b64url_encode
 
 __all__ = [
     "DEFAULT_AUTHORITY",

@@ -16,7 +16,7 @@ from cryptography import x509 as cx509
 
 from ..errors import BadParameter, MergeForbidden, PendingCertificateNotFound
 from . import x509 as certs
-from .crypto import KeyMaterial
+from .key_material import KeyMaterial
 from .versioned import validate_tags
 
 if TYPE_CHECKING:

@@ -40,7 +40,7 @@ from .certificate_issuers import CertificateContacts, IssuerRegistry
 from .certificate_lifetime import LifetimeActionsMixin
 from .certificate_operations import CertificateOperation, CertificateValue, OperationsMixin, current_version
 from .certificate_policy import CertificatePolicy
-from .crypto import KeyMaterial
+from .key_material import KeyMaterial
 from .keys import KeyForbidden, KeyStore, KeyValue
 from .rotation import add_duration
 from .secrets import SecretStore, SecretValue

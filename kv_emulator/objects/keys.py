@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ..errors import BadParameter, KeyForbidden, ObjectIsDeletedButRecoverable
 from . import crypto
 from .backup import BackupSealer
-from .crypto import KeyMaterial
+from .key_material import KeyMaterial
 from .keypool import RsaKeyPool
 from .rotation import RotationPolicy
 from .versioned import Attributes, Version, VersionedObject, VersionedStore, apply_common_changes
