@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import BadParameter
 from ..objects.certificate_policy import ACTIONS, CertificateLifetimeAction, CertificatePolicy
-from ..objects.x509 import Sans
+from ..objects.certificate_crypto import Sans
 
 __all__ = ["issuer_block", "policy_from_wire", "policy_to_wire"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..objects.certificate_crypto import convert_certificate_secret
 from ..objects.secrets import Secret
 from ..objects.versioned import DeletedObject, VersionedObject
-from ..objects.x509 import convert_certificate_secret
 from .bodies import MISSING, read_attributes, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
 from .context import Reply, RequestContext

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509 as cx509
 
 from ..errors import BadParameter, MergeForbidden, PendingCertificateNotFound
-from . import x509 as certs
+from . import certificate_crypto as certs
 from .key_material import KeyMaterial
 from .versioned import validate_tags
 

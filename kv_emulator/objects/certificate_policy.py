@@ -17,8 +17,8 @@ from typing import Any
 from cryptography import x509
 
 from ..errors import BadParameter
+from .certificate_crypto import DEFAULT_EKUS, KEY_USAGES, PEM, PKCS12, Sans, parse_subject, render_subject
 from .rotation import add_duration
-from .x509 import DEFAULT_EKUS, KEY_USAGES, PEM, PKCS12, Sans, parse_subject, render_subject
 
 __all__ = ["SELF", "UNKNOWN", "CertificateLifetimeAction", "CertificatePolicy", "months_between"]
 

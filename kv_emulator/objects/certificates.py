@@ -32,8 +32,8 @@ from ..errors import (
     ObjectIsDeletedButRecoverable,
     PendingOperationConflict,
 )
+from . import certificate_crypto as certs
 from . import crypto
-from . import x509 as certs
 from .backup import BackupSealer
 from .certificate_backup import CertificateDocument, read_certificate_document, write_certificate_document
 from .certificate_issuers import CertificateContacts, IssuerRegistry
