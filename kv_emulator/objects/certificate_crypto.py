@@ -20,6 +20,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyasn1.codec.der import decoder as der_decoder
+from pyasn1.codec.der import encoder as der_encoder
+from pyasn1.error import PyAsn1Error
+from pyasn1.type import char
 
 from ..clock import Clock
 from ..errors import BadParameter
@@ -195,30 +199,17 @@ class Sans:
 
 def _der_utf8(text: str) -> bytes:
     """A DER UTF8String: the value of a UPN otherName (cryptography adds the [0] wrapper itself)."""
-    raw = text.encode()
-    return bytes([0x0C]) + _der_length(len(raw)) + raw
-
-
-def _der_length(length: int) -> bytes:
-    if length < 0x80:
-        return bytes([length])
-    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
+    return der_encoder.encode(char.UTF8String(text))
 
 
 def _read_der_utf8(value: bytes) -> str:
-    """The text of a UPN otherName value (a DER UTF8String)."""
-    data = _der_content(value) if value[:1] == b"\x0c" else value
-    return data.decode(errors="replace")
-
-
-def _der_content(data: bytes) -> bytes:
-    first = data[1]
-    if first < 0x80:
-        return data[2 : 2 + first]
-    count = first & 0x7F
-    length = int.from_bytes(data[2 : 2 + count], "big")
-    return data[2 + count : 2 + count + length]
+    """The text of a UPN otherName value (a DER UTF8String). A value that is not one (a certificate made
+    elsewhere may carry anything there) is shown as its bytes read leniently, never a failure."""
+    try:
+        text, rest = der_decoder.decode(value, asn1Spec=char.UTF8String())
+    except PyAsn1Error:
+        return value.decode(errors="replace")
+    return str(text) if not rest else value.decode(errors="replace")
 
 
 def key_usage_of(names: Sequence[str]) -> x509.KeyUsage:
