@@ -15,7 +15,7 @@ from ..objects.certificates import Certificate
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .certificate_policy_wire import issuer_block, policy_from_wire, policy_to_wire
-from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
+from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
 from .context import Reply, RequestContext
 from .paging import page_by_name, page_from_store, page_versions
 
@@ -201,7 +201,7 @@ def get_certificates(ctx: RequestContext) -> Reply:
 
 
 def get_certificate_versions(ctx: RequestContext, name: str) -> Reply:
-    versions = ctx.vault.certificates.list_versions(name)
+    versions = versions_or_none(ctx.vault.certificates, name)
     return Reply(page_versions(ctx, versions, lambda v: _item(ctx, v, versioned=True)))
 
 

@@ -9,7 +9,7 @@ from ..objects.certificate_crypto import convert_certificate_secret
 from ..objects.secrets import Secret
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_str, read_tags
-from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
+from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
 from .context import Reply, RequestContext
 from .paging import page_from_store, page_versions
 
@@ -105,7 +105,7 @@ def get_secrets(ctx: RequestContext) -> Reply:
 
 
 def get_secret_versions(ctx: RequestContext, name: str) -> Reply:
-    versions = ctx.vault.secrets.list_versions(name)
+    versions = versions_or_none(ctx.vault.secrets, name)
     return Reply(page_versions(ctx, versions, lambda version: _item(ctx, version, versioned=True)))
 
 
