@@ -8,6 +8,7 @@ replaced by the next create or import.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import threading
 from typing import TYPE_CHECKING, Any
@@ -208,13 +209,21 @@ def _read_x5c(x5c: list[bytes]) -> list[cx509.Certificate]:
     chain: list[cx509.Certificate] = []
     try:
         for item in x5c:
-            if item.lstrip().startswith(b"-----BEGIN"):
-                chain.extend(cx509.load_pem_x509_certificates(item))
-            else:
-                chain.append(cx509.load_der_x509_certificate(item))
+            chain.extend(_read_x5c_item(item))
     except ValueError:
         chain = []
     if not chain:
         # Quoted by Microsoft support for an x5c the service cannot read (MicrosoftDocs/azure-docs#100959).
         raise BadParameter("Property x5c has invalid value X5C must has at least one valid item")
     return chain
+
+
+def _read_x5c_item(item: bytes) -> list[cx509.Certificate]:
+    """One x5c item as the service reads it: DER, PEM blocks, or the base64 text of the DER (a PEM body
+    without its header lines: what the SDK sends when handed the PEM body's bytes). ValueError if none."""
+    if item.lstrip().startswith(b"-----BEGIN"):
+        return cx509.load_pem_x509_certificates(item)
+    try:
+        return [cx509.load_der_x509_certificate(item)]
+    except ValueError:
+        return [cx509.load_der_x509_certificate(base64.b64decode(b"".join(item.split()), validate=True))]

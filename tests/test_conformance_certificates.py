@@ -1,0 +1,80 @@
+"""Issue 12 for certificates: what client code written against the service expects, through the SDK (sync
+and async) and raw HTTP."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from azure.keyvault.certificates import CertificateClient, WellKnownIssuerNames
+from azure.keyvault.certificates.aio import CertificateClient as AsyncCertificateClient
+from cryptography import x509
+from test_certificates_sdk import der, ec_policy, make_ca, pem_of, sign
+from test_certificates_wire import assert_error, b64, create, policy
+
+from kv_emulator.http.api_versions import PUBLISHED
+
+
+@pytest.fixture(autouse=True)
+def _never_a_500(keyvault):
+    yield
+    assert keyvault.requests.internal_errors() == []
+
+
+def pem_body(cert: x509.Certificate) -> bytes:
+    """The PEM body without its header lines: the base64 text of the DER, as a user copies it from a file."""
+    return b"".join(line for line in pem_of(cert).splitlines() if not line.startswith(b"-----"))
+
+
+# -- item 2: merge accepts DER, PEM and the base64 text of the DER ----------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["der", "pem", "pem-body", "pem-body-with-newlines"])
+def test_merge_x5c_item_forms_over_the_wire(wire, form):
+    csr = x509.load_der_x509_csr(base64.b64decode(create(wire, "ext", policy("Unknown"))["csr"]))
+    ca = make_ca()
+    leaf = sign(csr.public_key(), csr.subject, ca)
+    item = {
+        "der": der(leaf),
+        "pem": pem_of(leaf),
+        "pem-body": pem_body(leaf),
+        "pem-body-with-newlines": b"".join(pem_of(leaf).splitlines(keepends=True)[1:-1]),
+    }[form]
+    merged = wire.post("/certificates/ext/pending/merge", body={"x5c": [b64(item), b64(pem_body(ca[1]))]})
+    assert merged.status_code == 201, merged.get_json()
+    assert base64.b64decode(merged.get_json()["cer"]) == der(leaf)
+
+
+def test_merge_still_refuses_base64_text_that_is_no_certificate(wire):
+    create(wire, "ext", policy("Unknown"))
+    not_der = base64.b64encode(b"plainly not a certificate at all")
+    response = wire.post("/certificates/ext/pending/merge", body={"x5c": [b64(not_der)]})
+    assert_error(response, 400, "BadParameter", "Property x5c has invalid value X5C must has at least one valid item")
+
+
+def test_sdk_merges_the_pem_body_bytes(keyvault):
+    client = CertificateClient(keyvault.vault_url, keyvault.credential)
+    operation = client.begin_create_certificate("ext", ec_policy(WellKnownIssuerNames.unknown)).result()
+    csr = x509.load_der_x509_csr(bytes(operation.csr))
+    ca = make_ca()
+    leaf = sign(csr.public_key(), csr.subject, ca)
+    merged = client.merge_certificate("ext", [pem_body(leaf), pem_body(ca[1])])
+    assert bytes(merged.cer) == der(leaf)
+
+
+async def test_async_sdk_merges_the_pem_body_bytes(keyvault):
+    async with AsyncCertificateClient(keyvault.vault_url, keyvault.async_credential) as client:
+        operation = await client.create_certificate("ext", ec_policy(WellKnownIssuerNames.unknown))
+        csr = x509.load_der_x509_csr(bytes(operation.csr))
+        leaf = sign(csr.public_key(), csr.subject, make_ca())
+        merged = await client.merge_certificate("ext", [pem_body(leaf)])
+        assert bytes(merged.cer) == der(leaf)
+
+
+@pytest.mark.parametrize("api_version", PUBLISHED)
+def test_merge_of_a_pem_body_at_every_api_version(wire, api_version):
+    made = wire.post("/certificates/ext/create", body={"policy": policy("Unknown")}, api_version=api_version)
+    csr = x509.load_der_x509_csr(base64.b64decode(made.get_json()["csr"]))
+    leaf = sign(csr.public_key(), csr.subject, make_ca())
+    merged = wire.post("/certificates/ext/pending/merge", body={"x5c": [b64(pem_body(leaf))]}, api_version=api_version)
+    assert merged.status_code == 201
