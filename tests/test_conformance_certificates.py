@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from azure.keyvault.certificates import CertificateClient, WellKnownIssuerNames
+from azure.keyvault.certificates import CertificateClient, KeyUsageType, WellKnownIssuerNames
 from azure.keyvault.certificates.aio import CertificateClient as AsyncCertificateClient
 from cryptography import x509
 from test_certificates_sdk import der, ec_policy, make_ca, pem_of, sign
@@ -78,3 +78,55 @@ def test_merge_of_a_pem_body_at_every_api_version(wire, api_version):
     leaf = sign(csr.public_key(), csr.subject, make_ca())
     merged = wire.post("/certificates/ext/pending/merge", body={"x5c": [b64(pem_body(leaf))]}, api_version=api_version)
     assert merged.status_code == 201
+
+
+# -- item 3: encipherOnly / decipherOnly without keyAgreement ---------------------------------------------------
+
+
+def _key_usage(cert_der: bytes) -> x509.KeyUsage | None:
+    try:
+        return x509.load_der_x509_certificate(cert_der).extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+@pytest.mark.parametrize("only", ["encipherOnly", "decipherOnly"])
+def test_only_bits_without_key_agreement_over_the_wire(wire, only):
+    usages = ["digitalSignature", only]
+    body = policy(x509_props={"subject": "CN=usage.example", "key_usage": usages})
+    made = wire.post("/certificates/u/create", body={"policy": body})
+    assert made.status_code == 202, made.get_json()
+    assert wire.get("/certificates/u/policy").get_json()["x509_props"]["key_usage"] == usages
+    usage = _key_usage(base64.b64decode(wire.get("/certificates/u").get_json()["cer"]))
+    assert usage is not None and usage.digital_signature and not usage.key_agreement
+
+
+def test_only_bits_alone_give_no_key_usage_extension(wire):
+    body = policy(x509_props={"subject": "CN=usage.example", "key_usage": ["decipherOnly"]})
+    assert wire.post("/certificates/u/create", body={"policy": body}).status_code == 202
+    assert wire.get("/certificates/u/policy").get_json()["x509_props"]["key_usage"] == ["decipherOnly"]
+    assert _key_usage(base64.b64decode(wire.get("/certificates/u").get_json()["cer"])) is None
+
+
+def test_only_bits_with_key_agreement_are_in_the_certificate(wire):
+    usages = ["keyAgreement", "decipherOnly"]
+    body = policy(x509_props={"subject": "CN=usage.example", "key_usage": usages})
+    assert wire.post("/certificates/u/create", body={"policy": body}).status_code == 202
+    usage = _key_usage(base64.b64decode(wire.get("/certificates/u").get_json()["cer"]))
+    assert usage is not None and usage.key_agreement and usage.decipher_only and not usage.encipher_only
+
+
+def test_sdk_round_trips_decipher_only(keyvault):
+    client = CertificateClient(keyvault.vault_url, keyvault.credential)
+    cert = client.begin_create_certificate("u", ec_policy(key_usage=[KeyUsageType.decipher_only])).result()
+    assert client.get_certificate_policy("u").key_usage == [KeyUsageType.decipher_only]
+    assert _key_usage(bytes(cert.cer)) is None
+
+
+async def test_async_sdk_round_trips_encipher_only(keyvault):
+    usages = [KeyUsageType.digital_signature, KeyUsageType.encipher_only]
+    async with AsyncCertificateClient(keyvault.vault_url, keyvault.async_credential) as client:
+        cert = await client.create_certificate("u", ec_policy(key_usage=usages))
+        assert (await client.get_certificate_policy("u")).key_usage == usages
+        usage = _key_usage(bytes(cert.cer))
+        assert usage is not None and usage.digital_signature

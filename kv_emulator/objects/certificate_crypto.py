@@ -73,6 +73,8 @@ KEY_USAGES = {
     "decipherOnly": "decipher_only",
 }
 
+_FLAGS = tuple(KEY_USAGES.values())
+
 # Distinguished-name attribute names as Key Vault (Windows) writes and accepts them.
 _NAME_OIDS = {
     "CN": NameOID.COMMON_NAME,
@@ -212,13 +214,22 @@ def _read_der_utf8(value: bytes) -> str:
     return str(text) if not rest else value.decode(errors="replace")
 
 
-def key_usage_of(names: Sequence[str]) -> x509.KeyUsage:
+def key_usage_of(names: Sequence[str]) -> x509.KeyUsage | None:
+    """The KeyUsage extension for a policy's ``key_usage`` list, or None when no bit is left to set.
+
+    The service accepts ``encipherOnly`` and ``decipherOnly`` without ``keyAgreement`` and shows the policy
+    exactly as given. RFC 5280 (4.2.1.3) leaves those two bits undefined without keyAgreement, and
+    ``cryptography`` neither writes nor reads such a certificate, so they are left out of the issued
+    certificate's extension (not keyAgreement added); an extension with no bit at all is not allowed, so
+    then there is none.
+    """
     flags = dict.fromkeys(KEY_USAGES.values(), False)
     for name in names:
         flags[KEY_USAGES[name]] = True
-    if (flags["encipher_only"] or flags["decipher_only"]) and not flags["key_agreement"]:
-        # unverified text
-        raise BadParameter("The key usages encipherOnly and decipherOnly require keyAgreement.")
+    if not flags["key_agreement"]:
+        flags["encipher_only"] = flags["decipher_only"] = False
+    if not any(flags.values()):
+        return None
     return x509.KeyUsage(**flags)
 
 
@@ -235,8 +246,9 @@ def build_csr(
 ) -> x509.CertificateSigningRequest:
     """The PKCS#10 request the service shows in a pending operation: subject, key usage, EKUs, SANs, not a CA."""
     builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
-    if key_usage:
-        builder = builder.add_extension(key_usage_of(key_usage), critical=True)
+    usage = key_usage_of(key_usage)
+    if usage is not None:
+        builder = builder.add_extension(usage, critical=True)
     if ekus:
         usages = [x509.ObjectIdentifier(oid) for oid in ekus]
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
@@ -318,7 +330,7 @@ class CertificateAuthority:
     ) -> x509.Certificate:
         ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
         signer_ski = x509.SubjectKeyIdentifier.from_public_key(signer.public_key())
-        usage = key_usage_of(["digitalSignature", "keyCertSign", "cRLSign"])
+        usage = x509.KeyUsage(**{flag: flag in ("digital_signature", "key_cert_sign", "crl_sign") for flag in _FLAGS})
         return (
             x509.CertificateBuilder()
             .subject_name(name)
