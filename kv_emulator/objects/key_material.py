@@ -25,6 +25,7 @@ from ..errors import BadParameter
 __all__ = [
     "CURVES",
     "KEY_TYPES",
+    "MAX_PUBLIC_EXPONENT",
     "OCT_KEY_SIZES",
     "RSA_KEY_SIZES",
     "KeyMaterial",
@@ -40,6 +41,8 @@ __all__ = [
 KEY_TYPES = ("EC", "EC-HSM", "RSA", "RSA-HSM", "oct", "oct-HSM")
 RSA_KEY_SIZES = (2048, 3072, 4096)
 OCT_KEY_SIZES = (128, 192, 256)
+#: The largest RSA public exponent a new key may have (unverified: PKCS#11 HSMs take 32-bit exponents).
+MAX_PUBLIC_EXPONENT = 2**32 - 1
 _CURVE_CLASSES: dict[str, type[ec.EllipticCurve]] = {
     "P-256": ec.SECP256R1,
     "P-384": ec.SECP384R1,
@@ -288,6 +291,17 @@ def _generate_rsa(size: int, exponent: int) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=exponent, key_size=size)
 
 
+def _generate_rsa_any_exponent(size: int, exponent: int) -> rsa.RSAPrivateKey:
+    """An RSA key with another odd public exponent, as a Managed HSM makes them: ``cryptography`` only
+    generates e = 3 or 65537, so pycryptodome finds the primes and ``cryptography`` holds the key."""
+    from Crypto.PublicKey import RSA  # imported on first use: most runs never need it
+
+    made = RSA.generate(size, e=exponent)
+    p, q, d = int(made.p), int(made.q), int(made.d)
+    crt = (rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q))
+    return rsa.RSAPrivateNumbers(p, q, d, *crt, rsa.RSAPublicNumbers(exponent, int(made.n))).private_key()
+
+
 def generate_key(
     kty: str,
     *,
@@ -308,8 +322,12 @@ def generate_key(
         if bits not in RSA_KEY_SIZES:
             # unverified text
             raise BadParameter(f"The key_size {bits} is not valid for {kty} keys; use 2048, 3072 or 4096.")
-        if exponent not in (3, 65537):  # all that `cryptography` generates
-            raise BadParameter(f"The public_exponent {exponent} is not supported; use 65537 (or 3).")  # unverified text
+        if exponent % 2 == 0 or not 3 <= exponent <= MAX_PUBLIC_EXPONENT:
+            raise BadParameter(  # unverified text
+                f"The public_exponent {exponent} is not supported; use an odd number from 3 to {MAX_PUBLIC_EXPONENT}."
+            )
+        if exponent not in (3, 65537):  # all that `cryptography` (and so a pool) makes
+            return KeyMaterial(kty, _generate_rsa_any_exponent(bits, exponent))
         return KeyMaterial(kty, (rsa_generator or _generate_rsa)(bits, exponent))
     if family == "EC":
         if size is not None:

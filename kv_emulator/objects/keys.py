@@ -138,6 +138,10 @@ class KeyStore(VersionedStore[KeyValue]):
         ops = _check_key_ops(key_ops) if key_ops is not None else tuple(crypto.default_key_ops(kty))
         _check_release_policy(exportable, release_policy)
         self._check_name_free(name)
+        if not self.managed_hsm and public_exponent is not None and kty.startswith("RSA"):
+            # A vault ignores public_exponent (e is always 65537; azure-sdk-for-go#19624, and the spec says it
+            # applies to Managed HSM only); a Managed HSM makes the key with the exponent asked for.
+            public_exponent = None
         material = crypto.generate_key(
             kty, size=size, curve=curve, public_exponent=public_exponent, rsa_generator=self.rsa_generator
         )

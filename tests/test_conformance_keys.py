@@ -1,0 +1,82 @@
+"""Issue 12 for keys: what client code written against the service expects, through the SDK (sync and async)
+and raw HTTP: Managed HSM public exponents, AES-CBC zero padding, HMAC on oct-HSM keys."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from azure.keyvault.keys import KeyClient
+from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
+from azure.keyvault.keys.crypto import CryptographyClient, SignatureAlgorithm
+from azure.keyvault.keys.crypto.aio import CryptographyClient as AsyncCryptographyClient
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from test_keys_wire import assert_error, b64, unb64
+
+HSM = "https://kv-emulator-hsm.managedhsm.azure.net"
+
+
+@pytest.fixture(autouse=True)
+def _never_a_500(keyvault):
+    yield
+    assert keyvault.requests.internal_errors() == []
+
+
+@pytest.fixture
+def hsm_wire(keyvault, wire_for):
+    return wire_for(keyvault.app, base_url=HSM)
+
+
+def rsa_public(jwk) -> rsa.RSAPublicKey:
+    return rsa.RSAPublicNumbers(int.from_bytes(jwk.e, "big"), int.from_bytes(jwk.n, "big")).public_key()
+
+
+# -- item 5: Managed HSM RSA public exponents -------------------------------------------------------------------
+
+
+def test_hsm_makes_rsa_keys_with_the_exponent_asked_for(keyvault):
+    client = KeyClient(HSM, keyvault.credential)
+    key = client.create_rsa_key("e17", public_exponent=17)
+    assert int.from_bytes(key.key.e, "big") == 17 and len(key.key.n) == 256
+    digest = hashlib.sha256(b"data").digest()
+    signed = CryptographyClient(key, keyvault.credential).sign(SignatureAlgorithm.rs256, digest)
+    rsa_public(key.key).verify(signed.signature, digest, asym_padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    rotated = client.rotate_key("e17")
+    assert int.from_bytes(rotated.key.e, "big") == 17 and rotated.key.n != key.key.n
+
+
+async def test_async_hsm_makes_rsa_keys_with_the_exponent_asked_for(keyvault):
+    async with AsyncKeyClient(HSM, keyvault.async_credential) as client:
+        key = await client.create_rsa_key("e5", public_exponent=5)
+        assert int.from_bytes(key.key.e, "big") == 5
+        digest = hashlib.sha256(b"data").digest()
+        async with AsyncCryptographyClient(key, keyvault.async_credential) as crypto:
+            signed = await crypto.sign(SignatureAlgorithm.ps256, digest)
+            assert (await crypto.verify(SignatureAlgorithm.ps256, digest, signed.signature)).is_valid
+
+
+def test_vault_ignores_the_public_exponent(keyvault):
+    key = KeyClient(keyvault.vault_url, keyvault.credential).create_rsa_key("v", public_exponent=17)
+    assert key.key.e == b"\x01\x00\x01"
+
+
+@pytest.mark.parametrize("exponent", [3, 65537])
+def test_hsm_keeps_the_usual_exponents_over_the_wire(hsm_wire, exponent):
+    made = hsm_wire.post("/keys/k/create", body={"kty": "RSA-HSM", "public_exponent": exponent})
+    assert made.status_code == 200
+    assert int.from_bytes(unb64(made.get_json()["key"]["e"]), "big") == exponent
+
+
+@pytest.mark.parametrize("exponent", [1, 4, 65536, 2**32 + 1])
+def test_hsm_refuses_exponents_no_rsa_key_can_have(hsm_wire, exponent):
+    made = hsm_wire.post("/keys/k/create", body={"kty": "RSA-HSM", "public_exponent": exponent})
+    assert_error(made, 400, "BadParameter")
+    assert hsm_wire.get("/keys/k").status_code == 404
+
+
+def test_vault_over_the_wire_makes_e_65537_whatever_is_asked(wire):
+    made = wire.post("/keys/k/create", body={"kty": "RSA", "public_exponent": 3})
+    assert made.status_code == 200 and made.get_json()["key"]["e"] == b64(b"\x01\x00\x01")
