@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from azure.keyvault.keys import KeyClient
 from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
-from azure.keyvault.keys.crypto import CryptographyClient, SignatureAlgorithm
+from azure.keyvault.keys.crypto import CryptographyClient, EncryptionAlgorithm, SignatureAlgorithm
 from azure.keyvault.keys.crypto.aio import CryptographyClient as AsyncCryptographyClient
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
@@ -80,3 +80,36 @@ def test_hsm_refuses_exponents_no_rsa_key_can_have(hsm_wire, exponent):
 def test_vault_over_the_wire_makes_e_65537_whatever_is_asked(wire):
     made = wire.post("/keys/k/create", body={"kty": "RSA", "public_exponent": 3})
     assert made.status_code == 200 and made.get_json()["key"]["e"] == b64(b"\x01\x00\x01")
+
+
+# -- item 6: AES-CBC without padding zero-pads on a Managed HSM ------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "alg"), [(128, "A128CBC"), (192, "A192CBC"), (256, "A256CBC")])
+def test_cbc_zero_pads_over_the_wire(hsm_wire, size, alg):
+    made = hsm_wire.post("/keys/aes/create", body={"kty": "oct-HSM", "key_size": size})
+    path = made.get_json()["key"]["kid"].removeprefix(HSM)
+    iv = bytes(range(16))
+    sealed = hsm_wire.post(f"{path}/encrypt", body={"alg": alg, "value": b64(b"odd length!"), "iv": b64(iv)})
+    assert sealed.status_code == 200, sealed.get_json()
+    assert len(unb64(sealed.get_json()["value"])) == 16
+    opened = hsm_wire.post(f"{path}/decrypt", body={"alg": alg, "value": sealed.get_json()["value"], "iv": b64(iv)})
+    assert unb64(opened.get_json()["value"]) == b"odd length!" + bytes(5)
+
+
+def test_sdk_cbc_zero_pads(keyvault):
+    key = KeyClient(HSM, keyvault.credential).create_oct_key("aes", size=256)
+    crypto = CryptographyClient(key, keyvault.credential)
+    iv = bytes(16)
+    sealed = crypto.encrypt(EncryptionAlgorithm.a256_cbc, b"x" * 17, iv=iv)
+    assert len(sealed.ciphertext) == 32
+    assert crypto.decrypt(EncryptionAlgorithm.a256_cbc, sealed.ciphertext, iv=iv).plaintext == b"x" * 17 + bytes(15)
+
+
+async def test_async_sdk_cbc_zero_pads(keyvault):
+    async with AsyncKeyClient(HSM, keyvault.async_credential) as client:
+        key = await client.create_oct_key("aes", size=128)
+    async with AsyncCryptographyClient(key, keyvault.async_credential) as crypto:
+        sealed = await crypto.encrypt(EncryptionAlgorithm.a128_cbc, b"abc", iv=bytes(16))
+        opened = await crypto.decrypt(EncryptionAlgorithm.a128_cbc, sealed.ciphertext, iv=bytes(16))
+        assert opened.plaintext == b"abc" + bytes(13)

@@ -197,9 +197,9 @@ def encrypt(
             padder = sym_padding.PKCS7(algorithms.AES.block_size).padder()
             plaintext = padder.update(plaintext) + padder.finalize()
         elif len(plaintext) % _AES_BLOCK_BYTES:
-            raise BadParameter(  # unverified text
-                f"The value for {alg} must be a multiple of 16 bytes; use {alg}PAD to encrypt data of any length."
-            )
+            # The Managed HSM (the only home of AES keys) zero-pads to the block size; decrypt returns the
+            # padded plaintext, zeros included (issue 12: client code that passes against the service).
+            plaintext += bytes(-len(plaintext) % _AES_BLOCK_BYTES)
         encryptor = Cipher(algorithms.AES(key), modes.CBC(nonce)).encryptor()
         return EncryptResult(encryptor.update(plaintext) + encryptor.finalize(), nonce)
     raise _unsupported(material, alg, "encrypt")
