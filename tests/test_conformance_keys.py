@@ -4,6 +4,7 @@ and raw HTTP: Managed HSM public exponents, AES-CBC zero padding, HMAC on oct-HS
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import pytest
 from azure.keyvault.keys import KeyClient
@@ -113,3 +114,56 @@ async def test_async_sdk_cbc_zero_pads(keyvault):
         sealed = await crypto.encrypt(EncryptionAlgorithm.a128_cbc, b"abc", iv=bytes(16))
         opened = await crypto.decrypt(EncryptionAlgorithm.a128_cbc, sealed.ciphertext, iv=bytes(16))
         assert opened.plaintext == b"abc" + bytes(13)
+
+
+# -- HMAC on Managed HSM: oct-HSM keys sign and verify with HS256/384/512 ---------------------------------------
+
+HMACS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def _import_hmac_key(hsm_wire, k: bytes) -> str:
+    jwk = {"kty": "oct-HSM", "k": b64(k), "key_ops": ["sign", "verify"]}
+    made = hsm_wire.put("/keys/mac", body={"key": jwk})
+    assert made.status_code == 200, made.get_json()
+    return made.get_json()["key"]["kid"].removeprefix(HSM)
+
+
+@pytest.mark.parametrize("alg", sorted(HMACS))
+def test_hmac_over_the_wire_is_rfc_2104(hsm_wire, alg):
+    k = bytes(range(32))
+    path = _import_hmac_key(hsm_wire, k)
+    digest = HMACS[alg](b"data").digest()
+    signed = hsm_wire.post(f"{path}/sign", body={"alg": alg, "value": b64(digest)})
+    assert signed.status_code == 200, signed.get_json()
+    mac = unb64(signed.get_json()["value"])
+    assert mac == hmac.new(k, digest, HMACS[alg]).digest()
+    verified = hsm_wire.post(f"{path}/verify", body={"alg": alg, "digest": b64(digest), "value": b64(mac)})
+    assert verified.get_json() == {"value": True}
+    forged = hsm_wire.post(f"{path}/verify", body={"alg": alg, "digest": b64(digest), "value": b64(bytes(len(mac)))})
+    assert forged.get_json() == {"value": False}
+
+
+def test_vault_keys_refuse_hmac(wire):
+    made = wire.post("/keys/r/create", body={"kty": "EC", "key_ops": ["sign", "verify"]})
+    path = made.get_json()["key"]["kid"].removeprefix(wire.base_url)
+    refused = wire.post(f"{path}/sign", body={"alg": "HS256", "value": b64(hashlib.sha256(b"x").digest())})
+    assert_error(refused, 400, "BadParameter")
+
+
+def test_sdk_hmac_on_an_oct_hsm_key(keyvault):
+    key = KeyClient(HSM, keyvault.credential).create_oct_key("mac", size=256, key_operations=["sign", "verify"])
+    crypto = CryptographyClient(key, keyvault.credential)
+    digest = hashlib.sha512(b"data").digest()
+    signed = crypto.sign(SignatureAlgorithm.hs512, digest)
+    assert len(signed.signature) == 64
+    assert crypto.verify(SignatureAlgorithm.hs512, digest, signed.signature).is_valid
+    assert not crypto.verify(SignatureAlgorithm.hs512, digest, bytes(64)).is_valid
+
+
+async def test_async_sdk_hmac_on_an_oct_hsm_key(keyvault):
+    async with AsyncKeyClient(HSM, keyvault.async_credential) as client:
+        key = await client.create_oct_key("mac", size=256, key_operations=["sign", "verify"])
+    async with AsyncCryptographyClient(key, keyvault.async_credential) as crypto:
+        digest = hashlib.sha256(b"data").digest()
+        signed = await crypto.sign(SignatureAlgorithm.hs256, digest)
+        assert (await crypto.verify(SignatureAlgorithm.hs256, digest, signed.signature)).is_valid

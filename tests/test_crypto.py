@@ -810,7 +810,8 @@ def test_wrong_digest_length_is_bad_parameter(keys: Keys, alg: str, length: int)
         ("EC", "P-256K", "ES256", "uses curve 'P-256K'"),
         ("EC", "P-521", "ES512X", "'ES512X' is not supported"),
         ("oct", 256, "PS256", "is of type 'oct'"),
-        ("oct", 256, "HS256", "'HS256' is not supported"),
+        ("RSA", 2048, "HS256", "is of type 'RSA', and algorithm 'HS256' can only be used with keys of type 'oct'"),
+        ("oct", 256, "HS2560", "'HS2560' is not supported"),
         ("RSA", 2048, "RSA-OAEP", "not supported"),
     ],
 )

@@ -14,7 +14,7 @@ import dataclasses
 import os
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
@@ -98,8 +98,14 @@ _EC_SIGNATURES: dict[str, tuple[str, hashes.HashAlgorithm]] = {
     "ES512": ("P-521", hashes.SHA512()),
     "ES256K": ("P-256K", hashes.SHA256()),
 }
-#: Algorithms of the sign and verify operations (HS256/384/512 and RSNULL are not implemented).
-SIGNATURE_ALGORITHMS = (*_RSA_SIGNATURES, *_EC_SIGNATURES)
+# HMAC on oct keys (Managed HSM only, where oct keys live): algorithm -> hash.
+_HMAC_SIGNATURES: dict[str, hashes.HashAlgorithm] = {
+    "HS256": hashes.SHA256(),
+    "HS384": hashes.SHA384(),
+    "HS512": hashes.SHA512(),
+}
+#: Algorithms of the sign and verify operations (RSNULL is not implemented).
+SIGNATURE_ALGORITHMS = (*_RSA_SIGNATURES, *_EC_SIGNATURES, *_HMAC_SIGNATURES)
 
 _GCM_IV_BYTES = 12
 _GCM_TAG_BYTES = 16
@@ -309,8 +315,8 @@ def _incompatible(material: KeyMaterial, alg: str, kid: str | None) -> BadParame
             f"Key and signing algorithm are incompatible. {key} uses curve '{material.curve}', and algorithm "
             f"'{alg}' can only be used with curve '{_EC_SIGNATURES[alg][0]}'."
         )
-    if alg in _RSA_SIGNATURES or alg in _EC_SIGNATURES:
-        family = "RSA" if alg in _RSA_SIGNATURES else "EC"
+    if alg in SIGNATURE_ALGORITHMS:
+        family = "RSA" if alg in _RSA_SIGNATURES else "EC" if alg in _EC_SIGNATURES else "oct"
         # unverified text, shaped like the verified curve message above
         return BadParameter(
             f"Key and signing algorithm are incompatible. {key} is of type '{material.kty}', and algorithm "
@@ -346,7 +352,17 @@ def sign(material: KeyMaterial, alg: str, digest: bytes, *, kid: str | None = No
         r, s = decode_dss_signature(key.sign(digest, ec.ECDSA(Prehashed(hash_algorithm))))
         width = ec_coordinate_bytes(key.curve)
         return r.to_bytes(width, "big") + s.to_bytes(width, "big")
+    if isinstance(key, bytes) and alg in _HMAC_SIGNATURES:
+        return _hmac(key, alg, digest).finalize()
     raise _incompatible(material, alg, kid)
+
+
+def _hmac(key: bytes, alg: str, value: bytes) -> hmac.HMAC:
+    """HMAC over the value as given: unlike RSA and EC there is no digest length to check (unverified: the
+    service's rule for the length of an HMAC 'value' is not recorded)."""
+    mac = hmac.HMAC(key, _HMAC_SIGNATURES[alg])
+    mac.update(value)
+    return mac
 
 
 def verify(material: KeyMaterial, alg: str, digest: bytes, signature: bytes, *, kid: str | None = None) -> bool:
@@ -367,6 +383,9 @@ def verify(material: KeyMaterial, alg: str, digest: bytes, signature: bytes, *, 
                 return False
             r, s = int.from_bytes(signature[:width], "big"), int.from_bytes(signature[width:], "big")
             key.public_key().verify(encode_dss_signature(r, s), digest, ec.ECDSA(Prehashed(hash_algorithm)))
+            return True
+        if isinstance(key, bytes) and alg in _HMAC_SIGNATURES:
+            _hmac(key, alg, digest).verify(signature)
             return True
     except (InvalidSignature, ValueError):
         return False
