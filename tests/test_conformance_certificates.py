@@ -6,7 +6,13 @@ from __future__ import annotations
 import base64
 
 import pytest
-from azure.keyvault.certificates import CertificateClient, KeyUsageType, WellKnownIssuerNames
+from azure.keyvault.certificates import (
+    CertificateClient,
+    CertificatePolicy,
+    KeyUsageType,
+    PlatformManaged,
+    WellKnownIssuerNames,
+)
 from azure.keyvault.certificates.aio import CertificateClient as AsyncCertificateClient
 from cryptography import x509
 from test_certificates_sdk import der, ec_policy, make_ca, pem_of, sign
@@ -130,3 +136,54 @@ async def test_async_sdk_round_trips_encipher_only(keyvault):
         assert (await client.get_certificate_policy("u")).key_usage == usages
         usage = _key_usage(bytes(cert.cer))
         assert usage is not None and usage.digital_signature
+
+
+# -- item 4: platform-managed policies --------------------------------------------------------------------------
+
+PLATFORM = {"certificateUsage": "TLS", "metadata": {"sans": {"dns_names": ["platform.example"]}}}
+
+
+def test_platform_managed_policy_without_subject_over_the_wire(wire):
+    made = wire.post("/certificates/pm/create", body={"policy": {"platformManaged": PLATFORM}})
+    assert made.status_code == 202, made.get_json()
+    assert made.get_json()["status"] == "inProgress"
+    policy_json = wire.get("/certificates/pm/policy").get_json()
+    assert policy_json["platformManaged"] == PLATFORM
+    assert wire.get("/certificates/pm/pending").get_json()["status"] == "inProgress"
+
+
+@pytest.mark.parametrize("api_version", [v for v in PUBLISHED if v not in ("2026-04-01",)])
+def test_before_2026_04_01_platform_managed_is_an_unknown_property(wire, api_version):
+    made = wire.post("/certificates/pm/create", body={"policy": {"platformManaged": PLATFORM}}, api_version=api_version)
+    assert_error(made, 400, "BadParameter")  # as if there were no platformManaged: no subject, no SANs
+    with_subject = {"platformManaged": PLATFORM, "x509_props": {"subject": "CN=old"}, "key_props": {"kty": "EC"}}
+    made = wire.post("/certificates/pm/create", body={"policy": with_subject}, api_version=api_version)
+    assert made.status_code == 202
+    assert "platformManaged" not in wire.get("/certificates/pm/policy", api_version=api_version).get_json()
+    assert "platformManaged" not in wire.get("/certificates/pm/policy").get_json()  # it was never read
+
+
+@pytest.mark.parametrize(
+    "bad", ["TLS", {"metadata": {}}, {"certificateUsage": 7}, {"certificateUsage": "x", "metadata": 1}]
+)
+def test_platform_managed_needs_its_certificate_usage(wire, bad):
+    made = wire.post("/certificates/pm/create", body={"policy": {"platformManaged": bad}})
+    assert_error(made, 400, "BadParameter", "Property platformManaged has invalid value\r\n")
+    assert wire.get("/certificates/pm").status_code == 404
+
+
+def test_sdk_platform_managed_policy(keyvault):
+    client = CertificateClient(keyvault.vault_url, keyvault.credential)
+    given = PlatformManaged(certificate_usage="TLS", metadata={"sans": {"dns_names": ["a.example"]}})
+    operation = client.begin_create_certificate("pm", CertificatePolicy(platform_managed=given)).result()
+    assert operation.status == "inProgress"
+    got = client.get_certificate_policy("pm").platform_managed
+    assert (got.certificate_usage, got.metadata) == ("TLS", {"sans": {"dns_names": ["a.example"]}})
+
+
+async def test_async_sdk_platform_managed_policy(keyvault):
+    async with AsyncCertificateClient(keyvault.vault_url, keyvault.async_credential) as client:
+        given = PlatformManaged(certificate_usage="TLS")
+        operation = await client.create_certificate("pm", CertificatePolicy(platform_managed=given))
+        assert operation.status == "inProgress"
+        assert (await client.get_certificate_policy("pm")).platform_managed.certificate_usage == "TLS"

@@ -144,7 +144,7 @@ class CertificatePolicy:
     def _complete_x509(self, for_import: bool) -> None:
         self.subject = self.subject if self.subject is not None else ""
         if not for_import:
-            if not self.subject.strip() and not self.sans:
+            if not self.subject.strip() and not self.sans and self.platform_managed is None:
                 # unverified text (the SDK refuses this before sending)
                 raise BadParameter("The certificate policy needs a subject or at least one subject alternative name.")
             self.subject_name()  # validates
