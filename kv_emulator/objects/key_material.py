@@ -201,7 +201,9 @@ class KeyMaterial:
         family = key_family(kty)
         if jwk.get("key_hsm") is not None or jwk.get("t") is not None:
             # unverified text
-            raise BadParameter("kv-emulator does not support BYOK import (key_hsm); import the plain key instead.")
+            raise BadParameter(  # the emulator's own: a vault opens a BYOK blob with its KEK (KeyStore.import_key)
+                "A BYOK key (key_hsm) is opened by the vault that holds its key exchange key, not read as key material."
+            )
         if family == "RSA":
             return cls(kty, _rsa_from_jwk(jwk, kty))
         if family == "EC":
