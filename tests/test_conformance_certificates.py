@@ -187,3 +187,62 @@ async def test_async_sdk_platform_managed_policy(keyvault):
         operation = await client.create_certificate("pm", CertificatePolicy(platform_managed=given))
         assert operation.status == "inProgress"
         assert (await client.get_certificate_policy("pm")).platform_managed.certificate_usage == "TLS"
+
+
+# -- failed certificate operations -----------------------------------------------------------------------------
+
+
+def _issuer(wire, name: str = "digi", **fields) -> None:
+    body = {"provider": "DigiCert", "credentials": {"account_id": "a", "pwd": "p"}, **fields}
+    assert wire.put(f"/certificates/issuers/{name}", body=body).status_code == 200
+
+
+def test_a_disabled_issuer_fails_the_operation_over_the_wire(wire):
+    _issuer(wire, attributes={"enabled": False})
+    made = wire.post("/certificates/c/create", body={"policy": policy("digi")})
+    assert made.status_code == 202 and made.get_json()["status"] == "inProgress"
+    failed = wire.get("/certificates/c/pending").get_json()
+    assert failed["status"] == "failed"
+    assert failed["error"] == {"code": "IssuerDisabled", "message": "The issuer 'digi' is disabled."}
+    assert "cer" not in wire.get("/certificates/c").get_json()  # the version stays pending, no certificate
+    merge = wire.post("/certificates/c/pending/merge", body={"x5c": [b64(b"x")]})
+    assert_error(merge, 400, "BadParameter", "The certificate operation for c is failed; there is nothing to merge.")
+
+
+@pytest.mark.keyvault(certificate_pending_polls=1)
+def test_a_deleted_issuer_fails_the_operation(wire):
+    _issuer(wire)
+    assert wire.post("/certificates/c/create", body={"policy": policy("digi")}).status_code == 202
+    assert wire.delete("/certificates/issuers/digi").status_code == 200
+    assert wire.get("/certificates/c/pending").get_json()["status"] == "inProgress"  # one poll still pending
+    failed = wire.get("/certificates/c/pending").get_json()
+    assert (failed["status"], failed["error"]["code"]) == ("failed", "CertificateIssuerNotFound")
+
+
+def test_a_merge_after_cancellation_is_refused(wire):
+    made = create(wire, "ext", policy("Unknown"))
+    csr = x509.load_der_x509_csr(base64.b64decode(made["csr"]))
+    assert wire.patch("/certificates/ext/pending", body={"cancellation_requested": True}).status_code == 200
+    assert wire.get("/certificates/ext/pending").get_json()["status"] == "cancelled"
+    leaf = sign(csr.public_key(), csr.subject, make_ca())
+    merge = wire.post("/certificates/ext/pending/merge", body={"x5c": [b64(der(leaf))]})
+    assert_error(
+        merge, 400, "BadParameter", "The certificate operation for ext is cancelled; there is nothing to merge."
+    )
+    assert "cer" not in wire.get("/certificates/ext").get_json()
+
+
+def test_sdk_poller_ends_with_the_failed_operation(keyvault):
+    client = CertificateClient(keyvault.vault_url, keyvault.credential)
+    client.create_issuer("digi", "DigiCert", enabled=False)
+    result = client.begin_create_certificate("c", ec_policy("digi")).result()
+    assert result.status == "failed"
+    assert (result.error.code, result.error.message) == ("IssuerDisabled", "The issuer 'digi' is disabled.")
+
+
+async def test_async_sdk_poller_ends_with_the_failed_operation(keyvault):
+    async with AsyncCertificateClient(keyvault.vault_url, keyvault.async_credential) as client:
+        await client.create_issuer("digi", "DigiCert", enabled=False)
+        result = await client.create_certificate("c", ec_policy("digi"))
+        assert result.status == "failed" and result.error.code == "IssuerDisabled"
+        assert (await client.get_certificate_operation("c")).status == "failed"

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin", "current_version"]
 
 IN_PROGRESS = "inProgress"
+FAILED = "failed"
 # Recorded from the service (js SDK recordings, 2020-2021) and its docs ("Perform Merge").
 _ISSUER_DETAILS = (
     "Pending certificate created. Certificate request is in progress. This may take some time based on the issuer "
@@ -140,6 +141,13 @@ class OperationsMixin:
             operation.status, operation.status_details = "cancelled", _CANCELLED_DETAILS
         return operation
 
+    @staticmethod
+    def _fail(operation: CertificateOperation, code: str, message: str) -> None:
+        """The issuer refused: the operation ends ``failed`` with the service's ``error`` object; its pending
+        version stays pending (no certificate) until the next create."""
+        operation.status, operation.status_details = FAILED, message
+        operation.error = {"code": code, "message": message}
+
     def get_operation(self, name: str) -> CertificateOperation:
         """The operation as it stands (a copy), without counting as a poll."""
         with self._lock:
@@ -189,10 +197,10 @@ class OperationsMixin:
             validate_tags(dict(tags))
         with self._lock:
             operation = self._operation(name)
-            if operation.status == "completed":
+            if operation.status != IN_PROGRESS:  # completed, cancelled or failed: nothing waits for a merge
                 # unverified text
                 raise BadParameter(
-                    f"The certificate operation for {name} is already completed; there is nothing to merge."
+                    f"The certificate operation for {name} is {operation.status}; there is nothing to merge."
                 )
             if operation.status == IN_PROGRESS and not operation.unknown_issuer:
                 raise MergeForbidden(operation.issuer_name)

@@ -316,6 +316,15 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
     def _issue(self, operation: CertificateOperation, *, at: int) -> None:
         """The issuer answers: sign the operation's CSR (self-signed or by the test CA) and finish the version."""
         policy = self._policies[operation.name.lower()]
+        if not policy.self_signed:
+            issuer = self.issuers.get(operation.issuer_name) if operation.issuer_name in self.issuers else None
+            if issuer is None:  # deleted since the create: the provider cannot be reached through it
+                self._fail(operation, "CertificateIssuerNotFound", "Issuer not found")  # the 404's recorded text
+                return
+            if not issuer.enabled:
+                # unverified code and text
+                self._fail(operation, "IssuerDisabled", f"The issuer '{issuer.name}' is disabled.")
+                return
         csr = x509.load_der_x509_csr(operation.csr)
         key = operation.key.key
         assert not isinstance(key, bytes)
