@@ -246,3 +246,51 @@ async def test_async_sdk_poller_ends_with_the_failed_operation(keyvault):
         result = await client.create_certificate("c", ec_policy("digi"))
         assert result.status == "failed" and result.error.code == "IssuerDisabled"
         assert (await client.get_certificate_operation("c")).status == "failed"
+
+
+# -- UpdateCertificate honours nbf, exp and enabled -------------------------------------------------------------
+
+
+def test_update_certificate_sets_nbf_and_exp_over_the_wire(wire, keyvault):
+    create(wire, "c", policy())
+    bundle = wire.get("/certificates/c").get_json()
+    version = bundle["id"].rsplit("/", 1)[-1]
+    nbf, exp = bundle["attributes"]["nbf"] + 60, bundle["attributes"]["exp"] - 60
+    updated = wire.patch(f"/certificates/c/{version}", body={"attributes": {"nbf": nbf, "exp": exp, "enabled": False}})
+    assert updated.status_code == 200
+    attributes = updated.get_json()["attributes"]
+    assert (attributes["nbf"], attributes["exp"], attributes["enabled"]) == (nbf, exp, False)
+    assert wire.get(f"/certificates/c/{version}").get_json()["attributes"]["exp"] == exp
+    vault = keyvault.vault()
+    for store in (vault.keys, vault.secrets):  # the key and secret of the version follow
+        mirrored = store.get("c", version).attributes
+        assert (mirrored.not_before, mirrored.expires, mirrored.enabled) == (nbf, exp, False)
+    cleared = wire.patch(f"/certificates/c/{version}", body={"attributes": {"exp": None}}).get_json()["attributes"]
+    assert "exp" not in cleared and cleared["nbf"] == nbf
+
+
+def test_update_certificate_refuses_a_non_integer_exp(wire):
+    create(wire, "c", policy())
+    version = wire.get("/certificates/c").get_json()["id"].rsplit("/", 1)[-1]
+    before = wire.get("/certificates/c").get_json()["attributes"]
+    refused = wire.patch(f"/certificates/c/{version}", body={"attributes": {"exp": "tomorrow"}})
+    assert_error(refused, 400, "BadParameter")
+    assert wire.get("/certificates/c").get_json()["attributes"] == before
+
+
+def test_sdk_reads_the_updated_validity_and_updates_enabled(keyvault, wire):
+    client = CertificateClient(keyvault.vault_url, keyvault.credential)
+    cert = client.begin_create_certificate("c", ec_policy()).result()
+    exp = int(cert.properties.expires_on.timestamp()) - 3600
+    wire.patch(f"/certificates/c/{cert.properties.version}", body={"attributes": {"exp": exp}})
+    assert int(client.get_certificate("c").properties.expires_on.timestamp()) == exp
+    assert client.update_certificate_properties("c", enabled=False).properties.enabled is False
+    assert int(client.get_certificate("c").properties.expires_on.timestamp()) == exp  # kept
+
+
+async def test_async_sdk_reads_the_updated_validity(keyvault, wire):
+    async with AsyncCertificateClient(keyvault.vault_url, keyvault.async_credential) as client:
+        cert = await client.create_certificate("c", ec_policy())
+        nbf = int(cert.properties.not_before.timestamp()) + 3600
+        wire.patch(f"/certificates/c/{cert.properties.version}", body={"attributes": {"nbf": nbf}})
+        assert int((await client.get_certificate("c")).properties.not_before.timestamp()) == nbf

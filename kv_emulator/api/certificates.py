@@ -204,8 +204,10 @@ def update_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
     if body.get("policy") is not None:
         store.update_policy(name, _read_policy(ctx, body["policy"], store.get_policy(name)))
     tags = read_tags(body)
-    enabled = read_attributes(body).get("enabled")
-    cert = store.update_properties(name, version, enabled=enabled, tags=None if tags is MISSING else tags)
+    attributes = read_attributes(body)
+    validity = {field: attributes[field] for field in ("not_before", "expires") if field in attributes}
+    enabled = attributes.get("enabled")
+    cert = store.update_properties(name, version, enabled=enabled, tags=None if tags is MISSING else tags, **validity)
     return Reply(_bundle(ctx, cert))
 
 

@@ -458,22 +458,34 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
             return version
 
     def update_properties(
-        self, name: str, version: str | None = None, *, enabled: bool | None = None, tags: dict[str, str] | None = None
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        enabled: bool | None = None,
+        tags: dict[str, str] | None = None,
+        **validity: int | None,
     ) -> Certificate:
-        """UpdateCertificate: ``enabled`` and tags (``nbf``/``exp`` are the X.509 validity); ``enabled`` is mirrored
-        to the key and secret of the version."""
+        """UpdateCertificate: ``enabled``, tags and, when given, ``not_before`` / ``expires`` (None clears
+        them), as the service honours them; the attributes are mirrored to the key and secret of the version."""
+        unknown = set(validity) - {"not_before", "expires"}
+        if unknown:
+            raise TypeError(f"unknown attributes: {', '.join(sorted(unknown))}")
+        attributes: dict[str, Any] = dict(validity)
+        if enabled is not None:
+            attributes["enabled"] = enabled
 
         def change(draft: Certificate) -> None:
-            if enabled is not None:
-                draft.attributes.enabled = enabled
+            for field, value in attributes.items():
+                setattr(draft.attributes, field, value)
             if tags is not None:
                 draft.tags = dict(tags)
 
         with self._lock:
             updated = self.update(name, version, change=change)
-            if enabled is not None and not updated.payload.pending:
-                self.keys.set_managed_enabled(name, updated.version, enabled)
-                self.secrets.set_managed_enabled(name, updated.version, enabled)
+            if attributes and not updated.payload.pending:
+                self.keys.set_managed_attributes(name, updated.version, attributes)
+                self.secrets.set_managed_attributes(name, updated.version, attributes)
             return updated
 
     def update_policy(self, name: str, policy: CertificatePolicy | Mapping[str, Any]) -> CertificatePolicy:
