@@ -34,7 +34,7 @@ from ..errors import (
 )
 from . import certificate_crypto as certs
 from . import crypto
-from .backup import BackupSealer
+from .backup import BackupSealer, check_backup_size
 from .certificate_backup import CertificateDocument, read_certificate_document, write_certificate_document
 from .certificate_issuers import CertificateContacts, IssuerRegistry
 from .certificate_lifetime import LifetimeActionsMixin
@@ -541,6 +541,7 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
         """The certificate with every version, its policy, and its key and secret, sealed for this emulator."""
         with self._lock:
             obj = self.get_object(name)
+            check_backup_size("certificate", obj.name, len(obj.versions))
             policy = self._policies[name.lower()]
             document = write_certificate_document(obj, policy, self.keys.peek(name), self.secrets.peek(name))
         return self.sealer.seal("certificate", document)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import BadParameter, KeyForbidden, ObjectIsDeletedButRecoverable
 from . import byok, crypto
-from .backup import BackupSealer
+from .backup import BackupSealer, check_backup_size
 from .key_material import KeyMaterial
 from .keypool import RsaKeyPool
 from .rotation import RotationPolicy
@@ -362,6 +362,7 @@ class KeyStore(VersionedStore[KeyValue]):
     def backup(self, name: str) -> bytes:
         obj = self.get_object(name)
         self._refuse_managed(obj, "backup")  # backed up with its certificate
+        check_backup_size("key", obj.name, len(obj.versions))
         with self._lock:
             document = {
                 "name": obj.name,
