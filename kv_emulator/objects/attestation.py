@@ -81,6 +81,11 @@ class AttestationAuthority:
     def public_key(self) -> rsa.RSAPublicKey:
         return self._key.public_key()
 
+    @property
+    def kid(self) -> str:
+        """The ``kid`` of the authority's signing key: its certificate's SHA-256 thumbprint, base64url."""
+        return self._kid
+
     def certificate_pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
