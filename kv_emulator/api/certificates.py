@@ -13,6 +13,7 @@ from ..objects.certificate_operations import CertificateOperation
 from ..objects.certificate_policy import CertificatePolicy
 from ..objects.certificates import Certificate
 from ..objects.versioned import DeletedObject, VersionedObject
+from .availability import field_exists
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .certificate_policy_wire import issuer_block, policy_from_wire, policy_to_wire
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
@@ -20,9 +21,6 @@ from .context import Reply, RequestContext
 from .paging import page_by_name, page_from_store, page_versions
 
 __all__ = ["OPERATIONS"]
-
-#: The first api-version whose CertificatePolicy has `platformManaged` (not in the 2025-07-01 spec).
-PLATFORM_MANAGED = "2026-04-01"
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -137,14 +135,14 @@ def _read_policy(ctx: RequestContext, value: Any, base: CertificatePolicy | None
 def _policy_at_version(ctx: RequestContext, policy: dict[str, Any]) -> dict[str, Any]:
     """A policy body as the requested api-version knows it: before 2026-04-01 ``platformManaged`` is an
     unknown property, which the service ignores like any other (unverified for this one)."""
-    if "platformManaged" in policy and not ctx.api_version.at_least(PLATFORM_MANAGED):
+    if "platformManaged" in policy and not field_exists("CertificatePolicy", "platformManaged", ctx.api_version):
         return {key: value for key, value in policy.items() if key != "platformManaged"}
     return policy
 
 
 def _render_policy(ctx: RequestContext, policy: CertificatePolicy, name: str) -> dict[str, Any]:
     wire = policy_to_wire(policy, f"{ctx.base_url}/certificates/{name}/policy")
-    if not ctx.api_version.at_least(PLATFORM_MANAGED):
+    if not field_exists("CertificatePolicy", "platformManaged", ctx.api_version):
         wire.pop("platformManaged", None)
     return wire
 
