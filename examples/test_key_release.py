@@ -133,3 +133,16 @@ async def test_release_with_the_async_client(keyvault):
 
     released = unwrap_released_key(result.value, token.transfer_key)
     assert released == pkcs8(keyvault.vault().keys.get("k").payload.material.key)
+
+
+def test_release_with_a_token_fetched_over_http(keyvault, client):
+    """The attestation service also answers over HTTP at its host, like the Azure SDKs' test attestation
+    service: ``GET /generate-test-token`` gives a token with the claim ``"sdk-test": true``."""
+    import requests
+
+    sdk_test_rule = {"authority": keyvault.attestation.issuer, "allOf": [{"claim": "sdk-test", "equals": True}]}
+    policy = KeyReleasePolicy(json.dumps({"version": "1.0.0", "anyOf": [sdk_test_rule]}).encode())
+    client.create_rsa_key("k", exportable=True, release_policy=policy)
+
+    token = requests.get(f"{keyvault.attestation.issuer}/generate-test-token", timeout=5).json()["token"]
+    assert client.release_key("k", token).value

@@ -12,6 +12,7 @@ from .config import Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
 from .hosts import INTERCEPTED_URL, parse_name_or_url
 from .http.app import KeyVaultApp
+from .http.attestation_app import AttestationApp, is_attestation_url
 from .http.audit import AuditLog
 from .http.faults import FaultInjector
 from .http.journal import Journal
@@ -58,6 +59,8 @@ class Emulator:
         self.identity = Directory(self.clock, settings.tenant_id)
         """The emulated Entra ID: register principals, read the claims of issued tokens; docs/identity.md."""
         self.identity_app = IdentityApp(self.identity)
+        self.attestation_app = AttestationApp(self._vaults.attestation)
+        """The attestation authority over HTTP at its host (OpenID metadata, /certs, /generate-test-token)."""
         self.app = KeyVaultApp(
             vaults=self._vaults,
             clock=self.clock,
@@ -161,12 +164,15 @@ class Emulator:
         """True for the URLs this emulator answers in-process."""
         return self.app_for(url) is not None
 
-    def app_for(self, url: str) -> KeyVaultApp | IdentityApp | None:
-        """The WSGI app that answers ``url``: the vault's, the identity platform's, or None (not ours)."""
+    def app_for(self, url: str) -> KeyVaultApp | IdentityApp | AttestationApp | None:
+        """The WSGI app that answers ``url``: the vault's, the identity platform's, the attestation
+        authority's, or None (not ours)."""
         if VAULT_URL_PATTERN.match(url):
             return self.app
         if self.settings.emulate_identity and is_identity_url(url):
             return self.identity_app
+        if is_attestation_url(url):
+            return self.attestation_app
         return None
 
     # -- interception ------------------------------------------------------------------------------

@@ -160,17 +160,36 @@ def render(specs: Sequence[SpecFile], implemented: Iterable[str]) -> str:
         lines.append(f"- {spec.title}: {count} of {len(spec.operations)} implemented")
     lines.append(f"- All: {grand_done} of {grand_all} implemented")
 
+    from kv_emulator.api.availability import FIELD_SINCE, FIRST, OPERATION_SINCE
+
+    lines += [
+        "",
+        "## Api-versions",
+        "",
+        "The column *since* is the first api-version that has the operation (the one table in",
+        "`kv_emulator/api/availability.py`). At an older api-version the request is answered as the service",
+        "answers a path it does not know at that version: it is routed again among that version's operations",
+        "(`GET /keys/k/rotationpolicy` at 7.2 is `GetKey` of a version called `rotationpolicy`: 404",
+        "`KeyNotFound`; `POST /rng` at 7.2: 404). Request fields newer than their operation are ignored at",
+        "older api-versions, like any unknown property or parameter, and are not rendered:",
+        "",
+        "| operation or model | field | since |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{owner}` | `{field}` | {since} |" for (owner, field), since in FIELD_SINCE.items()]
+
     for spec in specs:
         lines += [
             "",
             f"## {spec.title} (`{spec.filename}`)",
             "",
-            "| operationId | method | path | status |",
-            "| --- | --- | --- | --- |",
+            "| operationId | method | path | status | since |",
+            "| --- | --- | --- | --- | --- |",
         ]
         for method, template, operation in spec.operations:
             status = IMPLEMENTED if operation in done else NOT_IMPLEMENTED
-            lines.append(f"| `{operation}` | {method} | `{template}` | {status} |")
+            since = OPERATION_SINCE.get(operation, FIRST)
+            lines.append(f"| `{operation}` | {method} | `{template}` | {status} | {since} |")
     return "\n".join(lines) + "\n"
 
 

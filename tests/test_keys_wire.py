@@ -339,7 +339,7 @@ def test_failed_import_stores_nothing(wire, keyvault, body):
         {"kty": 7},
         {"kty": "RSA", "key_size": 1024},
         {"kty": "RSA", "key_size": "2048"},
-        {"kty": "RSA", "public_exponent": 4},
+        {"kty": "RSA", "public_exponent": "65537"},  # a vault ignores the value, not the type
         {"kty": "EC", "crv": "P-999"},
         {"kty": "RSA", "key_ops": ["encrypt", "fly"]},
         {"kty": "RSA", "key_ops": "sign"},
@@ -564,7 +564,6 @@ def test_crypto_on_a_missing_key_or_version(wire):
         ("DELETE", "/keys/nope"),
         ("POST", "/keys/nope/backup"),
         ("POST", "/keys/nope/rotate"),
-        ("GET", "/keys/nope/versions"),
         ("GET", "/keys/nope/rotationpolicy"),
     ],
 )

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import BadParameter
+from ..objects.certificate_crypto import Sans
 from ..objects.certificate_policy import ACTIONS, CertificateLifetimeAction, CertificatePolicy
-from ..objects.x509 import Sans
 
 __all__ = ["issuer_block", "policy_from_wire", "policy_to_wire"]
 
@@ -53,9 +53,19 @@ def policy_from_wire(body: Mapping[str, Any] | Any, base: CertificatePolicy | No
     attributes = _section(body, "attributes")
     if attributes.get("enabled") is not None:
         policy.enabled = _boolean(attributes, "enabled")
-    if isinstance(body.get("platformManaged"), dict):
-        policy.platform_managed = dict(body["platformManaged"])
+    if body.get("platformManaged") is not None:
+        policy.platform_managed = _platform_managed(body["platformManaged"])
     return policy
+
+
+def _platform_managed(value: Any) -> dict[str, Any]:
+    """``platformManaged`` as the spec has it: ``certificateUsage`` (required) and free-form ``metadata``.
+    The platform makes such certificates, so they need no subject or SANs of their own."""
+    if not isinstance(value, dict) or not isinstance(value.get("certificateUsage"), str):
+        raise _invalid("platformManaged")  # unverified text
+    if value.get("metadata") is not None and not isinstance(value["metadata"], dict):
+        raise _invalid("platformManaged")  # unverified text
+    return dict(value)
 
 
 def _read_key_props(policy: CertificatePolicy, props: Mapping[str, Any]) -> None:

@@ -13,9 +13,10 @@ from ..objects.certificate_operations import CertificateOperation
 from ..objects.certificate_policy import CertificatePolicy
 from ..objects.certificates import Certificate
 from ..objects.versioned import DeletedObject, VersionedObject
+from .availability import field_exists
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .certificate_policy_wire import issuer_block, policy_from_wire, policy_to_wire
-from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
+from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
 from .context import Reply, RequestContext
 from .paging import page_by_name, page_from_store, page_versions
 
@@ -40,7 +41,7 @@ def _bundle(ctx: RequestContext, cert: Certificate) -> dict[str, Any]:
         bundle["tags"] = dict(cert.tags)
     policy = ctx.vault.certificates.policy_of(name)
     if policy is not None:
-        bundle["policy"] = policy_to_wire(policy, f"{base}/certificates/{name}/policy")
+        bundle["policy"] = _render_policy(ctx, policy, name)
     if payload.pending:
         bundle["pending"] = {"id": f"{base}/certificates/{name}/pending"}  # as the service shows it (recorded)
     if payload.preserve_order:
@@ -118,17 +119,32 @@ def _decode(value: str, field: str) -> bytes:
         raise BadParameter(f"Property {field} has invalid value\r\n") from None  # the service's pattern; unverified
 
 
-def _policy(body: dict[str, Any]) -> CertificatePolicy | None:
+def _policy(ctx: RequestContext, body: dict[str, Any]) -> CertificatePolicy | None:
     """The ``policy`` of a create or import body, read (None when absent)."""
     policy = body.get("policy")
-    return None if policy is None else _read_policy(policy)
+    return None if policy is None else _read_policy(ctx, policy)
 
 
-def _read_policy(value: Any, base: CertificatePolicy | None = None) -> CertificatePolicy:
+def _read_policy(ctx: RequestContext, value: Any, base: CertificatePolicy | None = None) -> CertificatePolicy:
     """A wire-form policy; with ``base``, the fields given change a copy of it."""
     if not isinstance(value, dict):
         raise BadParameter("Property policy has invalid value\r\n")  # unverified
-    return policy_from_wire(value, base)
+    return policy_from_wire(_policy_at_version(ctx, value), base)
+
+
+def _policy_at_version(ctx: RequestContext, policy: dict[str, Any]) -> dict[str, Any]:
+    """A policy body as the requested api-version knows it: before 2026-04-01 ``platformManaged`` is an
+    unknown property, which the service ignores like any other (unverified for this one)."""
+    if "platformManaged" in policy and not field_exists("CertificatePolicy", "platformManaged", ctx.api_version):
+        return {key: value for key, value in policy.items() if key != "platformManaged"}
+    return policy
+
+
+def _render_policy(ctx: RequestContext, policy: CertificatePolicy, name: str) -> dict[str, Any]:
+    wire = policy_to_wire(policy, f"{ctx.base_url}/certificates/{name}/policy")
+    if not field_exists("CertificatePolicy", "platformManaged", ctx.api_version):
+        wire.pop("platformManaged", None)
+    return wire
 
 
 def _common(body: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +168,7 @@ def _query_flag(ctx: RequestContext, name: str) -> bool:
 
 def create_certificate(ctx: RequestContext, name: str) -> Reply:
     body = ctx.json()
-    policy = _policy(body)
+    policy = _policy(ctx, body)
     if policy is None and name not in ctx.vault.certificates:
         raise BadParameter("Property policy is required\r\n")  # unverified: a first version needs a policy
     operation = ctx.vault.certificates.create(name, policy, **_common(body))
@@ -170,7 +186,7 @@ def import_certificate(ctx: RequestContext, name: str) -> Reply:
         name,
         data,
         password=None if password in (MISSING, None, "") else password,
-        policy=_policy(body),
+        policy=_policy(ctx, body),
         **_common(body),
     )
     return Reply(_bundle(ctx, cert))
@@ -184,10 +200,12 @@ def update_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
     body = ctx.json()
     store = ctx.vault.certificates
     if body.get("policy") is not None:
-        store.update_policy(name, _read_policy(body["policy"], store.get_policy(name)))
+        store.update_policy(name, _read_policy(ctx, body["policy"], store.get_policy(name)))
     tags = read_tags(body)
-    enabled = read_attributes(body).get("enabled")
-    cert = store.update_properties(name, version, enabled=enabled, tags=None if tags is MISSING else tags)
+    attributes = read_attributes(body)
+    validity = {field: attributes[field] for field in ("not_before", "expires") if field in attributes}
+    enabled = attributes.get("enabled")
+    cert = store.update_properties(name, version, enabled=enabled, tags=None if tags is MISSING else tags, **validity)
     return Reply(_bundle(ctx, cert))
 
 
@@ -201,7 +219,7 @@ def get_certificates(ctx: RequestContext) -> Reply:
 
 
 def get_certificate_versions(ctx: RequestContext, name: str) -> Reply:
-    versions = ctx.vault.certificates.list_versions(name)
+    versions = versions_or_none(ctx.vault.certificates, name)
     return Reply(page_versions(ctx, versions, lambda v: _item(ctx, v, versioned=True)))
 
 
@@ -254,13 +272,13 @@ def restore_certificate(ctx: RequestContext) -> Reply:
 def get_certificate_policy(ctx: RequestContext, name: str) -> Reply:
     store = ctx.vault.certificates
     policy = store.get_policy(name)
-    return Reply(policy_to_wire(policy, f"{ctx.base_url}/certificates/{store.get_object(name).name}/policy"))
+    return Reply(_render_policy(ctx, policy, store.get_object(name).name))
 
 
 def update_certificate_policy(ctx: RequestContext, name: str) -> Reply:
     store = ctx.vault.certificates
-    policy = store.update_policy(name, policy_from_wire(ctx.json(), store.get_policy(name)))
-    return Reply(policy_to_wire(policy, f"{ctx.base_url}/certificates/{store.get_object(name).name}/policy"))
+    policy = store.update_policy(name, _read_policy(ctx, ctx.json(), store.get_policy(name)))
+    return Reply(_render_policy(ctx, policy, store.get_object(name).name))
 
 
 def get_certificate_operation(ctx: RequestContext, name: str) -> Reply:

@@ -11,7 +11,7 @@ from ..objects import crypto
 from ..objects.keys import Key, ReleasePolicy
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
-from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
+from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
 from .context import Reply, RequestContext
 from .paging import page_from_store, page_versions
 from .rotation_policy_wire import rotation_policy_from_wire, rotation_policy_to_wire
@@ -193,7 +193,7 @@ def get_keys(ctx: RequestContext) -> Reply:
 
 
 def get_key_versions(ctx: RequestContext, name: str) -> Reply:
-    return Reply(page_versions(ctx, ctx.vault.keys.list_versions(name), lambda v: _item(ctx, v, versioned=True)))
+    return Reply(page_versions(ctx, versions_or_none(ctx.vault.keys, name), lambda v: _item(ctx, v, versioned=True)))
 
 
 def delete_key(ctx: RequestContext, name: str) -> Reply:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..objects.certificate_crypto import convert_certificate_secret
 from ..objects.secrets import Secret
 from ..objects.versioned import DeletedObject, VersionedObject
-from ..objects.x509 import convert_certificate_secret
+from .availability import field_exists
 from .bodies import MISSING, read_attributes, read_str, read_tags
-from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob
+from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
 from .context import Reply, RequestContext
 from .paging import page_from_store, page_versions
 
@@ -76,7 +77,7 @@ def get_secret(ctx: RequestContext, name: str, version: str) -> Reply:
     secret = ctx.vault.secrets.get_value(name, version)
     bundle = _bundle(ctx, secret)
     wanted = ctx.query.get("outContentType")
-    if wanted and secret.managed and ctx.api_version.at_least("2025-07-01"):
+    if wanted and secret.managed and field_exists("GetSecret", "outContentType", ctx.api_version):
         bundle["value"] = convert_certificate_secret(secret.payload.value, secret.payload.content_type, wanted)
         bundle["contentType"] = wanted
     return Reply(bundle)
@@ -105,7 +106,7 @@ def get_secrets(ctx: RequestContext) -> Reply:
 
 
 def get_secret_versions(ctx: RequestContext, name: str) -> Reply:
-    versions = ctx.vault.secrets.list_versions(name)
+    versions = versions_or_none(ctx.vault.secrets, name)
     return Reply(page_versions(ctx, versions, lambda version: _item(ctx, version, versioned=True)))
 
 

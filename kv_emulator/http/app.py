@@ -155,7 +155,7 @@ class KeyVaultApp:
         """The spec operation the method and path name; a Managed HSM answers keys.json only."""
         request = exchange.request
         try:
-            operation, arguments = route(request.path, request.method)
+            operation, arguments = route(request.path, request.method, exchange.version)
         except WerkzeugMethodNotAllowed as exc:
             raise errors.MethodNotAllowed(request.method, request.path, list(exc.valid_methods or [])) from None
         except NotFound:

@@ -11,6 +11,9 @@ import re
 
 from werkzeug.routing import BaseConverter, Map, Rule
 
+from ..api.availability import operation_exists
+from ..api.versions import ApiVersion
+
 __all__ = ["KEYS_SPEC_OPERATIONS", "OPERATIONS", "build_map", "match_route", "normalize_path", "route"]
 
 # (method, path template, operationId), as in secrets.json, keys.json and certificates.json.
@@ -112,10 +115,13 @@ def _rule_path(template: str) -> str:
 
 
 @functools.cache
-def build_map() -> Map:
-    """The werkzeug Map of all operations; built once (about 0.1 s) and shared, as it is never changed."""
+def build_map(since: str | None = None) -> Map:
+    """The werkzeug Map of all operations (or of those an api-version has); built once per version (about
+    0.1 s) and shared, as it is never changed."""
     rules: list[Rule] = []
     for method, template, operation in OPERATIONS:
+        if since is not None and not operation_exists(operation, ApiVersion(since, since)):
+            continue
         path = _rule_path(template)
         rules.append(Rule(path, methods=[method], endpoint=operation))
         if path.endswith("/<version:version>"):
@@ -142,12 +148,17 @@ def normalize_path(path: str) -> str:
     return "/".join(part.lower() if part.lower() in _FIXED_WORDS else part for part in path.split("/"))
 
 
-def route(path: str, method: str) -> tuple[str, dict[str, str]]:
+def route(path: str, method: str, version: ApiVersion | None = None) -> tuple[str, dict[str, str]]:
     """Match a request path case-insensitively; the ``name`` argument keeps the casing the client sent.
 
-    (``PUT /secrets/Backup`` stores a secret named "Backup", though "backup" is also a fixed word.)
+    (``PUT /secrets/Backup`` stores a secret named "Backup", though "backup" is also a fixed word.) With an
+    api-version, an operation that version does not have is routed again among those it has, as the service
+    would see the path (see :mod:`kv_emulator.api.availability`).
     """
-    endpoint, cached = match_route(normalize_path(path), method)
+    normalized = normalize_path(path)
+    endpoint, cached = match_route(normalized, method)
+    if version is not None and not operation_exists(endpoint, version):
+        endpoint, cached = match_route(normalized, method, version.effective)
     arguments = dict(cached)  # the cached dict is shared
     if "name" in arguments:
         segments = path.split("/")
@@ -157,10 +168,10 @@ def route(path: str, method: str) -> tuple[str, dict[str, str]]:
 
 
 @functools.lru_cache(maxsize=4096)
-def match_route(path: str, method: str) -> tuple[str, dict[str, str]]:
+def match_route(path: str, method: str, since: str | None = None) -> tuple[str, dict[str, str]]:
     """(operationId, path arguments) for a normalized path; werkzeug's NotFound/MethodNotAllowed otherwise.
 
     Cached: routing is the costliest step of a request, and tests repeat the same few paths.
     """
-    endpoint, arguments = build_map().bind("vault", url_scheme="https").match(path, method=method)
+    endpoint, arguments = build_map(since).bind("vault", url_scheme="https").match(path, method=method)
     return str(endpoint), dict(arguments)

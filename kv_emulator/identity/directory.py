@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clock import Clock
-from ..objects.crypto import b64url_encode
+from ..encoding import b64url_encode
 
 __all__ = ["TOKEN_LIFETIME", "Directory", "IdentityError", "Principal"]
 

@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from ..clock import Clock
 from ..errors import BadParameter, TargetNotAttested
-from .crypto import KeyMaterial, b64url_decode, b64url_encode
+from .key_material import KeyMaterial, b64url_decode, b64url_encode
 
 __all__ = [
     "DEFAULT_AUTHORITY",
@@ -80,6 +80,11 @@ class AttestationAuthority:
     @property
     def public_key(self) -> rsa.RSAPublicKey:
         return self._key.public_key()
+
+    @property
+    def kid(self) -> str:
+        """The ``kid`` of the authority's signing key: its certificate's SHA-256 thumbprint, base64url."""
+        return self._kid
 
     def certificate_pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)

@@ -12,11 +12,21 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..errors import BackupBlobInvalid
+from ..errors import BackupBlobInvalid, BadParameter
 
-__all__ = ["BackupSealer"]
+__all__ = ["MAX_BACKUP_VERSIONS", "BackupSealer", "check_backup_size"]
 
 _NONCE_BYTES = 12
+#: The service backs up at most this many versions of one object (Microsoft's "Azure Key Vault backup").
+MAX_BACKUP_VERSIONS = 500
+
+
+def check_backup_size(kind: str, name: str, versions: int) -> None:
+    """Refuse, as the service does, to back up an object with more than 500 versions."""
+    if versions > MAX_BACKUP_VERSIONS:
+        raise BadParameter(  # unverified text; the docs say only that "attempting to do so may result in an error"
+            f"The {kind} {name} has {versions} versions; backup supports at most {MAX_BACKUP_VERSIONS} versions."
+        )
 
 
 def _magic(kind: str) -> bytes:

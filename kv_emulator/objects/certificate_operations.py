@@ -8,6 +8,7 @@ replaced by the next create or import.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import threading
 from typing import TYPE_CHECKING, Any
@@ -15,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509 as cx509
 
 from ..errors import BadParameter, MergeForbidden, PendingCertificateNotFound
-from . import x509 as certs
-from .crypto import KeyMaterial
+from . import certificate_crypto as certs
+from .key_material import KeyMaterial
 from .versioned import validate_tags
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin", "current_version"]
 
 IN_PROGRESS = "inProgress"
+FAILED = "failed"
 # Recorded from the service (js SDK recordings, 2020-2021) and its docs ("Perform Merge").
 _ISSUER_DETAILS = (
     "Pending certificate created. Certificate request is in progress. This may take some time based on the issuer "
@@ -139,6 +141,13 @@ class OperationsMixin:
             operation.status, operation.status_details = "cancelled", _CANCELLED_DETAILS
         return operation
 
+    @staticmethod
+    def _fail(operation: CertificateOperation, code: str, message: str) -> None:
+        """The issuer refused: the operation ends ``failed`` with the service's ``error`` object; its pending
+        version stays pending (no certificate) until the next create."""
+        operation.status, operation.status_details = FAILED, message
+        operation.error = {"code": code, "message": message}
+
     def get_operation(self, name: str) -> CertificateOperation:
         """The operation as it stands (a copy), without counting as a poll."""
         with self._lock:
@@ -188,10 +197,10 @@ class OperationsMixin:
             validate_tags(dict(tags))
         with self._lock:
             operation = self._operation(name)
-            if operation.status == "completed":
+            if operation.status != IN_PROGRESS:  # completed, cancelled or failed: nothing waits for a merge
                 # unverified text
                 raise BadParameter(
-                    f"The certificate operation for {name} is already completed; there is nothing to merge."
+                    f"The certificate operation for {name} is {operation.status}; there is nothing to merge."
                 )
             if operation.status == IN_PROGRESS and not operation.unknown_issuer:
                 raise MergeForbidden(operation.issuer_name)
@@ -208,13 +217,21 @@ def _read_x5c(x5c: list[bytes]) -> list[cx509.Certificate]:
     chain: list[cx509.Certificate] = []
     try:
         for item in x5c:
-            if item.lstrip().startswith(b"-----BEGIN"):
-                chain.extend(cx509.load_pem_x509_certificates(item))
-            else:
-                chain.append(cx509.load_der_x509_certificate(item))
+            chain.extend(_read_x5c_item(item))
     except ValueError:
         chain = []
     if not chain:
         # Quoted by Microsoft support for an x5c the service cannot read (MicrosoftDocs/azure-docs#100959).
         raise BadParameter("Property x5c has invalid value X5C must has at least one valid item")
     return chain
+
+
+def _read_x5c_item(item: bytes) -> list[cx509.Certificate]:
+    """One x5c item as the service reads it: DER, PEM blocks, or the base64 text of the DER (a PEM body
+    without its header lines: what the SDK sends when handed the PEM body's bytes). ValueError if none."""
+    if item.lstrip().startswith(b"-----BEGIN"):
+        return cx509.load_pem_x509_certificates(item)
+    try:
+        return [cx509.load_der_x509_certificate(item)]
+    except ValueError:
+        return [cx509.load_der_x509_certificate(base64.b64decode(b"".join(item.split()), validate=True))]

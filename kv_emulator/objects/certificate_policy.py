@@ -17,8 +17,8 @@ from typing import Any
 from cryptography import x509
 
 from ..errors import BadParameter
+from .certificate_crypto import DEFAULT_EKUS, KEY_USAGES, PEM, PKCS12, Sans, parse_subject, render_subject
 from .rotation import add_duration
-from .x509 import DEFAULT_EKUS, KEY_USAGES, PEM, PKCS12, Sans, parse_subject, render_subject
 
 __all__ = ["SELF", "UNKNOWN", "CertificateLifetimeAction", "CertificatePolicy", "months_between"]
 
@@ -144,7 +144,7 @@ class CertificatePolicy:
     def _complete_x509(self, for_import: bool) -> None:
         self.subject = self.subject if self.subject is not None else ""
         if not for_import:
-            if not self.subject.strip() and not self.sans:
+            if not self.subject.strip() and not self.sans and self.platform_managed is None:
                 # unverified text (the SDK refuses this before sending)
                 raise BadParameter("The certificate policy needs a subject or at least one subject alternative name.")
             self.subject_name()  # validates

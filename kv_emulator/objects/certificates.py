@@ -32,15 +32,15 @@ from ..errors import (
     ObjectIsDeletedButRecoverable,
     PendingOperationConflict,
 )
+from . import certificate_crypto as certs
 from . import crypto
-from . import x509 as certs
-from .backup import BackupSealer
+from .backup import BackupSealer, check_backup_size
 from .certificate_backup import CertificateDocument, read_certificate_document, write_certificate_document
 from .certificate_issuers import CertificateContacts, IssuerRegistry
 from .certificate_lifetime import LifetimeActionsMixin
 from .certificate_operations import CertificateOperation, CertificateValue, OperationsMixin, current_version
 from .certificate_policy import CertificatePolicy
-from .crypto import KeyMaterial
+from .key_material import KeyMaterial
 from .keys import KeyForbidden, KeyStore, KeyValue
 from .rotation import add_duration
 from .secrets import SecretStore, SecretValue
@@ -316,6 +316,15 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
     def _issue(self, operation: CertificateOperation, *, at: int) -> None:
         """The issuer answers: sign the operation's CSR (self-signed or by the test CA) and finish the version."""
         policy = self._policies[operation.name.lower()]
+        if not policy.self_signed:
+            issuer = self.issuers.get(operation.issuer_name) if operation.issuer_name in self.issuers else None
+            if issuer is None:  # deleted since the create: the provider cannot be reached through it
+                self._fail(operation, "CertificateIssuerNotFound", "Issuer not found")  # the 404's recorded text
+                return
+            if not issuer.enabled:
+                # unverified code and text
+                self._fail(operation, "IssuerDisabled", f"The issuer '{issuer.name}' is disabled.")
+                return
         csr = x509.load_der_x509_csr(operation.csr)
         key = operation.key.key
         assert not isinstance(key, bytes)
@@ -449,22 +458,34 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
             return version
 
     def update_properties(
-        self, name: str, version: str | None = None, *, enabled: bool | None = None, tags: dict[str, str] | None = None
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        enabled: bool | None = None,
+        tags: dict[str, str] | None = None,
+        **validity: int | None,
     ) -> Certificate:
-        """UpdateCertificate: ``enabled`` and tags (``nbf``/``exp`` are the X.509 validity); ``enabled`` is mirrored
-        to the key and secret of the version."""
+        """UpdateCertificate: ``enabled``, tags and, when given, ``not_before`` / ``expires`` (None clears
+        them), as the service honours them; the attributes are mirrored to the key and secret of the version."""
+        unknown = set(validity) - {"not_before", "expires"}
+        if unknown:
+            raise TypeError(f"unknown attributes: {', '.join(sorted(unknown))}")
+        attributes: dict[str, Any] = dict(validity)
+        if enabled is not None:
+            attributes["enabled"] = enabled
 
         def change(draft: Certificate) -> None:
-            if enabled is not None:
-                draft.attributes.enabled = enabled
+            for field, value in attributes.items():
+                setattr(draft.attributes, field, value)
             if tags is not None:
                 draft.tags = dict(tags)
 
         with self._lock:
             updated = self.update(name, version, change=change)
-            if enabled is not None and not updated.payload.pending:
-                self.keys.set_managed_enabled(name, updated.version, enabled)
-                self.secrets.set_managed_enabled(name, updated.version, enabled)
+            if attributes and not updated.payload.pending:
+                self.keys.set_managed_attributes(name, updated.version, attributes)
+                self.secrets.set_managed_attributes(name, updated.version, attributes)
             return updated
 
     def update_policy(self, name: str, policy: CertificatePolicy | Mapping[str, Any]) -> CertificatePolicy:
@@ -520,6 +541,7 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
         """The certificate with every version, its policy, and its key and secret, sealed for this emulator."""
         with self._lock:
             obj = self.get_object(name)
+            check_backup_size("certificate", obj.name, len(obj.versions))
             policy = self._policies[name.lower()]
             document = write_certificate_document(obj, policy, self.keys.peek(name), self.secrets.peek(name))
         return self.sealer.seal("certificate", document)

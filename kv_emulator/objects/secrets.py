@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..errors import BadParameter, ObjectDisabled
-from .backup import BackupSealer
+from .backup import BackupSealer, check_backup_size
 from .versioned import Attributes, Version, VersionedObject, VersionedStore, apply_common_changes
 
 __all__ = ["MAX_CONTENT_TYPE_LENGTH", "MAX_SECRET_LENGTH", "Secret", "SecretStore", "SecretValue"]
@@ -108,6 +108,7 @@ class SecretStore(VersionedStore[SecretValue]):
         """All versions of one secret, sealed so that only this emulator can restore them."""
         obj = self.get_object(name)
         self._refuse_managed(obj, "backup")  # backed up with its certificate
+        check_backup_size("secret", obj.name, len(obj.versions))
         with self._lock:
             document = {
                 "kind": "secret",

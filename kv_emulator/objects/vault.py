@@ -13,12 +13,12 @@ from ..hosts import VaultAddress
 from .attestation import AttestationAuthority
 from .authorization import Authorization
 from .backup import BackupSealer
+from .certificate_crypto import CertificateAuthority
 from .certificates import CertificateStore, PolicyReader
 from .keypool import RsaKeyPool
 from .keys import KeyStore
 from .schedule import Schedule
 from .secrets import SecretStore
-from .x509 import CertificateAuthority
 
 __all__ = ["Vault"]
 

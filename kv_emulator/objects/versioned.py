@@ -20,7 +20,7 @@ import dataclasses
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from ..clock import Clock
@@ -338,6 +338,16 @@ class VersionedStore(Generic[P]):
         target = obj.versions.get(version) if obj is not None and obj.managed else None
         if target is not None:
             target.attributes.enabled = enabled
+            target.attributes.updated = self._now()
+
+    def set_managed_attributes(self, name: str, version: str, attributes: Mapping[str, Any]) -> None:
+        """Mirror a certificate version's attributes (``enabled``, ``not_before``, ``expires``) to its managed
+        key or secret version, if there is one. No catch-up."""
+        obj = self._live.get(name.lower())
+        target = obj.versions.get(version) if obj is not None and obj.managed else None
+        if target is not None:
+            for field, value in attributes.items():
+                setattr(target.attributes, field, value)
             target.attributes.updated = self._now()
 
     def delete_managed(self, name: str) -> None:

@@ -20,6 +20,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyasn1.codec.der import decoder as der_decoder
+from pyasn1.codec.der import encoder as der_encoder
+from pyasn1.error import PyAsn1Error
+from pyasn1.type import char
 
 from ..clock import Clock
 from ..errors import BadParameter
@@ -68,6 +72,8 @@ KEY_USAGES = {
     "encipherOnly": "encipher_only",
     "decipherOnly": "decipher_only",
 }
+
+_FLAGS = tuple(KEY_USAGES.values())
 
 # Distinguished-name attribute names as Key Vault (Windows) writes and accepts them.
 _NAME_OIDS = {
@@ -195,39 +201,35 @@ class Sans:
 
 def _der_utf8(text: str) -> bytes:
     """A DER UTF8String: the value of a UPN otherName (cryptography adds the [0] wrapper itself)."""
-    raw = text.encode()
-    return bytes([0x0C]) + _der_length(len(raw)) + raw
-
-
-def _der_length(length: int) -> bytes:
-    if length < 0x80:
-        return bytes([length])
-    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
+    return der_encoder.encode(char.UTF8String(text))
 
 
 def _read_der_utf8(value: bytes) -> str:
-    """The text of a UPN otherName value (a DER UTF8String)."""
-    data = _der_content(value) if value[:1] == b"\x0c" else value
-    return data.decode(errors="replace")
+    """The text of a UPN otherName value (a DER UTF8String). A value that is not one (a certificate made
+    elsewhere may carry anything there) is shown as its bytes read leniently, never a failure."""
+    try:
+        text, rest = der_decoder.decode(value, asn1Spec=char.UTF8String())
+    except PyAsn1Error:
+        return value.decode(errors="replace")
+    return str(text) if not rest else value.decode(errors="replace")
 
 
-def _der_content(data: bytes) -> bytes:
-    first = data[1]
-    if first < 0x80:
-        return data[2 : 2 + first]
-    count = first & 0x7F
-    length = int.from_bytes(data[2 : 2 + count], "big")
-    return data[2 + count : 2 + count + length]
+def key_usage_of(names: Sequence[str]) -> x509.KeyUsage | None:
+    """The KeyUsage extension for a policy's ``key_usage`` list, or None when no bit is left to set.
 
-
-def key_usage_of(names: Sequence[str]) -> x509.KeyUsage:
+    The service accepts ``encipherOnly`` and ``decipherOnly`` without ``keyAgreement`` and shows the policy
+    exactly as given. RFC 5280 (4.2.1.3) leaves those two bits undefined without keyAgreement, and
+    ``cryptography`` neither writes nor reads such a certificate, so they are left out of the issued
+    certificate's extension (not keyAgreement added); an extension with no bit at all is not allowed, so
+    then there is none.
+    """
     flags = dict.fromkeys(KEY_USAGES.values(), False)
     for name in names:
         flags[KEY_USAGES[name]] = True
-    if (flags["encipher_only"] or flags["decipher_only"]) and not flags["key_agreement"]:
-        # unverified text
-        raise BadParameter("The key usages encipherOnly and decipherOnly require keyAgreement.")
+    if not flags["key_agreement"]:
+        flags["encipher_only"] = flags["decipher_only"] = False
+    if not any(flags.values()):
+        return None
     return x509.KeyUsage(**flags)
 
 
@@ -244,8 +246,9 @@ def build_csr(
 ) -> x509.CertificateSigningRequest:
     """The PKCS#10 request the service shows in a pending operation: subject, key usage, EKUs, SANs, not a CA."""
     builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
-    if key_usage:
-        builder = builder.add_extension(key_usage_of(key_usage), critical=True)
+    usage = key_usage_of(key_usage)
+    if usage is not None:
+        builder = builder.add_extension(usage, critical=True)
     if ekus:
         usages = [x509.ObjectIdentifier(oid) for oid in ekus]
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
@@ -327,7 +330,7 @@ class CertificateAuthority:
     ) -> x509.Certificate:
         ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
         signer_ski = x509.SubjectKeyIdentifier.from_public_key(signer.public_key())
-        usage = key_usage_of(["digitalSignature", "keyCertSign", "cRLSign"])
+        usage = x509.KeyUsage(**{flag: flag in ("digital_signature", "key_cert_sign", "crl_sign") for flag in _FLAGS})
         return (
             x509.CertificateBuilder()
             .subject_name(name)
