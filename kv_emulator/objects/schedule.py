@@ -24,6 +24,7 @@ planned for later, which costs a little only while such jobs exist.
 from __future__ import annotations
 
 import heapq
+import inspect
 import itertools
 import threading
 import weakref
@@ -46,8 +47,8 @@ class Schedule:
         self._heaps: dict[str, list[tuple[int, int, str, str]]] = {phase: [] for phase in PHASES}
         self._planned: dict[Job, int] = {}
         self._waiting: set[Job] = set()
-        # Weak: the stores own the schedule, so strong handlers (their bound methods) would be a cycle.
-        self._handlers: dict[tuple[str, str], weakref.WeakMethod[Handler]] = {}
+        # A store's bound method is held weakly: the store owns the schedule, so a strong one would be a cycle.
+        self._handlers: dict[tuple[str, str], Callable[[], Handler | None]] = {}
         self._order = itertools.count()
         self._next: float = _NEVER
         self._running = False
@@ -56,7 +57,10 @@ class Schedule:
         """Say who does ``phase`` jobs for ``owner``'s objects."""
         if phase not in self._heaps:
             raise ValueError(f"unknown phase {phase!r}")
-        self._handlers[(phase, owner)] = weakref.WeakMethod(handler)
+        if inspect.ismethod(handler):
+            self._handlers[(phase, owner)] = weakref.WeakMethod(handler)
+        else:
+            self._handlers[(phase, owner)] = lambda: handler
 
     def plan(self, phase: str, owner: str, key: str, due: int | None) -> None:
         """Run the job at ``due`` (Unix seconds), replacing its previous time; ``None`` cancels it."""
