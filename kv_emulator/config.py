@@ -13,10 +13,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DEFAULT_TENANT_ID", "DEFAULT_VAULT_NAME", "RETRY_AFTER_HEADERS", "TRANSACTION_CLASSES", "Settings"]
+__all__ = [
+    "DEFAULT_SUBSCRIPTION_ID",
+    "DEFAULT_TENANT_ID",
+    "DEFAULT_VAULT_NAME",
+    "RETRY_AFTER_HEADERS",
+    "TRANSACTION_CLASSES",
+    "Settings",
+]
 
 #: The tenant named in the challenge when ``AZURE_TENANT_ID`` is not set. A fixed, obviously fake GUID.
 DEFAULT_TENANT_ID = "5a1e7e57-0000-4000-8000-000000000000"
+#: The one subscription Azure Resource Manager shows (the same fake id the data plane's resource ids use).
+DEFAULT_SUBSCRIPTION_ID = "00000000-0000-0000-0000-00000000c0de"
 #: The vault behind ``vault_url`` unless ``vault_name`` says otherwise.
 DEFAULT_VAULT_NAME = "kv-emulator"
 
@@ -35,6 +44,7 @@ RETRY_AFTER_HEADERS = ("Retry-After", "retry-after-ms", "x-ms-retry-after-ms")
 
 _VAULT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
 _SKUS = ("standard", "premium")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +71,10 @@ class Settings:
     strict_auth: bool = False
     enable_rbac_authorization: bool | None = None
     certificate_pending_polls: int = 0
+    subscription_id: str = DEFAULT_SUBSCRIPTION_ID
+    subscription_name: str = "kv-emulator"
+    client_ip: str = ""
+    """Who an in-process caller is, for vault firewall rules (server mode uses the socket's address)."""
 
     @classmethod
     def option_names(cls) -> list[str]:
@@ -106,6 +120,12 @@ class Settings:
                 )
         if not self.tenant_id:
             raise ValueError("tenant_id must not be empty")
+        if not _GUID.match(self.subscription_id):
+            raise ValueError(f"subscription_id must be a GUID, got {self.subscription_id!r}")
+        if self.client_ip:
+            import ipaddress
+
+            ipaddress.ip_address(self.client_ip)  # ValueError names the bad address
         if not 0 < self.throttle_scale <= 1000:
             raise ValueError("throttle_scale must be greater than 0 and at most 1000")
         unknown = sorted(set(self.throttle_limits) - set(TRANSACTION_CLASSES))

@@ -10,7 +10,7 @@ from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
 from .config import Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
-from .hosts import INTERCEPTED_URL, parse_name_or_url
+from .hosts import INTERCEPTED_URL, VaultAddress, parse_name_or_url
 from .http.app import KeyVaultApp
 from .http.attestation_app import AttestationApp, is_attestation_url
 from .http.audit import AuditLog
@@ -20,6 +20,7 @@ from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
 from .intercept import AioHttpInterceptor, RequestsInterceptor, RequestsTransportInterceptor
 from .intercept.sleeps import SleepInterceptor
+from .management import ManagementApp, is_management_url
 from .objects.attestation import AttestationAuthority
 from .objects.keypool import RsaKeyPool
 from .objects.registry import VaultRegistry
@@ -70,6 +71,8 @@ class Emulator:
             directory=self.identity,
         )
         """The vault pipeline (WSGI): what every door calls; ``werkzeug.test.Client(emulator.app)`` for raw HTTP."""
+        self.management = ManagementApp(self)
+        """Azure Resource Manager (management.azure.com): resource groups, vaults, role assignments."""
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
         self._interceptors: list[Interceptor] = []
@@ -120,6 +123,19 @@ class Emulator:
         """
         return self._vaults.at(parse_name_or_url(name_or_url or self.settings.vault_name))
 
+    def configure_vault(self, name: str, settings: Settings) -> Vault:
+        """Create the vault ``name`` with its own settings, or apply them to the existing one (objects stay)."""
+        vault = self._vaults.at(VaultAddress(name.lower()))
+        vault.reconfigure(settings)
+        return vault
+
+    def remove_vault(self, name: str) -> Vault | None:
+        """Take a vault out of the registry (ARM deleted it); :meth:`restore_vault` puts it back."""
+        return self._vaults.remove(VaultAddress(name.lower()))
+
+    def restore_vault(self, vault: Vault) -> None:
+        self._vaults.put(vault)
+
     @property
     def vaults(self) -> list[Vault]:
         return self._vaults.all()
@@ -128,6 +144,7 @@ class Emulator:
         """Forget every vault, request, fault and throttling window, and return the clock to real time;
         settings stay."""
         self._vaults.clear()
+        self.management.reset()
         self.requests.clear()
         self.faults.clear()
         self.throttler.reset()
@@ -164,11 +181,13 @@ class Emulator:
         """True for the URLs this emulator answers in-process."""
         return self.app_for(url) is not None
 
-    def app_for(self, url: str) -> KeyVaultApp | IdentityApp | AttestationApp | None:
-        """The WSGI app that answers ``url``: the vault's, the identity platform's, the attestation
+    def app_for(self, url: str) -> KeyVaultApp | IdentityApp | AttestationApp | ManagementApp | None:
+        """The WSGI app that answers ``url``: the vault's, ARM's, the identity platform's, the attestation
         authority's, or None (not ours)."""
         if VAULT_URL_PATTERN.match(url):
             return self.app
+        if is_management_url(url):
+            return self.management
         if self.settings.emulate_identity and is_identity_url(url):
             return self.identity_app
         if is_attestation_url(url):

@@ -143,6 +143,7 @@ class KeyVaultApp:
         else:
             exchange.entry.caller = self.tokens.claims(token)
         exchange.entry.authorized = True
+        vault.network.check(settings.client_ip or exchange.request.remote_addr, exchange.entry.caller)  # networkAcls
 
     def api_version(self, exchange: Exchange) -> None:
         version = api_versions.resolve(

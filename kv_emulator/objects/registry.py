@@ -91,6 +91,15 @@ class VaultRegistry:
         names = (self.settings.vault_name, *self.settings.vaults)
         return {parse_name_or_url(name).dns_name for name in names}
 
+    def remove(self, address: VaultAddress) -> Vault | None:
+        """Take a vault out (ARM deleted it); :meth:`put` brings it back whole."""
+        with self._lock:
+            return self._vaults.pop(address.dns_name, None)
+
+    def put(self, vault: Vault) -> None:
+        with self._lock:
+            self._vaults[VaultAddress(vault.name, vault.managed_hsm).dns_name] = vault
+
     def all(self) -> list[Vault]:
         with self._lock:
             return list(self._vaults.values())

@@ -17,6 +17,7 @@ from .certificate_crypto import CertificateAuthority
 from .certificates import CertificateStore, PolicyReader
 from .keypool import RsaKeyPool
 from .keys import KeyStore
+from .network import NetworkRules
 from .schedule import Schedule
 from .secrets import SecretStore
 
@@ -68,6 +69,8 @@ class Vault:
             name, settings.location, VaultAddress(name, managed_hsm).resource_id, settings.enable_rbac_authorization
         )
         """RBAC role assignments or access policies (off unless ``enable_rbac_authorization`` is set)."""
+        self.network = NetworkRules(name, settings.location)
+        """Firewall rules (ARM ``networkAcls``); open unless ARM sets them."""
         authority = certificate_authority or functools.cache(lambda: CertificateAuthority(clock))
         self.certificates = CertificateStore(
             keys=self.keys,
@@ -100,6 +103,16 @@ class Vault:
         """When the vault next has time-driven work to do (Unix seconds; ``inf``: nothing planned)."""
         with self.lock:
             return self._schedule.next_due
+
+    def reconfigure(self, settings: Settings) -> None:
+        """Apply new vault properties (ARM: retention, purge protection, sku, RBAC); the objects stay."""
+        with self.lock:
+            self.settings = settings
+            for store in (self.secrets, self.keys, self.certificates):
+                store.settings = settings
+            self.keys.premium = self.certificates.premium = settings.sku == "premium"
+            self.authorization.rbac = settings.enable_rbac_authorization
+            self.authorization.location = self.network.location = settings.location
 
     @property
     def attestation(self) -> AttestationAuthority:

@@ -1,0 +1,82 @@
+"""What ARM remembers: resource groups, vault resources (active and soft-deleted), role assignments and
+long-running operations. Plain records behind one lock; the vaults' data planes live in the Emulator."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any
+
+from ..objects.vault import Vault
+
+__all__ = ["ArmState", "DeletedVaultRecord", "ResourceGroup", "RoleAssignmentRecord", "VaultRecord"]
+
+
+@dataclasses.dataclass
+class ResourceGroup:
+    name: str
+    location: str
+    tags: dict[str, str]
+    managed_by: str | None = None
+
+
+@dataclasses.dataclass
+class VaultRecord:
+    """A vault resource: its ARM identity and its properties in wire form (the source of GET's answer)."""
+
+    name: str
+    resource_group: str
+    location: str
+    tags: dict[str, str]
+    properties: dict[str, Any]
+    created_at: float
+    modified_at: float
+    created_by: str = ""
+    modified_by: str = ""
+
+
+@dataclasses.dataclass
+class DeletedVaultRecord:
+    record: VaultRecord
+    vault: Vault
+    """The data plane, kept whole so ``createMode: recover`` brings back every secret, key and certificate."""
+    deleted_at: float
+    purge_at: float
+
+
+@dataclasses.dataclass
+class RoleAssignmentRecord:
+    name: str
+    scope: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str
+    vault: str
+    """The vault's lower-case name: the data plane that honours it."""
+    data_plane_id: str
+    created_at: float
+    description: str | None = None
+
+
+class ArmState:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.groups: dict[str, ResourceGroup] = {}
+        self.vaults: dict[str, VaultRecord] = {}
+        self.deleted: dict[str, DeletedVaultRecord] = {}
+        self.assignments: dict[str, RoleAssignmentRecord] = {}
+        self.operations: dict[str, dict[str, Any]] = {}
+
+    def clear(self) -> None:
+        with self.lock:
+            self.groups.clear()
+            self.vaults.clear()
+            self.deleted.clear()
+            self.assignments.clear()
+            self.operations.clear()
+
+    def expire(self, now: float) -> list[DeletedVaultRecord]:
+        """Forget deleted vaults whose retention has passed (the service purges them); returns them."""
+        with self.lock:
+            gone = [name for name, item in self.deleted.items() if item.purge_at <= now]
+            return [self.deleted.pop(name) for name in gone]
