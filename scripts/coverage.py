@@ -1,4 +1,8 @@
-"""Generate docs/coverage.md: which Key Vault data-plane operations kv-emulator implements.
+"""Generate docs/coverage.md: which Key Vault data-plane and control-plane operations kv-emulator implements.
+
+The control-plane table comes from the Microsoft.KeyVault resource-manager spec (api-version 2026-02-01);
+``kv_emulator.management.routes.KEYVAULT_SPEC_OPERATIONS`` must name exactly its operations, and one counts
+as implemented when ``kv_emulator.management.app.HANDLERS`` has a handler for it.
 
 The list of operations comes from the official specs (secrets.json, keys.json, certificates.json of
 api-version 2026-04-01); the route table (``kv_emulator.http.routes.OPERATIONS``) must name exactly the same
@@ -25,6 +29,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPECS_DIR = REPO_ROOT.parent / "shared" / "specs" / "keyvault" / "2026-04-01"
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "coverage.md"
+DEFAULT_ARM_SPEC = REPO_ROOT.parent / "shared" / "specs" / "keyvault-arm" / "2026-02-01" / "openapi.json"
 
 #: The spec files, in the order the document lists them, with their section titles.
 SPEC_FILES: tuple[tuple[str, str], ...] = (
@@ -123,6 +128,54 @@ def route_problems(specs: Sequence[SpecFile], routes: Iterable[Operation], handl
     return problems
 
 
+def load_arm_spec(path: Path = DEFAULT_ARM_SPEC) -> tuple[str, tuple[Operation, ...]]:
+    """(api-version, operations) of the Microsoft.KeyVault resource-manager spec, in spec order."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CoverageError(f"cannot read the control-plane spec {path}: {exc}") from exc
+    operations = tuple(
+        (method.upper(), template, operation["operationId"])
+        for template, item in document.get("paths", {}).items()
+        for method, operation in item.items()
+        if method.lower() in _HTTP_METHODS
+    )
+    return str(document.get("info", {}).get("version", "unknown")), operations
+
+
+def control_plane_lines(arm_spec: Path = DEFAULT_ARM_SPEC) -> list[str]:
+    """The control-plane section: every spec operation with its status; the route table must match the spec."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from kv_emulator.management.app import HANDLERS as ARM_HANDLERS
+    from kv_emulator.management.routes import KEYVAULT_SPEC_OPERATIONS
+
+    version, operations = load_arm_spec(arm_spec)
+    problems = route_problems(
+        [SpecFile("openapi.json", "Control plane", version, operations)], KEYVAULT_SPEC_OPERATIONS
+    )
+    if problems:
+        details = "\n".join(f"  - {problem}" for problem in problems)
+        raise CoverageError(f"kv_emulator.management.routes does not match the control-plane spec:\n{details}")
+    done = sum(1 for _, _, operation in operations if operation in ARM_HANDLERS)
+    lines = [
+        "",
+        "## Control plane (Azure Resource Manager, `Microsoft.KeyVault` `openapi.json`)",
+        "",
+        f"The operations of the resource-manager spec (api-version {version}) at `https://management.azure.com`: "
+        f"{done} of {len(operations)} implemented. The rest answer HTTP 501 with an ARM-shaped error naming the "
+        "operation. Subscriptions, tenants, resource groups and role assignments (other specs) are described in "
+        "docs/control-plane.md.",
+        "",
+        "| operationId | method | path | status |",
+        "| --- | --- | --- | --- |",
+    ]
+    for method, template, operation in operations:
+        status = IMPLEMENTED if operation in ARM_HANDLERS else NOT_IMPLEMENTED
+        lines.append(f"| `{operation}` | {method} | `{template}` | {status} |")
+    return lines
+
+
 def _show(op: Operation) -> str:
     method, template, operation = op
     return f"{method} {template} ({operation})"
@@ -131,7 +184,7 @@ def _show(op: Operation) -> str:
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def render(specs: Sequence[SpecFile], implemented: Iterable[str]) -> str:
+def render(specs: Sequence[SpecFile], implemented: Iterable[str], arm_spec: Path = DEFAULT_ARM_SPEC) -> str:
     """The Markdown text of docs/coverage.md: deterministic, in spec order."""
     done = set(implemented)
     versions = sorted({spec.api_version for spec in specs})
@@ -190,6 +243,7 @@ def render(specs: Sequence[SpecFile], implemented: Iterable[str]) -> str:
             status = IMPLEMENTED if operation in done else NOT_IMPLEMENTED
             since = OPERATION_SINCE.get(operation, FIRST)
             lines.append(f"| `{operation}` | {method} | `{template}` | {status} | {since} |")
+    lines += control_plane_lines(arm_spec)
     return "\n".join(lines) + "\n"
 
 
@@ -201,7 +255,9 @@ def generate(specs_dir: Path = DEFAULT_SPECS_DIR) -> str:
     if problems:
         details = "\n".join(f"  - {problem}" for problem in problems)
         raise CoverageError(f"kv_emulator.http.routes.OPERATIONS does not match the specs in {specs_dir}:\n{details}")
-    return render(specs, handlers)
+    # The control-plane spec sits beside the data-plane ones: <specs>/keyvault/<version> -> <specs>/keyvault-arm.
+    arm_spec = Path(specs_dir).parent.parent / "keyvault-arm" / "2026-02-01" / "openapi.json"
+    return render(specs, handlers, arm_spec)
 
 
 # -- command line -------------------------------------------------------------------------------
