@@ -57,6 +57,16 @@ def test_subscriptions_and_tenants(keyvault):
     assert [t.tenant_id for t in client.tenants.list()] == [keyvault.settings.tenant_id]
     with pytest.raises(ResourceNotFoundError, match="SubscriptionNotFound"):
         client.subscriptions.get("11111111-1111-1111-1111-111111111111")
+    assert [loc.name for loc in client.subscriptions.list_locations(SUB)] == ["westus"]
+
+
+def test_client_secret_credential_through_emulated_entra_id(keyvault):
+    from azure.identity import ClientSecretCredential
+
+    credential = ClientSecretCredential(keyvault.settings.tenant_id, "my-app", "my-secret")
+    [subscription] = SubscriptionClient(credential).subscriptions.list()
+    assert subscription.subscription_id == SUB
+    assert keyvault.identity.issued[-1]["aud"] == "https://management.azure.com"
 
 
 def test_subscription_id_and_name_are_settings():

@@ -46,6 +46,7 @@ async def test_subscriptions_and_tenants(keyvault):
         with pytest.raises(HttpResponseError) as malformed:
             await client.subscriptions.get("not-a-guid")
         assert malformed.value.error.code == "InvalidSubscriptionId"
+        assert [loc.name async for loc in client.subscriptions.list_locations(SUB)] == ["westus"]
 
 
 async def test_resource_groups(groups):

@@ -4,7 +4,7 @@ error shapes, long-running operations, loud 501s, and bad input that changes not
 from __future__ import annotations
 
 import pytest
-from arm_support import GROUP, MANAGEMENT, SUB, vault_body, vault_path
+from arm_support import GROUP, MANAGEMENT, SECRETS_USER, SUB, vault_body, vault_path
 from conftest import Wire
 
 import kv_emulator
@@ -265,3 +265,98 @@ def test_delete_is_idempotent_and_head_checks_groups(arm, group):
 def test_sovereign_hosts_are_intercepted(keyvault, host):
     assert keyvault.app_for(f"https://{host}/subscriptions?api-version=2022-12-01") is keyvault.management
     assert keyvault.app_for("https://management.example.com/subscriptions") is None
+
+
+def test_arm_requests_are_journaled_but_not_vault_audit_events(keyvault, arm, group):
+    assert [e.operation for e in keyvault.requests] == ["ResourceGroups_CreateOrUpdate"]
+    assert keyvault.requests[0].vault == "management.azure.com"
+    assert len(keyvault.audit) == 0
+
+
+def test_role_assignment_bad_input(keyvault, arm, group):
+    _send(arm, "PUT", vault_path("roles-vault"), KV, body=vault_body(keyvault.settings.tenant_id))
+    scope = vault_path("roles-vault")
+    principal = "11111111-2222-3333-4444-555555555555"
+    good = {
+        "properties": {
+            "roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{SECRETS_USER}",
+            "principalId": principal,
+        }
+    }
+    path = scope + "/providers/Microsoft.Authorization/roleAssignments/"
+    name = "6f1a3b9e-0000-4000-8000-000000000001"
+    assert _error(_send(arm, "PUT", path + "not-a-guid", "2022-04-01", body=good))["code"] == "InvalidRoleAssignmentId"
+    unknown = {
+        "properties": {
+            **good["properties"],
+            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-0000-0000-000000000001",
+        }
+    }
+    assert _error(_send(arm, "PUT", path + name, "2022-04-01", body=unknown))["code"] == "RoleDefinitionDoesNotExist"
+    above = f"/subscriptions/{SUB}/resourceGroups/{GROUP}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    assert _error(_send(arm, "PUT", above, "2022-04-01", body=good))["code"] == "InvalidScope"
+    missing_vault = vault_path("no-such-vault") + f"/providers/Microsoft.Authorization/roleAssignments/{name}"
+    assert _send(arm, "PUT", missing_vault, "2022-04-01", body=good).status_code == 404
+    assert keyvault.management.state.assignments == {}
+    assert keyvault.vault("roles-vault").authorization.assignments == []
+    assert _send(arm, "PUT", path + name, "2022-04-01", body=good).status_code == 201
+    duplicate = _send(arm, "PUT", path + "6f1a3b9e-0000-4000-8000-000000000002", "2022-04-01", body=good)
+    assert duplicate.status_code == 409 and _error(duplicate)["code"] == "RoleAssignmentExists"
+    assert len(keyvault.vault("roles-vault").authorization.assignments) == 1
+    secret_scope = scope + "/secrets/db"
+    scoped = _send(
+        arm,
+        "PUT",
+        secret_scope + "/providers/Microsoft.Authorization/roleAssignments/6f1a3b9e-0000-4000-8000-000000000003",
+        "2022-04-01",
+        body=good,
+    )
+    assert scoped.status_code == 201 and scoped.get_json()["properties"]["scope"] == secret_scope
+    assert {a.scope for a in keyvault.vault("roles-vault").authorization.assignments} == {"/", "/secrets/db"}
+
+
+def test_access_policy_bad_input_changes_nothing(keyvault, arm, group):
+    _send(arm, "PUT", vault_path("ap-vault"), KV, body=vault_body(keyvault.settings.tenant_id))
+    entry = {"tenantId": keyvault.settings.tenant_id, "objectId": "x", "permissions": {"secrets": ["get"]}}
+    assert (
+        _send(
+            arm,
+            "PUT",
+            vault_path("ap-vault") + "/accessPolicies/merge",
+            KV,
+            body={"properties": {"accessPolicies": [entry]}},
+        ).status_code
+        == 400
+    )
+    bad = {**entry, "permissions": {"secrets": "get"}}
+    assert (
+        _send(
+            arm,
+            "PUT",
+            vault_path("ap-vault") + "/accessPolicies/add",
+            KV,
+            body={"properties": {"accessPolicies": [bad]}},
+        ).status_code
+        == 400
+    )
+    assert (
+        _send(arm, "PUT", vault_path("ap-vault") + "/accessPolicies/add", KV, body={"properties": {}}).status_code
+        == 400
+    )
+    assert _send(arm, "GET", vault_path("ap-vault"), KV).get_json()["properties"]["accessPolicies"] == []
+
+
+def test_resource_group_bad_input(arm, group):
+    base = f"/subscriptions/{SUB}/resourceGroups"
+    assert _error(_send(arm, "PUT", f"{base}/rg-x", RG, body={}))["code"] == "LocationRequired"
+    assert (
+        _error(_send(arm, "PUT", f"{base}/rg-x", RG, body={"location": "westus", "color": "red"}))["code"]
+        == "InvalidRequestContent"
+    )
+    assert (
+        _error(_send(arm, "PUT", f"{base}/trailing.", RG, body={"location": "westus"}))["code"]
+        == "InvalidResourceGroupName"
+    )
+    moved = _send(arm, "PUT", f"{base}/{GROUP}", RG, body={"location": "eastus"})
+    assert moved.status_code == 409 and _error(moved)["code"] == "InvalidResourceGroupLocation"
+    assert [g["name"] for g in _send(arm, "GET", base, RG).get_json()["value"]] == [GROUP]

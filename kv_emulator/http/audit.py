@@ -64,7 +64,8 @@ class AuditLog:
 
     def events(self) -> list[dict[str, Any]]:
         """One event per request, the unauthenticated 401s included, as Key Vault logs them."""
-        return [audit_event(entry) for entry in self._journal]
+        # Vault hosts only: ARM requests (management.azure.com) go to Azure's activity log, not a vault's audit.
+        return [audit_event(entry) for entry in self._journal if parse_host(entry.vault.split(":")[0])]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.events())
