@@ -289,7 +289,9 @@ def test_role_assignment_bad_input(keyvault, arm, group):
     unknown = {
         "properties": {
             **good["properties"],
-            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-0000-0000-000000000001",
+            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/"
+            + "0" * 8
+            + "-0000-0000-0000-000000000001",
         }
     }
     assert _error(_send(arm, "PUT", path + name, "2022-04-01", body=unknown))["code"] == "RoleDefinitionDoesNotExist"
