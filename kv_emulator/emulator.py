@@ -15,7 +15,7 @@ from .http.app import KeyVaultApp
 from .http.attestation_app import AttestationApp, is_attestation_url
 from .http.audit import AuditLog
 from .http.faults import FaultInjector
-from .http.journal import Journal
+from .http.journal import Journal, JournalEntry
 from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
 from .intercept import AioHttpInterceptor, RequestsInterceptor, RequestsTransportInterceptor
@@ -71,7 +71,12 @@ class Emulator:
             directory=self.identity,
         )
         """The vault pipeline (WSGI): what every door calls; ``werkzeug.test.Client(emulator.app)`` for raw HTTP."""
-        self.management = ManagementApp(self)
+        self.management = ManagementApp(
+            vaults=self._vaults,
+            clock=self.clock,
+            directory=self.identity,
+            record=lambda fields: self.requests.record(JournalEntry(**fields)),
+        )
         """Azure Resource Manager (management.azure.com): resource groups, vaults, role assignments."""
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
@@ -125,16 +130,7 @@ class Emulator:
 
     def configure_vault(self, name: str, settings: Settings) -> Vault:
         """Create the vault ``name`` with its own settings, or apply them to the existing one (objects stay)."""
-        vault = self._vaults.at(VaultAddress(name.lower()))
-        vault.reconfigure(settings)
-        return vault
-
-    def remove_vault(self, name: str) -> Vault | None:
-        """Take a vault out of the registry (ARM deleted it); :meth:`restore_vault` puts it back."""
-        return self._vaults.remove(VaultAddress(name.lower()))
-
-    def restore_vault(self, vault: Vault) -> None:
-        self._vaults.put(vault)
+        return self._vaults.configure(VaultAddress(name.lower()), settings)
 
     @property
     def vaults(self) -> list[Vault]:

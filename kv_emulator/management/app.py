@@ -13,13 +13,15 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from ..http.journal import JournalEntry
+from ..clock import Clock
+from ..identity.directory import Directory
+from ..objects.registry import VaultRegistry
 from . import platform, roles, routes, vaults, versions
 from .auth import authenticate
 from .context import ArmReply, ArmRequest
@@ -28,8 +30,6 @@ from .state import ArmState
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-    from ..emulator import Emulator
 
 __all__ = ["MANAGEMENT_HOSTS", "ManagementApp", "is_management_url"]
 
@@ -46,10 +46,22 @@ def is_management_url(url: str) -> bool:
 
 
 class ManagementApp:
-    """WSGI application answering Azure Resource Manager requests for one :class:`~kv_emulator.Emulator`."""
+    """WSGI application answering Azure Resource Manager requests, built from the parts it needs: the
+    vault registry (whose vaults ARM creates and configures), the clock, the directory that signs tokens, and
+    ``record`` (called with a journal entry's fields once per request)."""
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(
+        self,
+        *,
+        vaults: VaultRegistry,
+        clock: Clock,
+        directory: Directory,
+        record: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self.vaults = vaults
+        self.clock = clock
+        self.directory = directory
+        self.record = record
         self.state = ArmState()
         """Resource groups, vault resources (active and deleted) and role assignments."""
 
@@ -59,42 +71,34 @@ class ManagementApp:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         host = request.headers.get("Host") or request.host
-        entry = JournalEntry(
-            method=request.method,
-            url=f"{request.scheme}://{host}{request.full_path.rstrip('?')}",
-            vault=host,
-            client_request_id=request.headers.get("x-ms-client-request-id"),
-            request_id=str(uuid.uuid4()),
-            time=self.emulator.clock.time(),
-        )
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "url": f"{request.scheme}://{host}{request.full_path.rstrip('?')}",
+            "vault": host,
+            "client_request_id": request.headers.get("x-ms-client-request-id"),
+            "request_id": str(uuid.uuid4()),
+            "time": self.clock.time(),
+        }
         started = time.perf_counter()
-        headers: list[tuple[str, str]] = []
         try:
             reply = self._dispatch(request, entry, f"{request.scheme}://{host}")
         except ArmError as exc:
             reply = ArmReply(exc.body(), exc.status, exc.headers)
-            entry.error_code = exc.code
+            entry["error_code"] = exc.code
         except Exception as exc:  # a bug of ours: ARM's 500, with the traceback kept for the test to read
-            reply = ArmReply(
-                {
-                    "error": {
-                        "code": "InternalServerError",
-                        "message": f"kv-emulator failed on {entry.operation or 'an ARM request'}: "
-                        f"{type(exc).__name__}: {exc}",
-                    }
-                },
-                500,
-            )
-            entry.error_code = "InternalServerError"
-            entry.exception = traceback.format_exc()
-        correlation = request.headers.get("x-ms-correlation-request-id") or entry.request_id
+            operation = entry.get("operation") or "an ARM request"
+            message = f"kv-emulator failed on {operation}: {type(exc).__name__}: {exc}"
+            reply = ArmReply({"error": {"code": "InternalServerError", "message": message}}, 500)
+            entry["error_code"] = "InternalServerError"
+            entry["exception"] = traceback.format_exc()
+        request_id = entry["request_id"]
         headers = [
             ("Cache-Control", "no-cache"),
             ("Pragma", "no-cache"),
             ("Expires", "-1"),
-            ("x-ms-request-id", entry.request_id),
-            ("x-ms-correlation-request-id", correlation),
-            ("x-ms-routing-request-id", f"{self.emulator.settings.location.upper()}:{entry.request_id}"),
+            ("x-ms-request-id", request_id),
+            ("x-ms-correlation-request-id", request.headers.get("x-ms-correlation-request-id") or request_id),
+            ("x-ms-routing-request-id", f"{self.vaults.settings.location.upper()}:{request_id}"),
             ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
             ("X-Content-Type-Options", "nosniff"),
             *reply.headers,
@@ -109,26 +113,25 @@ class ManagementApp:
         headers.append(("Content-Length", str(len(payload))))
         if request.method == "HEAD":
             payload = b""
-        entry.status = reply.status
-        entry.duration = time.perf_counter() - started
-        self.emulator.requests.record(entry)
+        entry["status"] = reply.status
+        entry["duration"] = time.perf_counter() - started
+        self.record(entry)
         start_response(f"{reply.status} {HTTP_STATUS_CODES.get(reply.status, 'Unknown')}", headers)
         return [payload]
 
-    def _dispatch(self, request: Request, entry: JournalEntry, base_url: str) -> ArmReply:
-        settings = self.emulator.settings
-        entry.caller = authenticate(
+    def _dispatch(self, request: Request, entry: dict[str, Any], base_url: str) -> ArmReply:
+        settings = self.vaults.settings
+        caller = authenticate(
             request.headers.get("Authorization"),
-            self.emulator.identity,
+            self.directory,
             tenant_id=settings.tenant_id,
             strict=settings.strict_auth,
-            now=self.emulator.clock.time(),
+            now=self.clock.time(),
         )
-        entry.authorized = True
+        entry["caller"], entry["authorized"] = caller, True
         found = routes.match(request.method, request.path)
         if found is None:
-            allowed = routes.allowed_methods(request.path)
-            if allowed:
+            if routes.allowed_methods(request.path):
                 raise ArmError(
                     405,
                     "MethodNotAllowed",  # unverified text
@@ -136,21 +139,22 @@ class ManagementApp:
                 )
             raise not_implemented("(unknown)", request.method, request.path)
         operation, arguments = found
-        entry.operation = operation
-        entry.api_version = versions.check(operation, request.args.get("api-version"), settings.location)
+        entry["operation"] = operation
+        entry["api_version"] = version = versions.check(operation, request.args.get("api-version"), settings.location)
         handler = HANDLERS.get(operation)
         if handler is None:
             raise not_implemented(operation, request.method, request.path)
         context = ArmRequest(
-            emulator=self.emulator,
+            vaults=self.vaults,
+            clock=self.clock,
             state=self.state,
             operation=operation,
             method=request.method,
             path=request.path,
             base_url=base_url,
             query=request.args,
-            api_version=entry.api_version,
-            caller=entry.caller or {},
+            api_version=version,
+            caller=caller,
             raw_body=request.get_data(cache=False),
         )
         return handler(context, **arguments)

@@ -9,15 +9,16 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from ..clock import Clock
+from ..config import Settings
+from ..objects.registry import VaultRegistry
 from .errors import ArmError
-from .state import ArmState
+from .state import ArmState, ResourceGroup
 
 if TYPE_CHECKING:
     from werkzeug.datastructures import MultiDict
 
-    from ..emulator import Emulator
-
-__all__ = ["ArmReply", "ArmRequest", "iso"]
+__all__ = ["ArmReply", "ArmRequest", "is_guid", "iso", "require_group"]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -37,7 +38,9 @@ class ArmReply:
 
 @dataclasses.dataclass
 class ArmRequest:
-    emulator: Emulator
+    vaults: VaultRegistry
+    """The data plane's vaults: ARM creates, reconfigures, removes and restores them here."""
+    clock: Clock
     state: ArmState
     operation: str
     method: str
@@ -51,11 +54,15 @@ class ArmRequest:
 
     @property
     def now(self) -> float:
-        return self.emulator.clock.time()
+        return self.clock.time()
+
+    @property
+    def settings(self) -> Settings:
+        return self.vaults.settings
 
     @property
     def subscription_id(self) -> str:
-        return self.emulator.settings.subscription_id
+        return self.settings.subscription_id
 
     @property
     def caller_name(self) -> str:
@@ -119,3 +126,17 @@ class ArmRequest:
 
 def is_guid(text: str) -> bool:
     return bool(_GUID.match(text))
+
+
+def _group_not_found(name: str) -> ArmError:
+    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.", verified=True)
+
+
+def require_group(request: ArmRequest, subscription_id: str, name: str) -> ResourceGroup:
+    """The resource group, or ARM's 400/404 for a bad subscription or a missing group."""
+    request.check_subscription(subscription_id)
+    with request.state.lock:
+        group = request.state.groups.get(name.lower())
+    if group is None:
+        raise _group_not_found(name)
+    return group

@@ -7,18 +7,19 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .context import ArmReply, ArmRequest
+from .context import ArmReply, ArmRequest, require_group
 from .errors import ArmError, bad_request
 from .state import ResourceGroup
+from .vaults import delete_vault
 
-__all__ = ["HANDLERS", "require_group"]
+__all__ = ["HANDLERS"]
 
 # 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending in a period.
 _GROUP_NAME = re.compile(r"^[-\w._()]{1,90}$")
 
 
 def _subscription(request: ArmRequest) -> dict[str, Any]:
-    settings = request.emulator.settings
+    settings = request.settings
     return {
         "id": f"/subscriptions/{settings.subscription_id}",
         "authorizationSource": "RoleBased",
@@ -46,7 +47,7 @@ def subscriptions_get(request: ArmRequest, subscriptionId: str) -> ArmReply:
 
 def subscriptions_list_locations(request: ArmRequest, subscriptionId: str) -> ArmReply:
     request.check_subscription(subscriptionId)
-    location = request.emulator.settings.location
+    location = request.settings.location
     return ArmReply(
         {
             "value": [
@@ -64,7 +65,7 @@ def subscriptions_list_locations(request: ArmRequest, subscriptionId: str) -> Ar
 
 
 def tenants_list(request: ArmRequest) -> ArmReply:
-    tenant = request.emulator.settings.tenant_id
+    tenant = request.settings.tenant_id
     return ArmReply(
         {
             "value": [
@@ -95,20 +96,6 @@ def _render_group(request: ArmRequest, group: ResourceGroup) -> dict[str, Any]:
     if group.managed_by:
         body["managedBy"] = group.managed_by
     return body
-
-
-def _not_found(name: str) -> ArmError:
-    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.", verified=True)
-
-
-def require_group(request: ArmRequest, subscription_id: str, name: str) -> ResourceGroup:
-    """The resource group, or ARM's 400/404 for a bad subscription or a missing group."""
-    request.check_subscription(subscription_id)
-    with request.state.lock:
-        group = request.state.groups.get(name.lower())
-    if group is None:
-        raise _not_found(name)
-    return group
 
 
 def groups_create_or_update(request: ArmRequest, subscriptionId: str, resourceGroupName: str) -> ArmReply:
@@ -188,8 +175,6 @@ def groups_list(request: ArmRequest, subscriptionId: str) -> ArmReply:
 
 def groups_delete(request: ArmRequest, subscriptionId: str, resourceGroupName: str) -> ArmReply:
     group = require_group(request, subscriptionId, resourceGroupName)
-    from .vaults import delete_vault  # deleting a group deletes (soft-deletes) its vaults
-
     with request.state.lock:
         names = [r.name for r in request.state.vaults.values() if r.resource_group.lower() == group.name.lower()]
         for name in names:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..hosts import VaultAddress
 from ..objects.authorization import BUILT_IN_ROLES
 from .context import ArmReply, ArmRequest, is_guid, iso
 from .errors import ArmError, bad_request
@@ -173,7 +174,7 @@ def assignments_create(request: ArmRequest, scope: str, assignmentName: str) -> 
             same_role = other.role_definition_id.rsplit("/", 1)[-1] == ROLE_DEFINITION_IDS[role]
             if same_role and other.principal_id == principal.lower() and other.scope.lower() == canonical.lower():
                 raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists.", verified=True)
-        vault = request.emulator.vault(vault_name)
+        vault = request.vaults.at(VaultAddress(vault_name))
         granted = vault.authorization.assign(role, principal, object_scope)
         record = RoleAssignmentRecord(
             name=assignmentName,
@@ -212,7 +213,7 @@ def assignments_delete(request: ArmRequest, scope: str, assignmentName: str) -> 
         return ArmReply(None, 204)
     with request.state.lock:
         request.state.assignments.pop(record.name.lower(), None)
-        for vault in request.emulator.vaults:
+        for vault in request.vaults.all():
             if vault.name == record.vault:
                 vault.authorization.revoke(record.data_plane_id)
     return ArmReply(_render(record), 200)

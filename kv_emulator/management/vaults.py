@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config import Settings
+from ..hosts import VaultAddress
 from ..objects.vault import Vault
 from . import versions
-from .context import ArmReply, ArmRequest, iso
+from .context import ArmReply, ArmRequest, iso, require_group
 from .errors import ArmError, bad_request
-from .platform import require_group
 from .properties import (
     VAULT_NAME,
     access_policy_body,
@@ -65,7 +65,7 @@ def _render(request: ArmRequest, record: VaultRecord) -> dict[str, Any]:
 
 def _settings(request: ArmRequest, record: VaultRecord) -> Settings:
     props = record.properties
-    return request.emulator.settings.replace(
+    return request.settings.replace(
         enable_soft_delete=True,
         soft_delete_retention_in_days=props.get("softDeleteRetentionInDays", 90),
         enable_purge_protection=bool(props.get("enablePurgeProtection")),
@@ -77,7 +77,7 @@ def _settings(request: ArmRequest, record: VaultRecord) -> Settings:
 
 def _apply(request: ArmRequest, record: VaultRecord, previous: dict[str, Any] | None) -> Vault:
     """Make the data plane what the properties say: settings, access policies, network rules."""
-    vault = request.emulator.configure_vault(record.name, _settings(request, record))
+    vault = request.vaults.configure(VaultAddress(record.name.lower()), _settings(request, record))
     vault.authorization.resource_id = vault_id(request, record)
     for entry in (previous or {}).get("accessPolicies", []):
         vault.authorization.remove_access_policy(entry["objectId"])
@@ -171,7 +171,7 @@ def create_or_update(request: ArmRequest, subscriptionId: str, resourceGroupName
             record.modified_at, record.modified_by = now, request.caller_name
             del request.state.deleted[key]
             request.state.vaults[key] = record
-            request.emulator.restore_vault(deleted.vault)
+            request.vaults.put(deleted.vault)
             _apply(request, record, None)
             return request.operation_reply(200, _render(request, record), location=record.location, kind="async")
         if deleted is not None and existing is None:
@@ -236,10 +236,10 @@ def delete_vault(request: ArmRequest, name: str) -> None:
     key = name.lower()
     with request.state.lock:
         record = request.state.vaults.pop(key)
-        vault = request.emulator.remove_vault(key)
+        vault = request.vaults.remove(VaultAddress(key))
         if vault is None:  # the data plane was forgotten (Emulator.reset): keep an empty one to recover
-            vault = request.emulator.configure_vault(key, _settings(request, record))
-            request.emulator.remove_vault(key)
+            vault = request.vaults.configure(VaultAddress(key), _settings(request, record))
+            request.vaults.remove(VaultAddress(key))
         days = record.properties.get("softDeleteRetentionInDays", 90)
         request.state.deleted[key] = DeletedVaultRecord(record, vault, request.now, request.now + days * _DAY)
 

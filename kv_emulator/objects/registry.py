@@ -91,6 +91,12 @@ class VaultRegistry:
         names = (self.settings.vault_name, *self.settings.vaults)
         return {parse_name_or_url(name).dns_name for name in names}
 
+    def configure(self, address: VaultAddress, settings: Settings) -> Vault:
+        """The vault at ``address`` with its own settings (ARM's properties), created if new; objects stay."""
+        vault = self.at(address)
+        vault.reconfigure(settings)
+        return vault
+
     def remove(self, address: VaultAddress) -> Vault | None:
         """Take a vault out (ARM deleted it); :meth:`put` brings it back whole."""
         with self._lock:
