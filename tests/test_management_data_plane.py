@@ -155,3 +155,31 @@ def test_implicit_vault_is_adopted_by_arm(keyvault):
     vault = _create(keyvault, "adopted", softDeleteRetentionInDays=10)
     assert keyvault.vault("adopted").settings.soft_delete_retention_in_days == 10
     assert SecretClient(vault.properties.vault_uri, keyvault.credential).get_secret("seeded").value == "v"
+
+
+def test_deleted_vault_is_unreachable_until_recovered_or_its_retention_ends(keyvault):
+    vault = _create(keyvault, "gone-vault", softDeleteRetentionInDays=7)
+    client = SecretClient(vault.properties.vault_uri, keyvault.credential)
+    client.set_secret("s", "v")
+    _vaults(keyvault).vaults.delete(GROUP, "gone-vault")
+    with pytest.raises(ResourceNotFoundError) as gone:
+        client.get_secret("s")
+    assert "deleted through Azure Resource Manager" in gone.value.message
+    _create(keyvault, "gone-vault", createMode="recover")
+    assert client.get_secret("s").value == "v"
+    _vaults(keyvault).vaults.delete(GROUP, "gone-vault")
+    keyvault.clock.advance(days=7, seconds=1)
+    with pytest.raises(ResourceNotFoundError):  # purged by the service: a fresh, empty (implicit) vault
+        client.get_secret("s")
+    assert list(_vaults(keyvault).vaults.list_deleted()) == []
+
+
+async def test_deleted_vault_is_unreachable_async(keyvault):
+    vault = await _create_async(keyvault, "gone-async")
+    async with AsyncKeyVaultManagementClient(keyvault.async_credential, SUB) as arm:
+        await arm.vaults.delete(GROUP, "gone-async")
+        async with AsyncSecretClient(vault.properties.vault_uri, keyvault.async_credential) as client:
+            with pytest.raises(ResourceNotFoundError):
+                await client.set_secret("s", "v")
+            await (await arm.vaults.begin_purge_deleted("gone-async", "westus")).result()
+            assert (await client.set_secret("s", "v")).value == "v"  # purged: the host is free again

@@ -362,3 +362,10 @@ def test_resource_group_bad_input(arm, group):
     moved = _send(arm, "PUT", f"{base}/{GROUP}", RG, body={"location": "eastus"})
     assert moved.status_code == 409 and _error(moved)["code"] == "InvalidResourceGroupLocation"
     assert [g["name"] for g in _send(arm, "GET", base, RG).get_json()["value"]] == [GROUP]
+
+
+def test_a_vault_read_back_can_be_sent_again(keyvault, arm, group):
+    created = _send(arm, "PUT", vault_path("round-trip"), KV, body=vault_body(keyvault.settings.tenant_id)).get_json()
+    again = _send(arm, "PUT", vault_path("round-trip"), KV, body=created)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["properties"] == created["properties"]

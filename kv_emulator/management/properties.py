@@ -307,7 +307,9 @@ def _properties(raw: Any, owner: str, allowed: tuple[str, ...]) -> dict[str, Any
 
 def create_body(body: Any) -> tuple[str, dict[str, str] | None, dict[str, Any]]:
     """(location, tags, properties) of a Vaults_CreateOrUpdate body."""
-    top = _object(body, "", "VaultCreateOrUpdateParameters", ("location", "tags", "properties"))
+    # A resource read back and sent again carries its read-only members; ARM ignores them.
+    allowed_top = ("location", "tags", "properties", "id", "name", "type", "systemData", "etag")
+    top = _object(body, "", "VaultCreateOrUpdateParameters", allowed_top)
     location = top.get("location")
     if not isinstance(location, str) or not location.strip():
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.", verified=True)

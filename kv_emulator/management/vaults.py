@@ -236,12 +236,12 @@ def delete_vault(request: ArmRequest, name: str) -> None:
     key = name.lower()
     with request.state.lock:
         record = request.state.vaults.pop(key)
-        vault = request.vaults.remove(VaultAddress(key))
+        purge_at = request.now + record.properties.get("softDeleteRetentionInDays", 90) * _DAY
+        vault = request.vaults.remove(VaultAddress(key), until=purge_at)
         if vault is None:  # the data plane was forgotten (Emulator.reset): keep an empty one to recover
             vault = request.vaults.configure(VaultAddress(key), _settings(request, record))
-            request.vaults.remove(VaultAddress(key))
-        days = record.properties.get("softDeleteRetentionInDays", 90)
-        request.state.deleted[key] = DeletedVaultRecord(record, vault, request.now, request.now + days * _DAY)
+            request.vaults.remove(VaultAddress(key), until=purge_at)
+        request.state.deleted[key] = DeletedVaultRecord(record, vault, request.now, purge_at)
 
 
 def delete(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultName: str) -> ArmReply:
@@ -353,6 +353,7 @@ def purge_deleted(request: ArmRequest, subscriptionId: str, location: str, vault
         )  # code and text from azure-sdk-tools cleanup logs (2024); the status is unverified
     with request.state.lock:
         request.state.deleted.pop(vaultName.lower(), None)
+        request.vaults.release(VaultAddress(vaultName.lower()))
         for name, assignment in list(request.state.assignments.items()):
             if assignment.vault == vaultName.lower():
                 del request.state.assignments[name]

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from ..clock import Clock
 from ..config import Settings
-from ..errors import VaultNotDeclared
+from ..errors import KeyVaultError, VaultNotDeclared
 from ..hosts import VaultAddress, parse_host, parse_name_or_url
 from .attestation import AttestationAuthority
 from .backup import BackupSealer
@@ -16,7 +16,20 @@ from .certificates import PolicyReader
 from .keypool import RsaKeyPool
 from .vault import Vault
 
-__all__ = ["VaultRegistry"]
+__all__ = ["VaultDeleted", "VaultRegistry"]
+
+
+class VaultDeleted(KeyVaultError):
+    """A vault deleted through ARM (emulator-specific: the real world fails at DNS until it is recovered)."""
+
+    status = 404
+    code = "VaultNotFound"
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"kv-emulator: the vault '{host}' was deleted through Azure Resource Manager; recover it "
+            "(createMode: recover) or purge it first."
+        )
 
 T = TypeVar("T")
 
@@ -58,6 +71,9 @@ class VaultRegistry:
         self._sealer = BackupSealer()
         self._lock = threading.Lock()
         self._vaults: dict[str, Vault] = {}
+        self._deleted: dict[str, float] = {}
+        """Vaults ARM deleted, by DNS name, with their purge time: unreachable until then, unless recovered
+        (:meth:`put`) or purged (:meth:`release`)."""
 
     def at(self, address: VaultAddress) -> Vault:
         """The vault at ``address``, created if new."""
@@ -83,6 +99,8 @@ class VaultRegistry:
             raise VaultNotDeclared(host, strict=False)
         with self._lock:
             known = address.dns_name in self._vaults
+            if self._deleted.get(address.dns_name, 0.0) > self._clock.time():
+                raise VaultDeleted(host)
         if self.settings.strict_hosts and not known and address.dns_name not in self._declared():
             raise VaultNotDeclared(host, strict=True)
         return self.at(address)
@@ -97,14 +115,22 @@ class VaultRegistry:
         vault.reconfigure(settings)
         return vault
 
-    def remove(self, address: VaultAddress) -> Vault | None:
-        """Take a vault out (ARM deleted it); :meth:`put` brings it back whole."""
+    def remove(self, address: VaultAddress, until: float = float("inf")) -> Vault | None:
+        """Take a vault out (ARM deleted it; its host answers 404 until ``until``); :meth:`put` brings it back."""
         with self._lock:
+            self._deleted[address.dns_name] = until
             return self._vaults.pop(address.dns_name, None)
 
     def put(self, vault: Vault) -> None:
+        address = VaultAddress(vault.name, vault.managed_hsm)
         with self._lock:
-            self._vaults[VaultAddress(vault.name, vault.managed_hsm).dns_name] = vault
+            self._deleted.pop(address.dns_name, None)
+            self._vaults[address.dns_name] = vault
+
+    def release(self, address: VaultAddress) -> None:
+        """A deleted vault was purged: its host may be a vault again."""
+        with self._lock:
+            self._deleted.pop(address.dns_name, None)
 
     def all(self) -> list[Vault]:
         with self._lock:
@@ -113,3 +139,4 @@ class VaultRegistry:
     def clear(self) -> None:
         with self._lock:
             self._vaults.clear()
+            self._deleted.clear()
