@@ -68,6 +68,7 @@ class Settings:
     throttle_retry_after_header: str = "Retry-After"
     virtual_time: bool = False
     emulate_identity: bool = True
+    emulate_management: bool = True
     strict_auth: bool = False
     enable_rbac_authorization: bool | None = None
     certificate_pending_polls: int = 0

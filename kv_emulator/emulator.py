@@ -182,7 +182,7 @@ class Emulator:
         authority's, or None (not ours)."""
         if VAULT_URL_PATTERN.match(url):
             return self.app
-        if is_management_url(url):
+        if self.settings.emulate_management and is_management_url(url):
             return self.management
         if self.settings.emulate_identity and is_identity_url(url):
             return self.identity_app

@@ -67,7 +67,8 @@ def test_standard_sku_refuses_hsm_keys_and_premium_allows_them(keyvault):
     keys = KeyClient(vault.properties.vault_uri, keyvault.credential)
     with pytest.raises(HttpResponseError) as refused:
         keys.create_rsa_key("k", hardware_protected=True)
-    assert refused.value.status_code in (400, 403)
+    assert refused.value.status_code == 403
+    assert refused.value.error.message == "Hardware key operation not allowed on standard vault"
     _vaults(keyvault).vaults.update(GROUP, "std-vault", {"properties": {"sku": {"family": "A", "name": "premium"}}})
     assert keys.create_rsa_key("k", hardware_protected=True).key_type == "RSA-HSM"
 
@@ -75,8 +76,9 @@ def test_standard_sku_refuses_hsm_keys_and_premium_allows_them(keyvault):
 async def test_standard_sku_refuses_hsm_keys_async(keyvault):
     vault = await _create_async(keyvault, "std-async")
     async with AsyncKeyClient(vault.properties.vault_uri, keyvault.async_credential) as keys:
-        with pytest.raises(HttpResponseError):
+        with pytest.raises(HttpResponseError) as refused:
             await keys.create_ec_key("k", hardware_protected=True)
+        assert refused.value.error.message == "Hardware key operation not allowed on standard vault"
         assert (await keys.create_ec_key("soft")).key_type == "EC"
 
 

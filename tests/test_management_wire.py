@@ -369,3 +369,9 @@ def test_a_vault_read_back_can_be_sent_again(keyvault, arm, group):
     again = _send(arm, "PUT", vault_path("round-trip"), KV, body=created)
     assert again.status_code == 200, again.get_json()
     assert again.get_json()["properties"] == created["properties"]
+
+
+def test_emulate_management_off_leaves_arm_alone():
+    with kv_emulator.emulate(emulate_management=False) as kv:
+        assert kv.app_for("https://management.azure.com/subscriptions?api-version=2022-12-01") is None
+        assert kv.app_for("https://kv-emulator.vault.azure.net/secrets") is kv.app
