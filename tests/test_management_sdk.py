@@ -93,6 +93,8 @@ def test_resource_groups(keyvault, groups):
     assert groups.resource_groups.update("rg-two", {"tags": {"env": "prod"}}).tags == {"env": "prod"}
     groups.resource_groups.begin_delete("rg-two").result()
     assert groups.resource_groups.check_existence("rg-two") is False
+    assert groups.providers.get("Microsoft.KeyVault").registration_state == "Registered"
+    assert groups.providers.register("Microsoft.KeyVault").namespace == "Microsoft.KeyVault"
     with pytest.raises(ResourceNotFoundError, match="ResourceGroupNotFound"):
         groups.resource_groups.get("rg-two")
 

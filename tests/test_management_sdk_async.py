@@ -58,6 +58,8 @@ async def test_resource_groups(groups):
     assert (await groups.resource_groups.update("rg-two", {"tags": {"c": "d"}})).tags == {"c": "d"}
     await (await groups.resource_groups.begin_delete("rg-two")).result()
     assert await groups.resource_groups.check_existence("rg-two") is False
+    assert (await groups.providers.get("Microsoft.KeyVault")).registration_state == "Registered"
+    assert (await groups.providers.register("Microsoft.KeyVault")).namespace == "Microsoft.KeyVault"
 
 
 async def test_create_get_update_and_lists(keyvault, vaults, groups):
