@@ -75,6 +75,7 @@ class Settings:
     subscription_id: str = DEFAULT_SUBSCRIPTION_ID
     subscription_name: str = "kv-emulator"
     client_ip: str = ""
+    arm_pending_polls: int = 0
     """Who an in-process caller is, for vault firewall rules (server mode uses the socket's address)."""
 
     @classmethod

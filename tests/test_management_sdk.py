@@ -268,3 +268,21 @@ def test_role_assignments_at_vault_scope(keyvault, vaults):
     assert revoked.value.status_code == 403
     with pytest.raises(ResourceNotFoundError):
         auth.role_assignments.get(vault.id, name)
+
+
+def test_pollers_wait_through_pending_polls_in_virtual_time():
+    import kv_emulator
+
+    with kv_emulator.emulate(arm_pending_polls=2, virtual_time=True) as kv:
+        ResourceManagementClient(kv.credential, SUB).resource_groups.create_or_update(GROUP, {"location": "westus"})
+        client = KeyVaultManagementClient(kv.credential, SUB)
+        started = kv.clock.now()
+        vault = client.vaults.begin_create_or_update(GROUP, "slow-vault", vault_body(kv.settings.tenant_id)).result()
+        assert vault.name == "slow-vault"
+        polls = [e for e in kv.requests if e.operation == "OperationResults_Get"]
+        assert [e.status for e in polls] == [200, 200, 200]
+        assert (kv.clock.now() - started).total_seconds() >= 20  # two Retry-After: 10 waits, on the emulator's clock
+        client.vaults.delete(GROUP, "slow-vault")
+        client.vaults.begin_purge_deleted("slow-vault", "westus").result()
+        purge_polls = [e.status for e in kv.requests if e.operation == "OperationResults_Get"][3:]
+        assert purge_polls[:3] == [202, 202, 200]

@@ -166,3 +166,17 @@ async def test_role_assignments(keyvault, vaults):
         assert revoked.value.status_code == 403
         with pytest.raises(ResourceNotFoundError):
             await auth.role_assignments.get(vault.id, name)
+
+
+async def test_pollers_wait_through_pending_polls_async():
+    import kv_emulator
+
+    with kv_emulator.emulate(arm_pending_polls=1, virtual_time=True) as kv:
+        async with ResourceManagementClient(kv.async_credential, SUB) as groups:
+            await groups.resource_groups.create_or_update(GROUP, {"location": "westus"})
+            async with KeyVaultManagementClient(kv.async_credential, SUB) as client:
+                vault = await _create(kv, client, "slow-async")
+                assert vault.name == "slow-async"
+            await (await groups.resource_groups.begin_delete(GROUP)).result()
+        polls = [e.status for e in kv.requests if e.operation == "OperationResults_Get"]
+        assert polls[:2] == [200, 200] and polls[2:4] == [202, 200]

@@ -100,8 +100,9 @@ class ArmRequest:
             )
 
     def operation_reply(self, status: int, body: Any, *, location: str, kind: str) -> ArmReply:
-        """A long-running operation that is already done: the SDK's poller reads the status URL once, sees it
-        finished, and moves on without sleeping (azure-core polls once before its first delay)."""
+        """A long-running operation whose work is already done. Its status URL says so on the first poll, which
+        azure-core makes before its first sleep, so the poller returns at once; with ``arm_pending_polls=N``
+        the first N polls say it is still running (202, or ``InProgress``), as a slow real operation does."""
         operation_id = str(uuid.uuid4())
         sub = self.subscription_id
         if kind == "async":
@@ -117,6 +118,8 @@ class ArmRequest:
                 "status": "Succeeded",
                 "startTime": iso(self.now),
                 "endTime": iso(self.now),
+                "pending": self.settings.arm_pending_polls,
+                "kind": kind,
             }
         headers = [("Location", url), ("Retry-After", "10")]
         if kind == "async":

@@ -187,9 +187,19 @@ def operation_results(request: ArmRequest, subscriptionId: str, operationId: str
     request.check_subscription(subscriptionId)
     with request.state.lock:
         found = request.state.operations.get(operationId)
-    if found is None:
-        raise ArmError(404, "OperationNotFound", f"The operation '{operationId}' could not be found.")  # unverified
-    return ArmReply(found)
+        if found is None:
+            raise ArmError(404, "OperationNotFound", f"The operation '{operationId}' could not be found.")  # unverified
+        pending = found["pending"] > 0
+        found["pending"] -= 1 if pending else 0
+    status = {k: v for k, v in found.items() if k not in ("pending", "kind")}
+    if not pending:
+        return ArmReply(status)
+    retry = [("Retry-After", "10")]
+    if found["kind"] == "location":
+        return ArmReply(
+            None, 202, [("Location", f"{request.base_url}{request.path}?api-version={request.api_version}"), *retry]
+        )
+    return ArmReply({**status, "status": "InProgress", "endTime": None}, 200, retry)
 
 
 def providers_get(request: ArmRequest, subscriptionId: str, provider: str) -> ArmReply:
