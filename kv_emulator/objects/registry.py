@@ -31,6 +31,7 @@ class VaultDeleted(KeyVaultError):
             "(createMode: recover) or purge it first."
         )
 
+
 T = TypeVar("T")
 
 
