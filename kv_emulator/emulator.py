@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,7 +76,7 @@ class Emulator:
             vaults=self._vaults,
             clock=self.clock,
             directory=self.identity,
-            record=lambda fields: self.requests.record(JournalEntry(**fields)),
+            record=functools.partial(_record_fields, self.requests),  # the journal, not self: no reference cycle
         )
         """Azure Resource Manager (management.azure.com): resource groups, vaults, role assignments."""
         self._credential: EmulatorCredential | None = None
@@ -225,6 +226,10 @@ class Emulator:
     def __repr__(self) -> str:
         state = "started" if self.started else "stopped"
         return f"<Emulator {self.vault_url} {state}, {len(self.vaults)} vault(s)>"
+
+
+def _record_fields(journal: Journal, fields: dict[str, Any]) -> None:
+    journal.record(JournalEntry(**fields))
 
 
 @contextlib.contextmanager

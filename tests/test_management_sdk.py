@@ -286,3 +286,26 @@ def test_pollers_wait_through_pending_polls_in_virtual_time():
         client.vaults.begin_purge_deleted("slow-vault", "westus").result()
         purge_polls = [e.status for e in kv.requests if e.operation == "OperationResults_Get"][3:]
         assert purge_polls[:3] == [202, 202, 200]
+
+
+def test_an_emulator_used_through_arm_is_freed_by_reference_counting():
+    import gc
+    import weakref
+
+    import kv_emulator
+
+    gc.collect()
+    gc.disable()
+    try:
+        with kv_emulator.emulate() as emulator:
+            ResourceManagementClient(emulator.credential, SUB).resource_groups.create_or_update(
+                GROUP, {"location": "westus"}
+            )
+            client = KeyVaultManagementClient(emulator.credential, SUB)
+            client.vaults.begin_create_or_update(GROUP, "freed", vault_body(emulator.settings.tenant_id)).result()
+            client.vaults.delete(GROUP, "freed")
+            emulator_ref, arm_ref = weakref.ref(emulator), weakref.ref(emulator.management)
+        del emulator, client
+        assert emulator_ref() is None and arm_ref() is None
+    finally:
+        gc.enable()
