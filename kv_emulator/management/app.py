@@ -20,9 +20,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from ..clock import Clock
+from ..errors import KeyVaultError
 from ..identity.directory import Directory
 from ..objects.registry import VaultRegistry
-from . import platform, roles, routes, vaults, versions
+from . import objects, platform, roles, routes, vaults, versions
 from .auth import authenticate
 from .context import ArmReply, ArmRequest
 from .errors import ArmError, not_implemented
@@ -36,7 +37,12 @@ __all__ = ["MANAGEMENT_HOSTS", "ManagementApp", "is_management_url"]
 #: ARM's hosts: the public cloud, Azure China and Azure US Government.
 MANAGEMENT_HOSTS = ("management.azure.com", "management.chinacloudapi.cn", "management.usgovcloudapi.net")
 
-HANDLERS: dict[str, Callable[..., ArmReply]] = {**platform.HANDLERS, **vaults.HANDLERS, **roles.HANDLERS}
+HANDLERS: dict[str, Callable[..., ArmReply]] = {
+    **platform.HANDLERS,
+    **vaults.HANDLERS,
+    **objects.HANDLERS,
+    **roles.HANDLERS,
+}
 
 
 def is_management_url(url: str) -> bool:
@@ -84,6 +90,9 @@ class ManagementApp:
             reply = self._dispatch(request, entry, f"{request.scheme}://{host}")
         except ArmError as exc:
             reply = ArmReply(exc.body(), exc.status, exc.headers)
+            entry["error_code"] = exc.code
+        except KeyVaultError as exc:  # a secret or key refused by the vault itself, in ARM's shape (unverified)
+            reply = ArmReply({"error": {"code": exc.code, "message": exc.message}}, exc.status)
             entry["error_code"] = exc.code
         except Exception as exc:  # a bug of ours: ARM's 500, with the traceback kept for the test to read
             operation = entry.get("operation") or "an ARM request"

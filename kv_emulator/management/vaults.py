@@ -102,7 +102,7 @@ def _not_found(name: str, group: str) -> ArmError:
     )
 
 
-def _record(request: ArmRequest, subscription_id: str, group: str, name: str) -> VaultRecord:
+def vault_record(request: ArmRequest, subscription_id: str, group: str, name: str) -> VaultRecord:
     found = require_group(request, subscription_id, group)
     with request.state.lock:
         record = request.state.vaults.get(name.lower())
@@ -212,7 +212,7 @@ def create_or_update(request: ArmRequest, subscriptionId: str, resourceGroupName
 
 
 def update(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultName: str) -> ArmReply:
-    record = _record(request, subscriptionId, resourceGroupName, vaultName)
+    record = vault_record(request, subscriptionId, resourceGroupName, vaultName)
     tags, props = patch_body(request.json())
     props.pop("createMode", None)
     with request.state.lock:
@@ -228,7 +228,7 @@ def update(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vau
 
 
 def get(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultName: str) -> ArmReply:
-    return ArmReply(_render(request, _record(request, subscriptionId, resourceGroupName, vaultName)))
+    return ArmReply(_render(request, vault_record(request, subscriptionId, resourceGroupName, vaultName)))
 
 
 def delete_vault(request: ArmRequest, name: str) -> None:
@@ -247,14 +247,14 @@ def delete_vault(request: ArmRequest, name: str) -> None:
 def delete(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultName: str) -> ArmReply:
     require_group(request, subscriptionId, resourceGroupName)
     try:
-        record = _record(request, subscriptionId, resourceGroupName, vaultName)
+        record = vault_record(request, subscriptionId, resourceGroupName, vaultName)
     except ArmError:
         return ArmReply(None, 204)
     delete_vault(request, record.name)
     return ArmReply(None, 200)
 
 
-def _page(request: ArmRequest, items: list[dict[str, Any]]) -> ArmReply:
+def page(request: ArmRequest, items: list[dict[str, Any]]) -> ArmReply:
     """``$top`` pages with a ``nextLink`` that carries ``$skiptoken``; otherwise everything at once."""
     top = request.query.get("$top")
     skip = request.query.get("$skiptoken", "0")
@@ -276,14 +276,14 @@ def list_by_resource_group(request: ArmRequest, subscriptionId: str, resourceGro
     group = require_group(request, subscriptionId, resourceGroupName)
     with request.state.lock:
         records = [r for r in request.state.vaults.values() if r.resource_group.lower() == group.name.lower()]
-    return _page(request, [_render(request, r) for r in records])
+    return page(request, [_render(request, r) for r in records])
 
 
 def list_by_subscription(request: ArmRequest, subscriptionId: str) -> ArmReply:
     request.check_subscription(subscriptionId)
     with request.state.lock:
         records = list(request.state.vaults.values())
-    return _page(request, [_render(request, r) for r in records])
+    return page(request, [_render(request, r) for r in records])
 
 
 def list_resources(request: ArmRequest, subscriptionId: str) -> ArmReply:
@@ -298,7 +298,7 @@ def list_resources(request: ArmRequest, subscriptionId: str) -> ArmReply:
         {"id": vault_id(request, r), "name": r.name, "type": _TYPE, "location": r.location, "tags": r.tags}
         for r in records
     ]
-    return _page(request, items)
+    return page(request, items)
 
 
 def _render_deleted(request: ArmRequest, item: DeletedVaultRecord) -> dict[str, Any]:
@@ -391,7 +391,7 @@ def _same_entry(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def update_access_policy(
     request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultName: str, operationKind: str
 ) -> ArmReply:
-    record = _record(request, subscriptionId, resourceGroupName, vaultName)
+    record = vault_record(request, subscriptionId, resourceGroupName, vaultName)
     kind = operationKind.lower()
     if kind not in ("add", "replace", "remove"):
         raise bad_request(
