@@ -96,3 +96,17 @@ async def test_secrets_and_keys_through_arm_async(keyvault, arm):
         assert [k.name async for k in client.keys.list(GROUP, "objects-vault")] == ["k"]
         assert len([v async for v in client.keys.list_versions(GROUP, "objects-vault", "k")]) == 1
     assert SecretClient(URL, keyvault.credential).get_secret("s").value == "v"
+
+
+def test_operations_and_empty_private_endpoint_lists(keyvault, arm):
+    names = [op.name for op in arm.operations.list()]
+    assert "Microsoft.KeyVault/vaults/write" in names
+    assert list(arm.private_endpoint_connections.list_by_resource(GROUP, "objects-vault")) == []
+    with pytest.raises(ResourceNotFoundError):
+        list(arm.private_endpoint_connections.list_by_resource(GROUP, "no-such-vault"))
+
+
+async def test_operations_and_empty_private_endpoint_lists_async(keyvault, arm):
+    async with AsyncKeyVaultManagementClient(keyvault.async_credential, SUB) as client:
+        assert len([op async for op in client.operations.list()]) == 11
+        assert [c async for c in client.private_endpoint_connections.list_by_resource(GROUP, "objects-vault")] == []

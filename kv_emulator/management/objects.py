@@ -238,7 +238,48 @@ def keys_list_versions(
     return page(request, [_render_key(request, record, vault, key) for key in vault.keys.list_versions(keyName)])
 
 
+def empty_list(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultName: str) -> ArmReply:
+    """Private endpoint connections of a vault: the emulator has none."""
+    vault_record(request, subscriptionId, resourceGroupName, vaultName)
+    return ArmReply({"value": []})
+
+
+_OPERATIONS = (
+    ("vaults/read", "Key Vault", "View Key Vault", "View the properties of a key vault"),
+    ("vaults/write", "Key Vault", "Update Key Vault", "Create or update a key vault"),
+    ("vaults/delete", "Key Vault", "Delete Key Vault", "Delete a key vault"),
+    ("vaults/accessPolicies/write", "Access Policy", "Update Access Policy", "Update an existing access policy"),
+    ("deletedVaults/read", "Deleted Key Vault", "View Deleted Key Vault", "View soft deleted key vaults"),
+    ("locations/deletedVaults/purge/action", "Deleted Key Vault", "Purge Key Vault", "Purge a deleted key vault"),
+    ("checkNameAvailability/read", "Key Vault Name", "Check Name Availability", "Check a key vault name"),
+    ("vaults/secrets/read", "Secret", "View Secret Properties", "View the properties of a secret, but not its value"),
+    ("vaults/secrets/write", "Secret", "Update Secret", "Create or update a secret"),
+    ("vaults/keys/read", "Key", "Read Key Properties", "Read the properties of keys"),
+    ("vaults/keys/write", "Key", "Create Key", "Create a new key"),
+)  # fmt: skip
+
+
+def operations_list(request: ArmRequest) -> ArmReply:
+    """The management operations the emulator answers (a subset of the provider's list)."""
+    return ArmReply(
+        {
+            "value": [
+                {
+                    "name": f"Microsoft.KeyVault/{name}",
+                    "display": {"provider": "Microsoft Key Vault", "resource": resource, "operation": operation,
+                                "description": description},
+                    "origin": "user,system",
+                    "isDataAction": False,
+                }
+                for name, resource, operation, description in _OPERATIONS
+            ]
+        }
+    )  # fmt: skip
+
+
 HANDLERS: dict[str, Callable[..., ArmReply]] = {
+    "Operations_List": operations_list,
+    "PrivateEndpointConnections_ListByResource": empty_list,
     "Secrets_CreateOrUpdate": secrets_create_or_update,
     "Secrets_Update": secrets_update,
     "Secrets_Get": secrets_get,
