@@ -95,6 +95,7 @@ def test_resource_groups(keyvault, groups):
     assert groups.resource_groups.check_existence("rg-two") is False
     assert groups.providers.get("Microsoft.KeyVault").registration_state == "Registered"
     assert groups.providers.register("Microsoft.KeyVault").namespace == "Microsoft.KeyVault"
+    assert "Microsoft.KeyVault" in [p.namespace for p in groups.providers.list()]
     with pytest.raises(ResourceNotFoundError, match="ResourceGroupNotFound"):
         groups.resource_groups.get("rg-two")
 

@@ -60,6 +60,7 @@ async def test_resource_groups(groups):
     assert await groups.resource_groups.check_existence("rg-two") is False
     assert (await groups.providers.get("Microsoft.KeyVault")).registration_state == "Registered"
     assert (await groups.providers.register("Microsoft.KeyVault")).namespace == "Microsoft.KeyVault"
+    assert "Microsoft.KeyVault" in [p.namespace async for p in groups.providers.list()]
 
 
 async def test_create_get_update_and_lists(keyvault, vaults, groups):

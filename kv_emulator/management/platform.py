@@ -202,17 +202,29 @@ def operation_results(request: ArmRequest, subscriptionId: str, operationId: str
     return ArmReply({**status, "status": "InProgress", "endTime": None}, 200, retry)
 
 
+_PROVIDERS = ("Microsoft.Authorization", "Microsoft.KeyVault", "Microsoft.Resources")
+
+
+def _provider(request: ArmRequest, namespace: str) -> dict[str, Any]:
+    """Every provider counts as registered: registering one (as Terraform and the CLI do) changes nothing."""
+    return {
+        "id": f"/subscriptions/{request.subscription_id}/providers/{namespace}",
+        "namespace": namespace,
+        "registrationState": "Registered",
+        "registrationPolicy": "RegistrationRequired",
+        "resourceTypes": [],
+    }
+
+
 def providers_get(request: ArmRequest, subscriptionId: str, provider: str) -> ArmReply:
     request.check_subscription(subscriptionId)
-    return ArmReply(
-        {
-            "id": f"/subscriptions/{request.subscription_id}/providers/{provider}",
-            "namespace": provider,
-            "registrationState": "Registered",
-            "registrationPolicy": "RegistrationRequired",
-            "resourceTypes": [],
-        }
-    )
+    return ArmReply(_provider(request, provider))
+
+
+def providers_list(request: ArmRequest, subscriptionId: str) -> ArmReply:
+    """The providers the emulator answers for."""
+    request.check_subscription(subscriptionId)
+    return ArmReply({"value": [_provider(request, namespace) for namespace in _PROVIDERS]})
 
 
 HANDLERS: dict[str, Callable[..., ArmReply]] = {
@@ -229,4 +241,5 @@ HANDLERS: dict[str, Callable[..., ArmReply]] = {
     "OperationResults_Get": operation_results,
     "Providers_Get": providers_get,
     "Providers_Register": providers_get,
+    "Providers_List": providers_list,
 }

@@ -116,6 +116,7 @@ _PLATFORM: tuple[tuple[str, str, str], ...] = (
     ("DELETE", _SUB + "/resourceGroups/{resourceGroupName}", "ResourceGroups_Delete"),
     ("GET", _SUB + "/providers/{provider}/locations/{location}/operationResults/{operationId}", "OperationResults_Get"),
     ("GET", _SUB + "/operationResults/{operationId}", "OperationResults_Get"),
+    ("GET", _SUB + "/providers", "Providers_List"),
     ("GET", _SUB + "/providers/{provider}", "Providers_Get"),
     ("POST", _SUB + "/providers/{provider}/register", "Providers_Register"),
 )
