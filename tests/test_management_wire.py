@@ -245,10 +245,10 @@ def test_bad_patch_changes_nothing(keyvault, arm, group):
 
 
 def test_unanswered_operations_are_loud_501s(arm, group):
-    response = _send(arm, "GET", vault_path("vault1") + "/privateEndpointConnections", KV)
+    response = _send(arm, "GET", vault_path("vault1") + "/privateLinkResources", KV)
     assert response.status_code == 501
     error = _error(response)
-    assert error["code"] == "NotImplemented" and "PrivateEndpointConnections_ListByResource" in error["message"]
+    assert error["code"] == "NotImplemented" and "PrivateLinkResources_ListByVault" in error["message"]
     unknown = _send(arm, "GET", f"/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines", "2024-01-01")
     assert unknown.status_code == 501 and "kv-emulator does not emulate" in _error(unknown)["message"]
 
