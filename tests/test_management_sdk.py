@@ -310,3 +310,23 @@ def test_an_emulator_used_through_arm_is_freed_by_reference_counting():
         assert emulator_ref() is None and arm_ref() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("level", ["subscription", "resource group"])
+def test_role_assignments_above_vaults_are_inherited(keyvault, vaults, level):
+    scope = f"/subscriptions/{SUB}" + (f"/resourceGroups/{GROUP}" if level == "resource group" else "")
+    before = _create(keyvault, vaults, "inherits-a", enableRbacAuthorization=True)
+    auth = AuthorizationManagementClient(keyvault.credential, SUB)
+    principal = keyvault.credential.principal.object_id
+    name = str(uuid.uuid4())
+    props = {"roleDefinitionId": role_definition(SECRETS_OFFICER), "principalId": principal}
+    assert auth.role_assignments.create(scope, name, {"properties": props}).scope == scope
+    after = _create(keyvault, vaults, "inherits-b", enableRbacAuthorization=True)  # created later: inherits too
+    for vault in (before, after):
+        assert SecretClient(vault.properties.vault_uri, keyvault.credential).set_secret("s", "v").value == "v"
+    assert name in [a.name for a in auth.role_assignments.list_for_scope(after.id)]
+    auth.role_assignments.delete(scope, name)
+    for vault in (before, after):
+        with pytest.raises(HttpResponseError) as revoked:
+            SecretClient(vault.properties.vault_uri, keyvault.credential).set_secret("s", "v2")
+        assert revoked.value.status_code == 403

@@ -181,3 +181,20 @@ async def test_pollers_wait_through_pending_polls_async():
             await (await groups.resource_groups.begin_delete(GROUP)).result()
         polls = [e.status for e in kv.requests if e.operation == "OperationResults_Get"]
         assert polls[:2] == [200, 200] and polls[2:4] == [202, 200]
+
+
+async def test_role_assignment_at_resource_group_scope_async(keyvault, vaults):
+    scope = f"/subscriptions/{SUB}/resourceGroups/{GROUP}"
+    name = str(uuid.uuid4())
+    props = {
+        "roleDefinitionId": role_definition(SECRETS_OFFICER),
+        "principalId": keyvault.credential.principal.object_id,
+    }
+    async with AuthorizationManagementClient(keyvault.async_credential, SUB) as auth:
+        await auth.role_assignments.create(scope, name, {"properties": props})
+        vault = await _create(keyvault, vaults, "async-inherits", enableRbacAuthorization=True)
+        async with SecretClient(vault.properties.vault_uri, keyvault.async_credential) as secrets:
+            assert (await secrets.set_secret("s", "v")).value == "v"
+            await auth.role_assignments.delete(scope, name)
+            with pytest.raises(HttpResponseError):
+                await secrets.set_secret("s", "v2")

@@ -295,8 +295,10 @@ def test_role_assignment_bad_input(keyvault, arm, group):
         }
     }
     assert _error(_send(arm, "PUT", path + name, "2022-04-01", body=unknown))["code"] == "RoleDefinitionDoesNotExist"
-    above = f"/subscriptions/{SUB}/resourceGroups/{GROUP}/providers/Microsoft.Authorization/roleAssignments/{name}"
-    assert _error(_send(arm, "PUT", above, "2022-04-01", body=good))["code"] == "InvalidScope"
+    tenant_root = f"/providers/Microsoft.Authorization/roleAssignments/{name}"
+    assert _error(_send(arm, "PUT", tenant_root, "2022-04-01", body=good))["code"] == "InvalidScope"
+    no_group = f"/subscriptions/{SUB}/resourceGroups/nope/providers/Microsoft.Authorization/roleAssignments/{name}"
+    assert _error(_send(arm, "PUT", no_group, "2022-04-01", body=good))["code"] == "ResourceGroupNotFound"
     missing_vault = vault_path("no-such-vault") + f"/providers/Microsoft.Authorization/roleAssignments/{name}"
     assert _send(arm, "PUT", missing_vault, "2022-04-01", body=good).status_code == 404
     assert keyvault.management.state.assignments == {}

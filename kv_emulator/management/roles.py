@@ -1,20 +1,23 @@
-"""Microsoft.Authorization at vault scope: role assignments that the vault's data plane honours, and the
+"""Microsoft.Authorization for Key Vault: role assignments that the vaults' data planes honour, and the
 built-in Key Vault role definitions with their real ids.
 
 An assignment at a vault's id (or below it: ``.../vaults/<name>/secrets/<secret>``) becomes the same grant
-as ``vault().authorization.assign(role, principal, scope)``; deleting it revokes that grant.
+as ``vault().authorization.assign(role, principal, scope)``; at a resource group or the subscription, every
+vault under it gets that grant (see :mod:`.rbac`); deleting the assignment revokes them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
 
 from ..hosts import VaultAddress
 from ..objects.authorization import BUILT_IN_ROLES
-from .context import ArmReply, ArmRequest, is_guid, iso
+from .context import ArmReply, ArmRequest, is_guid, iso, require_group
 from .errors import ArmError, bad_request
+from .rbac import covers, grant, revoke_all
 from .state import RoleAssignmentRecord
 from .vaults import vault_id
 
@@ -106,15 +109,44 @@ def _not_found(name: str) -> ArmError:
     return ArmError(404, "RoleAssignmentNotFound", f"The role assignment '{name}' is not found.", verified=True)
 
 
-def _scope(request: ArmRequest, scope: str) -> tuple[str, str, str]:
-    """(vault name, data-plane scope, canonical ARM scope) for a scope at a vault or below, or ARM's error."""
+_GROUP_SCOPE = re.compile(r"^/subscriptions/(?P<sub>[^/]+)(?:/resourceGroups/(?P<group>[^/]+))?$", re.IGNORECASE)
+
+
+def _skeleton(
+    scope: str, *, vault: str | None = None, group: str | None = None, object_scope: str = "/"
+) -> RoleAssignmentRecord:
+    return RoleAssignmentRecord(
+        name="",
+        scope=scope,
+        role_definition_id="",
+        role="",
+        principal_id="",
+        principal_type="",
+        created_at=0.0,
+        vault=vault,
+        group=group,
+        object_scope=object_scope,
+    )
+
+
+def _target(request: ArmRequest, scope: str) -> RoleAssignmentRecord:
+    """An assignment skeleton for ``scope`` (subscription, resource group, vault or an object in a vault), with
+    its canonical scope; ARM's errors for a scope that does not exist. Role and principal are filled later."""
+    above = _GROUP_SCOPE.match(scope)
+    if above is not None:
+        request.check_subscription(above["sub"])
+        if above["group"] is None:
+            return _skeleton(f"/subscriptions/{request.subscription_id}")
+        group = require_group(request, above["sub"], above["group"])
+        canonical = f"/subscriptions/{request.subscription_id}/resourceGroups/{group.name}"
+        return _skeleton(canonical, group=group.name.lower())
     found = _VAULT_SCOPE.match(scope)
     if found is None:
         raise ArmError(
             400,
-            "InvalidScope",  # emulator-specific: the real service also takes subscription and group scopes
-            f"kv-emulator emulates role assignments at a Key Vault's scope or below it, not at '{scope}'. Assign at "
-            "/subscriptions/<sub>/resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<vault>[/secrets/<name>].",
+            "InvalidScope",  # emulator-specific: the real service also takes management groups and other resources
+            f"kv-emulator emulates role assignments at a subscription, a resource group, a Key Vault or an object in "
+            f"one, not at '{scope}'.",
         )
     request.check_subscription(found["sub"])
     with request.state.lock:
@@ -128,7 +160,8 @@ def _scope(request: ArmRequest, scope: str) -> tuple[str, str, str]:
             verified=True,
         )
     obj = found["object"] or ""
-    return record.name.lower(), obj or "/", vault_id(request, record) + obj
+    canonical = vault_id(request, record) + obj
+    return _skeleton(canonical, vault=record.name.lower(), object_scope=obj or "/")
 
 
 def assignments_create(request: ArmRequest, scope: str, assignmentName: str) -> ArmReply:
@@ -139,7 +172,7 @@ def assignments_create(request: ArmRequest, scope: str, assignmentName: str) -> 
             f"The role assignment ID '{assignmentName}' is not valid. The role assignment ID must be a GUID.",
             verified=True,
         )
-    vault_name, object_scope, canonical = _scope(request, scope)
+    target = _target(request, scope)
     body = request.json()
     props = body.get("properties") if isinstance(body, dict) else None
     if not isinstance(props, dict):
@@ -162,7 +195,7 @@ def assignments_create(request: ArmRequest, scope: str, assignmentName: str) -> 
     with request.state.lock:
         existing = request.state.assignments.get(key)
         if existing is not None:
-            if (existing.principal_id, existing.scope.lower()) != (principal.lower(), canonical.lower()):
+            if (existing.principal_id, existing.scope.lower()) != (principal.lower(), target.scope.lower()):
                 raise ArmError(
                     400,
                     "RoleAssignmentUpdateNotPermitted",
@@ -171,25 +204,29 @@ def assignments_create(request: ArmRequest, scope: str, assignmentName: str) -> 
                 )
             return ArmReply(_render(existing), 201)
         for other in request.state.assignments.values():
-            same_role = other.role_definition_id.rsplit("/", 1)[-1] == ROLE_DEFINITION_IDS[role]
-            if same_role and other.principal_id == principal.lower() and other.scope.lower() == canonical.lower():
+            same = (other.role, other.principal_id, other.scope.lower()) == (
+                role,
+                principal.lower(),
+                target.scope.lower(),
+            )
+            if same:
                 raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists.", verified=True)
-        vault = request.vaults.at(VaultAddress(vault_name))
-        granted = vault.authorization.assign(role, principal, object_scope)
-        record = RoleAssignmentRecord(
+        record = dataclasses.replace(
+            target,
             name=assignmentName,
-            scope=canonical,
             role_definition_id=(
                 f"/subscriptions/{request.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
                 f"{ROLE_DEFINITION_IDS[role]}"
             ),
+            role=role,
             principal_id=principal.lower(),
             principal_type=str(props.get("principalType") or "ServicePrincipal"),
-            vault=vault_name,
-            data_plane_id=granted.id,
             created_at=request.now,
             description=props.get("description"),
         )
+        for vault_record in request.state.vaults.values():
+            if covers(record, vault_record):
+                grant(record, request.vaults.at(VaultAddress(vault_record.name.lower())))
         request.state.assignments[key] = record
     return ArmReply(_render(record), 201)
 
@@ -213,9 +250,8 @@ def assignments_delete(request: ArmRequest, scope: str, assignmentName: str) -> 
         return ArmReply(None, 204)
     with request.state.lock:
         request.state.assignments.pop(record.name.lower(), None)
-        for vault in request.vaults.all():
-            if vault.name == record.vault:
-                vault.authorization.revoke(record.data_plane_id)
+        kept = [deleted.vault for deleted in request.state.deleted.values()]  # soft-deleted vaults keep grants
+        revoke_all(record, request.vaults.all() + kept)
     return ArmReply(_render(record), 200)
 
 

@@ -49,12 +49,18 @@ class RoleAssignmentRecord:
     name: str
     scope: str
     role_definition_id: str
+    role: str
     principal_id: str
     principal_type: str
-    vault: str
-    """The vault's lower-case name: the data plane that honours it."""
-    data_plane_id: str
     created_at: float
+    vault: str | None = None
+    """A vault's lower-case name when the scope is that vault or an object in it."""
+    group: str | None = None
+    """A resource group's lower-case name when the scope is that group (its vaults inherit the grant)."""
+    object_scope: str = "/"
+    """The data-plane scope: "/" for whole vaults, or "/secrets/<name>" (keys, certificates) under a vault."""
+    grants: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Vault name -> the data-plane assignment that carries this grant there."""
     description: str | None = None
 
 

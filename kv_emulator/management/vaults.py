@@ -25,6 +25,7 @@ from .properties import (
     patch_body,
     permissions_for_data_plane,
 )
+from .rbac import grant_inherited
 from .state import DeletedVaultRecord, VaultRecord
 
 __all__ = ["HANDLERS", "delete_vault"]
@@ -79,6 +80,7 @@ def _apply(request: ArmRequest, record: VaultRecord, previous: dict[str, Any] | 
     """Make the data plane what the properties say: settings, access policies, network rules."""
     vault = request.vaults.configure(VaultAddress(record.name.lower()), _settings(request, record))
     vault.authorization.resource_id = vault_id(request, record)
+    grant_inherited(request.state, record, vault)
     for entry in (previous or {}).get("accessPolicies", []):
         vault.authorization.remove_access_policy(entry["objectId"])
     for entry in record.properties.get("accessPolicies", []):
@@ -357,6 +359,7 @@ def purge_deleted(request: ArmRequest, subscriptionId: str, location: str, vault
         for name, assignment in list(request.state.assignments.items()):
             if assignment.vault == vaultName.lower():
                 del request.state.assignments[name]
+            assignment.grants.pop(vaultName.lower(), None)  # a new vault of this name starts without them
     return request.operation_reply(202, None, location=item.record.location, kind="location")
 
 
