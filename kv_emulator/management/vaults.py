@@ -114,6 +114,7 @@ def vault_record(request: ArmRequest, subscription_id: str, group: str, name: st
 
 
 def _already_exists(name: str) -> ArmError:
+    # Seen in Terraform logs (Esri/arcgis-gitops#174, 2025); older logs spell "globaly" and lack "about ...".
     return ArmError(
         409,
         "VaultAlreadyExists",
@@ -127,6 +128,8 @@ def _already_exists(name: str) -> ArmError:
     )
 
 
+# Seen in a Pulumi log (alan-turing-institute/data-safe-haven#2523, 2026); older services said "Exist soft
+# deleted vault with the same name." (MicrosoftDocs/azure-docs#50228, 2020).
 _DELETED_CONFLICT = (
     "A vault with the same name already exists in deleted state. You need to either recover or purge existing key "
     "vault. Follow this link https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft delete."
@@ -352,7 +355,7 @@ def purge_deleted(request: ArmRequest, subscriptionId: str, location: str, vault
     if item.record.properties.get("enablePurgeProtection"):
         raise ArmError(
             409, "InvalidOperation", "Operation 'DeletedVaultPurge' is not allowed.", verified=True
-        )  # code and text from azure-sdk-tools cleanup logs (2024); the status is unverified
+        )  # code and text from Azure/azure-sdk-tools#9329 (2024; MethodNotAllowed in 2022); the status is unverified
     with request.state.lock:
         request.state.deleted.pop(vaultName.lower(), None)
         request.vaults.release(VaultAddress(vaultName.lower()))
