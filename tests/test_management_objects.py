@@ -104,9 +104,16 @@ def test_operations_and_empty_private_endpoint_lists(keyvault, arm):
     assert list(arm.private_endpoint_connections.list_by_resource(GROUP, "objects-vault")) == []
     with pytest.raises(ResourceNotFoundError):
         list(arm.private_endpoint_connections.list_by_resource(GROUP, "no-such-vault"))
+    # Managed HSM pools are not ARM resources here: every list is empty (the Azure CLI asks for them).
+    assert list(arm.managed_hsms.list_by_subscription()) == []
+    assert list(arm.managed_hsms.list_by_resource_group(GROUP)) == []
+    assert list(arm.managed_hsms.list_deleted()) == []
 
 
 async def test_operations_and_empty_private_endpoint_lists_async(keyvault, arm):
     async with AsyncKeyVaultManagementClient(keyvault.async_credential, SUB) as client:
         assert len([op async for op in client.operations.list()]) == 11
         assert [c async for c in client.private_endpoint_connections.list_by_resource(GROUP, "objects-vault")] == []
+        assert [h async for h in client.managed_hsms.list_by_subscription()] == []
+        assert [h async for h in client.managed_hsms.list_by_resource_group(GROUP)] == []
+        assert [h async for h in client.managed_hsms.list_deleted()] == []

@@ -184,6 +184,7 @@ def test_unknown_subscription_group_and_malformed_ids(keyvault, arm, group):
         ({"properties": {"softDeleteRetentionInDays": "30"}}, "InvalidRequestContent"),
         ({"properties": {"enablePurgeProtection": "yes"}}, "InvalidRequestContent"),
         ({"properties": {"enableSoftDelete": False}}, "BadRequest"),
+        ({"properties": {"enablePurgeProtection": False}}, "BadRequest"),
         ({"properties": {"surprise": 1}}, "InvalidRequestContent"),
         ({"surprise": 1}, "InvalidRequestContent"),
         ({"properties": {"sku": {"family": "A", "name": "gold"}}}, "BadRequest"),

@@ -297,6 +297,13 @@ def _properties(raw: Any, owner: str, allowed: tuple[str, ...]) -> dict[str, Any
                     f"The value '{value}' of 'publicNetworkAccess' is invalid: use Enabled or Disabled."
                 )  # unverified
             props[name] = "Enabled" if value.lower() == "enabled" else "Disabled"
+    if props.get("enablePurgeProtection") is False:
+        # Verified (ARM deployment log, Azure/ai-hub#241, 2024): false is refused even where it was never on;
+        # leave it out instead. Terraform's provider works around the same rule.
+        raise bad_request(
+            'The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a vault '
+            "is an irreversible action."
+        )
     if props.get("enableSoftDelete") is False:
         raise bad_request(
             'The property "enableSoftDelete" cannot be set to false. Enabling the soft delete for a vault is an '
