@@ -1,0 +1,105 @@
+"""Run the Azure CLI, unmodified, against an in-process emulator: login, groups, vaults, roles, secrets,
+keys and certificates. ``az`` is a Python program whose HTTP goes through ``requests`` (MSAL and the
+SDKs), so the same interception that serves the SDKs serves it, with no server and no proxy.
+
+Needs a Python environment with ``azure-cli`` and kv-emulator installed (azure-cli pins its own SDK versions,
+so not the project's venv)::
+
+    python -m venv .venv-az
+    .venv-az/bin/pip install azure-cli -e .
+    .venv-az/bin/python scripts/azure_cli_session.py      # prints "azure-cli: ok"
+
+``tests/test_azure_cli.py`` runs it when ``KV_EMULATOR_AZ_PYTHON`` names that interpreter.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kv-emulator-az-")
+os.environ["AZURE_CORE_COLLECT_TELEMETRY"] = "no"
+os.environ["AZURE_CORE_ONLY_SHOW_ERRORS"] = "true"
+
+from azure.cli.core import get_default_cli  # after the environment: az reads it at import
+
+import kv_emulator
+
+POLICY = {
+    "issuerParameters": {"name": "Self"},
+    "keyProperties": {"exportable": True, "keySize": 2048, "keyType": "RSA", "reuseKey": False},
+    "secretProperties": {"contentType": "application/x-pkcs12"},
+    "x509CertificateProperties": {"subject": "CN=cli", "validityInMonths": 12},
+}
+
+
+def az(*args: str) -> Any:
+    """One ``az`` command in this process; its JSON output, or SystemExit naming the command that failed."""
+    out = io.StringIO()
+    code = get_default_cli().invoke([*args, "-o", "json"], out_file=out)
+    if code != 0:
+        raise SystemExit(f"az {' '.join(args)} exited {code}")
+    text = out.getvalue().strip()
+    return json.loads(text) if text else None
+
+
+def main() -> None:
+    with kv_emulator.emulate() as kv:
+        tenant, sub = kv.settings.tenant_id, kv.settings.subscription_id
+        [account] = az("login", "--service-principal", "-u", "cli-app", "-p", "cli-secret", "--tenant", tenant)
+        assert account["id"] == sub and account["tenantId"] == tenant, account
+        assert az("account", "show")["name"] == "kv-emulator"
+        assert az("group", "create", "-n", "rg-cli", "-l", "westus")["name"] == "rg-cli"
+        vault = az("keyvault", "create", "-n", "cli-vault", "-g", "rg-cli", "-l", "westus")
+        assert vault["properties"]["vaultUri"] == "https://cli-vault.vault.azure.net/", vault
+        assert az("keyvault", "show", "-n", "cli-vault")["id"] == vault["id"]
+        assert [v["name"] for v in az("keyvault", "list")] == ["cli-vault"]
+        updated = az("keyvault", "update", "-n", "cli-vault", "--enable-purge-protection", "true")
+        assert updated["properties"]["enablePurgeProtection"] is True
+        principal = kv.identity.object_id_for(tenant, "cli-app")
+        role = az(
+            "role", "assignment", "create", "--assignee-object-id", principal, "--assignee-principal-type",
+            "ServicePrincipal", "--role", "Key Vault Administrator", "--scope", vault["id"],
+        )  # fmt: skip
+        assert role["scope"] == vault["id"], role
+        assert (
+            az("keyvault", "secret", "set", "--vault-name", "cli-vault", "-n", "s1", "--value", "v1")["value"] == "v1"
+        )
+        assert az("keyvault", "secret", "show", "--vault-name", "cli-vault", "-n", "s1")["value"] == "v1"
+        assert [s["name"] for s in az("keyvault", "secret", "list", "--vault-name", "cli-vault")] == ["s1"]
+        az("keyvault", "secret", "delete", "--vault-name", "cli-vault", "-n", "s1")
+        az("keyvault", "secret", "recover", "--vault-name", "cli-vault", "-n", "s1")
+        assert kv.vault("cli-vault").secrets.get("s1").payload.value == "v1"
+        assert az("keyvault", "key", "create", "--vault-name", "cli-vault", "-n", "k1")["key"]["kty"] == "RSA"
+        assert az("keyvault", "key", "show", "--vault-name", "cli-vault", "-n", "k1")["attributes"]["enabled"] is True
+        assert [k["name"] for k in az("keyvault", "key", "list", "--vault-name", "cli-vault")] == ["k1"]
+        policy = Path(tempfile.mkdtemp()) / "policy.json"
+        policy.write_text(json.dumps(POLICY))
+        az("keyvault", "certificate", "create", "--vault-name", "cli-vault", "-n", "c1", "-p", f"@{policy}")
+        assert az("keyvault", "certificate", "show", "--vault-name", "cli-vault", "-n", "c1")["policy"][
+            "issuerParameters"
+        ]
+        az("keyvault", "delete", "-n", "cli-vault")
+        assert [d["name"] for d in az("keyvault", "list-deleted")] == ["cli-vault"]
+        az("keyvault", "recover", "-n", "cli-vault")
+        assert kv.vault("cli-vault").secrets.get("s1").payload.value == "v1"  # recovered whole
+        # Purge protection is on: the purge is refused, as the service refuses it.
+        az("keyvault", "delete", "-n", "cli-vault")
+        try:
+            az("keyvault", "purge", "-n", "cli-vault")
+        except SystemExit:
+            pass
+        else:
+            raise AssertionError("a purge-protected vault was purged")
+        unanswered = [e for e in kv.requests if e.status >= 500]
+        assert not unanswered, [(e.method, e.url, e.operation) for e in unanswered]
+    print("azure-cli: ok")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
