@@ -145,7 +145,7 @@ def _check_changes(old: dict[str, Any], new: dict[str, Any]) -> None:
     if new.get("softDeleteRetentionInDays", 90) != old.get("softDeleteRetentionInDays", 90):
         raise bad_request(
             'The property "softDeleteRetentionInDays" cannot be changed after the vault is created.'
-        )  # unverified text; the rule is documented
+        )  # unverified text; the rule is documented ("Once set, the retention policy interval cannot be changed.")
 
 
 def create_or_update(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultName: str) -> ArmReply:
