@@ -6,8 +6,9 @@ Needs a Python environment with ``azure-cli`` and kv-emulator installed (azure-c
 so not the project's venv)::
 
     python -m venv .venv-az
-    .venv-az/bin/pip install azure-cli -e .
-    .venv-az/bin/python scripts/azure_cli_session.py      # prints "azure-cli: ok"
+    .venv-az/bin/pip install azure-cli
+    .venv-az/bin/python scripts/azure_cli_session.py --install  # kv-emulator, leaving azure-cli's SDK pins
+    .venv-az/bin/python scripts/azure_cli_session.py            # prints "azure-cli: ok"
 
 ``tests/test_azure_cli.py`` runs it when ``KV_EMULATOR_AZ_PYTHON`` names that interpreter.
 """
@@ -22,13 +23,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kv-emulator-az-")
-os.environ["AZURE_CORE_COLLECT_TELEMETRY"] = "no"
-os.environ["AZURE_CORE_ONLY_SHOW_ERRORS"] = "true"
+ROOT = Path(__file__).resolve().parent.parent
 
-from azure.cli.core import get_default_cli  # after the environment: az reads it at import
 
-import kv_emulator
+def install() -> None:
+    """Install kv-emulator into this environment without touching azure-cli's pinned ``azure-*`` SDKs: its
+    other dependencies from pyproject.toml, then the project itself with ``--no-deps``."""
+    import subprocess
+
+    import tomllib  # Python 3.11+, as azure-cli needs
+
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        dependencies = tomllib.load(file)["project"]["dependencies"]
+    own = [requirement for requirement in dependencies if not requirement.startswith("azure-")]
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *own], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)], check=True)
+
 
 POLICY = {
     "issuerParameters": {"name": "Self"},
@@ -40,6 +50,8 @@ POLICY = {
 
 def az(*args: str) -> Any:
     """One ``az`` command in this process; its JSON output, or SystemExit naming the command that failed."""
+    from azure.cli.core import get_default_cli  # imported after main() set the environment az reads
+
     out = io.StringIO()
     code = get_default_cli().invoke([*args, "-o", "json"], out_file=out)
     if code != 0:
@@ -49,6 +61,11 @@ def az(*args: str) -> Any:
 
 
 def main() -> None:
+    os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kv-emulator-az-")
+    os.environ["AZURE_CORE_COLLECT_TELEMETRY"] = "no"
+    os.environ["AZURE_CORE_ONLY_SHOW_ERRORS"] = "true"
+    import kv_emulator  # installed beside azure-cli by --install
+
     with kv_emulator.emulate() as kv:
         tenant, sub = kv.settings.tenant_id, kv.settings.subscription_id
         [account] = az("login", "--service-principal", "-u", "cli-app", "-p", "cli-secret", "--tenant", tenant)
@@ -102,4 +119,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:] == ["--install"]:
+        install()
+    else:
+        main()
