@@ -330,3 +330,14 @@ def test_role_assignments_above_vaults_are_inherited(keyvault, vaults, level):
         with pytest.raises(HttpResponseError) as revoked:
             SecretClient(vault.properties.vault_uri, keyvault.credential).set_secret("s", "v2")
         assert revoked.value.status_code == 403
+
+
+@pytest.mark.parametrize("host", ["management.chinacloudapi.cn", "management.usgovcloudapi.net"])
+def test_sovereign_cloud_hosts(keyvault, host):
+    scope = [f"https://{host}/.default"]
+    groups = ResourceManagementClient(keyvault.credential, SUB, base_url=f"https://{host}", credential_scopes=scope)
+    groups.resource_groups.create_or_update(GROUP, {"location": "chinanorth"})
+    client = KeyVaultManagementClient(keyvault.credential, SUB, base_url=f"https://{host}", credential_scopes=scope)
+    vault = client.vaults.begin_create_or_update(GROUP, "sovereign", vault_body(keyvault.settings.tenant_id)).result()
+    assert vault.name == "sovereign"
+    assert all(e.url.startswith(f"https://{host}/") for e in keyvault.requests)
