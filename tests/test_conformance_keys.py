@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from test_keys_wire import assert_error, b64, unb64
 
+from kv_emulator.api.versions import PUBLISHED
+
 HSM = "https://kv-emulator-hsm.managedhsm.azure.net"
 
 
@@ -167,3 +169,31 @@ async def test_async_sdk_hmac_on_an_oct_hsm_key(keyvault):
         digest = hashlib.sha256(b"data").digest()
         signed = await crypto.sign(SignatureAlgorithm.hs256, digest)
         assert (await crypto.verify(SignatureAlgorithm.hs256, digest, signed.signature)).is_valid
+
+
+# -- item 8: at every api-version a Managed HSM answers (7.2 on) ----------------------------------------------
+
+HSM_VERSIONS = [v for v in PUBLISHED if v not in ("2015-06-01", "2016-10-01", "7.0", "7.1")]
+
+
+@pytest.mark.parametrize("api_version", HSM_VERSIONS)
+def test_hsm_items_at_every_api_version(hsm_wire, api_version):
+    made = hsm_wire.post(
+        "/keys/e17/create", body={"kty": "RSA-HSM", "public_exponent": 17}, api_version=api_version
+    ).get_json()
+    assert unb64(made["key"]["e"]) == b"\x11"
+    k = bytes(range(32))
+    imported = hsm_wire.put(
+        "/keys/aes",
+        body={"key": {"kty": "oct-HSM", "k": b64(k), "key_ops": ["encrypt", "decrypt", "sign", "verify"]}},
+        api_version=api_version,
+    ).get_json()
+    path = imported["key"]["kid"].removeprefix(HSM)
+    iv = bytes(16)
+    body = {"alg": "A256CBC", "value": b64(b"abc"), "iv": b64(iv)}
+    sealed = hsm_wire.post(f"{path}/encrypt", body=body, api_version=api_version).get_json()
+    opened = hsm_wire.post(f"{path}/decrypt", body={**body, "value": sealed["value"]}, api_version=api_version)
+    assert unb64(opened.get_json()["value"]) == b"abc" + bytes(13)
+    digest = hashlib.sha256(b"x").digest()
+    signed = hsm_wire.post(f"{path}/sign", body={"alg": "HS256", "value": b64(digest)}, api_version=api_version)
+    assert unb64(signed.get_json()["value"]) == hmac.new(k, digest, hashlib.sha256).digest()
