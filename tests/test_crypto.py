@@ -376,7 +376,7 @@ def _tampered(jwk: dict[str, str], **changes: str | None) -> dict[str, str]:
         ({"d": None}, "'d'"),
         ({"e": ""}, "'e'"),
         ({"n": "not base64!"}, "'n'.*base64url"),
-        ({"dp": "AQAB"}, "not a valid RSA private key"),
+        ({"dp": "AQAB"}, "RSA key is not valid - cannot instantiate crypto service"),
         ({"key_hsm": "AAAA"}, "BYOK"),
     ],
 )

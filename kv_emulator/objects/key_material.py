@@ -239,8 +239,10 @@ def _rsa_from_jwk(jwk: Mapping[str, Any], kty: str) -> rsa.RSAPrivateKey:
                     members[name] = _jwk_bytes(jwk, name, kty)
         # else: PyJWT recovers p and q from n, e and d, and computes the CRT values
         key = RSAAlgorithm.from_jwk({"kty": "RSA", **{name: b64url_encode(raw) for name, raw in members.items()}})
-    except (ValueError, TypeError, InvalidKeyError) as exc:
-        raise BadParameter(f"The RSA key parameters are not a valid RSA private key: {exc}") from None  # unverified
+    except (ValueError, TypeError, InvalidKeyError):
+        # Seen from the service for an RSA JWK it could not use (azure-sdk-for-python#28452; medium confidence:
+        # the issue does not show which parameter was wrong).
+        raise BadParameter("RSA key is not valid - cannot instantiate crypto service") from None
     if not isinstance(key, rsa.RSAPrivateKey):  # pragma: no cover - "d" is always given
         raise BadParameter("The RSA key is missing its private part.")  # unverified text
     if key.key_size not in RSA_KEY_SIZES:
