@@ -188,6 +188,15 @@ def test_a_named_issuer_signs_with_the_emulators_test_ca(keyvault, client):
     assert authority.pem.startswith(b"-----BEGIN CERTIFICATE-----")  # the root, for a trust store
 
 
+def test_a_disabled_issuer_fails_the_operation(client):
+    client.create_issuer("paused-ca", "DigiCert", enabled=False)
+    operation = client.begin_create_certificate("shop", policy_for("paused-ca")).result()
+
+    # The poller stops at the failed operation, which carries the service's error object.
+    assert operation.status == "failed"
+    assert (operation.error.code, operation.error.message) == ("IssuerDisabled", "The issuer 'paused-ca' is disabled.")
+
+
 def test_cancel_and_delete_an_operation(keyvault, client):
     client.begin_create_certificate("c", policy_for(WellKnownIssuerNames.unknown)).result()
     cancelled = client.cancel_certificate_operation("c")

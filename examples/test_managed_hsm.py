@@ -6,13 +6,14 @@ URL: point a ``KeyClient`` at it, nothing to configure. It is the only place wit
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.keys import JsonWebKey, KeyClient, KeyType
 from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
-from azure.keyvault.keys.crypto import CryptographyClient, EncryptionAlgorithm, KeyWrapAlgorithm
+from azure.keyvault.keys.crypto import CryptographyClient, EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm
 from azure.keyvault.keys.crypto.aio import CryptographyClient as AsyncCryptographyClient
 from azure.keyvault.secrets import SecretClient
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -81,6 +82,24 @@ def test_import_an_aes_key_you_hold(keyvault, hsm):
     outside = AESGCM(secret).encrypt(nonce, b"sealed outside", None)  # ciphertext || 16-byte tag
     opened = crypto.decrypt(EncryptionAlgorithm.a256_gcm, outside[:-16], iv=nonce, authentication_tag=outside[-16:])
     assert opened.plaintext == b"sealed outside"
+
+
+def test_hsm_specifics_rsa_exponents_hmac_and_cbc_zero_padding(keyvault, hsm):
+    # Any odd RSA public exponent (a vault ignores public_exponent and makes e = 65537).
+    assert hsm.create_rsa_key("e17", public_exponent=17).key.e == b"\x11"
+
+    # HMAC with an oct-HSM key whose key_ops allow sign and verify.
+    mac_key = hsm.create_oct_key("mac", size=256, key_operations=["sign", "verify"])
+    mac = CryptographyClient(mac_key, keyvault.credential)
+    digest = hashlib.sha256(b"message").digest()
+    tag = mac.sign(SignatureAlgorithm.hs256, digest).signature
+    assert mac.verify(SignatureAlgorithm.hs256, digest, tag).is_valid
+
+    # AES-CBC without PAD zero-pads to the block size; decrypt returns the zeros too.
+    aes = CryptographyClient(hsm.create_oct_key("cbc", size=256), keyvault.credential)
+    sealed = aes.encrypt(EncryptionAlgorithm.a256_cbc, b"17 bytes of data!", iv=bytes(16))
+    opened = aes.decrypt(EncryptionAlgorithm.a256_cbc, sealed.ciphertext, iv=bytes(16)).plaintext
+    assert opened == b"17 bytes of data!" + bytes(15)
 
 
 def test_a_vault_refuses_oct_keys(keyvault):
