@@ -46,6 +46,12 @@ if TYPE_CHECKING:
 __all__ = ["KeyVaultApp"]
 
 _JSON = "application/json; charset=utf-8"
+#: Set by a server door for hosts that are not vault hosts (``https://localhost:8443``): the vault host to
+#: act on, and the resource its challenge names (a parent of the host the client used, for the SDK's check).
+VAULT_HOST_KEY = "kv_emulator.vault_host"
+CHALLENGE_RESOURCE_KEY = "kv_emulator.challenge_resource"
+#: The request's journal entry, for a door that logs one line per request.
+ENTRY_KEY = "kv_emulator.journal_entry"
 _RBAC_COLLECTIONS = ("secrets", "keys", "certificates")
 
 
@@ -120,15 +126,18 @@ class KeyVaultApp:
             time=self.clock.time(),
             delay=transport.client_delay,
         )
+        request.environ[ENTRY_KEY] = entry
         return Exchange(request, entry, transport, self.vaults.settings)
 
     def challenge(self, exchange: Exchange) -> None:
         """The vault the host names, then the 401 challenge for a request without a bearer token."""
         settings = exchange.settings
-        vault = exchange.vault = self.vaults.for_host(exchange.request.host)
+        environ = exchange.request.environ
+        vault = exchange.vault = self.vaults.for_host(environ.get(VAULT_HOST_KEY) or exchange.request.host)
+        resource = environ.get(CHALLENGE_RESOURCE_KEY)
         token = auth.bearer_token(exchange.request.headers.get("Authorization"))
         if token is None:
-            raise auth.challenge(settings.tenant_id, managed_hsm=vault.managed_hsm)
+            raise auth.challenge(settings.tenant_id, managed_hsm=vault.managed_hsm, resource=resource)
         exchange.token = token
         if settings.strict_auth:
             claims = auth.verify_token(
@@ -138,6 +147,7 @@ class KeyVaultApp:
                 managed_hsm=vault.managed_hsm,
                 now=self.clock.time(),
                 cache=self.tokens,
+                resource=resource,
             )
             exchange.entry.caller = self.tokens.claims(token) or claims
         else:

@@ -19,9 +19,11 @@ from .headers import HSM_RESOURCE, VAULT_RESOURCE, challenge_header
 __all__ = ["TokenCache", "bearer_token", "caller_claims", "challenge", "verify_token"]
 
 
-def challenge(tenant_id: str, *, managed_hsm: bool) -> MissingToken:
-    """The 401 a request without a token gets (a Managed HSM's has an empty body)."""
-    resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
+def challenge(tenant_id: str, *, managed_hsm: bool, resource: str | None = None) -> MissingToken:
+    """The 401 a request without a token gets (a Managed HSM's has an empty body).
+
+    ``resource``: what a server door names instead of the vault resource (``https://localhost:<port>``)."""
+    resource = resource or (HSM_RESOURCE if managed_hsm else VAULT_RESOURCE)
     return MissingToken(challenge_header(tenant_id, resource), empty_body=managed_hsm)
 
 
@@ -86,12 +88,14 @@ def verify_token(
     managed_hsm: bool,
     now: float,
     cache: TokenCache | None = None,
+    resource: str | None = None,
 ) -> dict[str, Any]:
     """strict_auth: signature, issuer, audience, tenant and lifetime, as the vault checks them.
 
     The signature check may come from ``cache``; the lifetime is checked against ``now`` every time.
+    ``resource``: the audience a server door's challenge named instead of the vault resource.
     """
-    resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
+    resource = resource or (HSM_RESOURCE if managed_hsm else VAULT_RESOURCE)
 
     def refuse(message: str) -> InvalidToken:
         return InvalidToken(message, challenge_header(tenant_id, resource))

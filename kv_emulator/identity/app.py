@@ -25,11 +25,20 @@ from .directory import Directory, IdentityError, Principal
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["ENTRA_HOSTS", "IMDS_HOST", "IdentityApp", "app_service_endpoint", "is_identity_url"]
+__all__ = [
+    "APP_SERVICE_HEADER_KEY",
+    "ENTRA_HOSTS",
+    "IMDS_HOST",
+    "IdentityApp",
+    "app_service_endpoint",
+    "is_identity_url",
+]
 
 ENTRA_HOSTS = ("login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net")
 IMDS_HOST = "169.254.169.254"
 _AUTHORITY = "https://login.microsoftonline.com"
+#: WSGI environ key a server door sets on requests to its App Service endpoint: the header value it expects.
+APP_SERVICE_HEADER_KEY = "kv_emulator.app_service_header"
 
 _ENTRA = Map(
     [
@@ -86,6 +95,9 @@ class IdentityApp:
         host = request.host.split(":")[0].lower()
         if host == IMDS_HOST:
             return self._imds(request)
+        served = request.environ.get(APP_SERVICE_HEADER_KEY)
+        if served is not None:  # a server door's own App Service endpoint, with the header it handed out
+            return self._app_service(request, expected=served)
         endpoint = app_service_endpoint()
         if endpoint and request.url.startswith(endpoint.split("?")[0]):
             return self._app_service(request)
@@ -187,8 +199,8 @@ class IdentityApp:
             raise IdentityError(400, "invalid_request", "Identity not found")
         return 200, self._managed_token(identity, request.args.get("resource", ""), seconds_as_text=True)
 
-    def _app_service(self, request: Request) -> tuple[int, dict[str, Any]]:
-        expected = os.environ.get("IDENTITY_HEADER") or os.environ.get("MSI_SECRET")
+    def _app_service(self, request: Request, expected: str | None = None) -> tuple[int, dict[str, Any]]:
+        expected = expected or os.environ.get("IDENTITY_HEADER") or os.environ.get("MSI_SECRET")
         given = request.headers.get("X-IDENTITY-HEADER") or request.headers.get("secret")
         if expected and given != expected:
             raise IdentityError(401, "invalid_request", "The identity header is missing or does not match.")

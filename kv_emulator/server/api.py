@@ -1,0 +1,176 @@
+"""``kv_emulator.serve()``: the server in a background thread, for tests that run other processes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..emulator import Emulator
+from .env import RUNTIME_FILE, client_env, write_bundle
+from .listeners import DoorServer
+from .management import ManagementApp
+from .options import ServerOptions
+from .routing import IDENTITY_PATH, Router
+from .tls import CertificateAuthority
+
+__all__ = ["Server", "serve"]
+
+log = logging.getLogger("kv_emulator.server")
+
+
+class Server:
+    """The emulator over HTTPS: a direct port and a proxy port, sharing one :class:`Emulator`."""
+
+    def __init__(self, settings: Settings | None = None, options: ServerOptions | None = None) -> None:
+        self.options = options or ServerOptions()
+        self.emulator = Emulator(settings)
+        """The same API as in-process: ``vault()``, ``clock``, ``faults``, ``requests``, ``audit``, ``reset()``."""
+        self.options.data_dir.mkdir(parents=True, exist_ok=True)
+        self.ca = CertificateAuthority(self.options.data_dir)
+        self.identity_header = secrets.token_urlsafe(24)
+        self.store: Any = None
+        self.management = ManagementApp(self)
+        self.router = Router(
+            self.emulator, self.management, identity_header=self.identity_header, direct_port=lambda: self.port
+        )
+        self._listeners: list[DoorServer] = []
+        self._threads: list[threading.Thread] = []
+
+    # -- addresses ---------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._listeners[0].server_address[1] if self._listeners else self.options.port
+
+    @property
+    def proxy_port(self) -> int:
+        return self._listeners[1].server_address[1] if self._listeners else self.options.proxy_port
+
+    @property
+    def url(self) -> str:
+        """The direct URL of the default vault: ``https://localhost:<port>``."""
+        return f"https://localhost:{self.port}"
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.proxy_port}"
+
+    @property
+    def vault_url(self) -> str:
+        """The default vault's real URL, reached through the proxy."""
+        return self.emulator.vault_url
+
+    @property
+    def ca_path(self) -> Path:
+        return self.ca.cert_path
+
+    @property
+    def identity_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.proxy_port}{IDENTITY_PATH}"
+
+    def env(self, *, direct: bool = False, inherit: bool = False) -> dict[str, str]:
+        """Variables for a client process (proxy mode unless ``direct``); ``inherit`` adds ``os.environ``."""
+        values = client_env(self._runtime(), self.options.data_dir, direct=direct)
+        return {**os.environ, **values} if inherit else values
+
+    def _runtime(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "host": self.options.host,
+            "port": self.port,
+            "proxy_port": self.proxy_port,
+            "tenant_id": self.emulator.settings.tenant_id,
+            "vault_url": self.vault_url,
+            "identity_header": self.identity_header,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> Server:
+        if self._listeners:
+            return self
+        if not self.options.ephemeral:
+            from .persistence import StateStore
+
+            self.store = StateStore(self.options.data_dir / "state.sqlite3")
+            self.store.restore(self.emulator)
+        if self.options.seed is not None:
+            from ..seed import apply, load  # type: ignore[import-not-found,unused-ignore]
+
+            apply(self.emulator, load(self.options.seed))
+        host = self.options.host
+        for port, proxy in ((self.options.port, False), (self.options.proxy_port, True)):
+            listener = DoorServer(
+                (host, port),
+                router=self.router,
+                ca=self.ca,
+                options=self.options,
+                proxy=proxy,
+                on_commit=self.committed,
+            )
+            self._listeners.append(listener)
+        write_bundle(self.options.data_dir)
+        if self.options.write_runtime:
+            path = self.options.data_dir / RUNTIME_FILE
+            path.write_text(json.dumps(self._runtime(), indent=2))
+            path.chmod(0o600)
+        for listener in self._listeners:
+            thread = threading.Thread(target=listener.serve_forever, name=f"kv-emulator:{listener.server_address[1]}")
+            thread.daemon = True
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def committed(self) -> None:
+        """A mutating request succeeded: persist before its answer is sent."""
+        if self.store is not None:
+            self.store.save(self.emulator)
+
+    def stop(self) -> None:
+        for listener in self._listeners:
+            listener.shutdown()
+            listener.close_connections()
+            listener.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._listeners.clear()
+        self._threads.clear()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self.options.write_runtime:
+            with contextlib.suppress(OSError):
+                (self.options.data_dir / RUNTIME_FILE).unlink()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<Server {self.url} proxy {self.proxy_url}>"
+
+
+@contextlib.contextmanager
+def serve(data_dir: str | Path | None = None, **settings: Any) -> Iterator[Server]:
+    """Run a server on free loopback ports for the ``with`` block, in memory (``ephemeral``) by default.
+
+    ``settings`` are the emulator's (as for :func:`kv_emulator.emulate`); server options go in
+    ``options=ServerOptions(...)``.
+    """
+    options: ServerOptions | None = settings.pop("options", None)
+    if options is None:
+        options = ServerOptions(port=0, proxy_port=0, ephemeral=True, write_runtime=data_dir is not None)
+        if data_dir is not None:
+            options.data_dir = Path(data_dir)
+    with Server(Settings.from_options(settings), options) as server:
+        yield server

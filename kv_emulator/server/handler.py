@@ -1,0 +1,249 @@
+"""One connection's requests: parsed by ``http.server`` / werkzeug, answered by the emulator's WSGI apps.
+
+The handler keeps connections alive (SDKs reuse them), reads each body fully (bounded) before calling the
+app, acts out transport faults the pipeline asked for (delay, drop the connection, stay silent for a while),
+and logs one line per request. On the proxy port it also answers ``CONNECT``: for emulated hosts it
+terminates TLS with a certificate for that host and serves the decrypted requests with this same handler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import socket
+import ssl
+import time
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.serving import DechunkedInput, WSGIRequestHandler
+
+from ..http.app import ENTRY_KEY
+from .transport import act_out, claim_transport
+from .tunnel import relay
+
+if TYPE_CHECKING:
+    from .listeners import DoorServer
+
+__all__ = ["EmulatorRequestHandler"]
+
+log = logging.getLogger("kv_emulator.server")
+
+_ERROR_CODES = {
+    400: "BadRequest",
+    403: "Forbidden",
+    405: "MethodNotAllowed",
+    408: "RequestTimeout",
+    413: "RequestEntityTooLarge",
+    414: "RequestUriTooLong",
+    431: "RequestHeaderFieldsTooLarge",
+    501: "NotImplemented",
+    502: "BadGateway",
+}
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class EmulatorRequestHandler(WSGIRequestHandler):
+    """Serves HTTP/1.1 with keep-alive on a plain or TLS socket; ``tunnel`` names the host of a CONNECT."""
+
+    protocol_version = "HTTP/1.1"
+    server: DoorServer  # type: ignore[assignment]
+
+    def __init__(self, request: Any, client_address: Any, server: DoorServer, tunnel: str | None = None) -> None:
+        self.tunnel = tunnel
+        self.timeout = server.options.idle_timeout  # type: ignore[misc]  # per server, not per class
+        super().__init__(request, client_address, server)
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def run_wsgi(self) -> None:
+        started = time.perf_counter()
+        try:
+            body = self._read_body()
+        except _BodyTooLarge:
+            self.send_error(413, f"request body larger than {self.server.options.max_body} bytes")
+            return
+        except (ValueError, OSError):
+            self.send_error(400, "the request body could not be read (bad Content-Length or chunked encoding)")
+            return
+        environ = self.make_environ()
+        environ["wsgi.url_scheme"] = "https" if (self.tunnel or self.server.tls) else "http"
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        if self.tunnel and not environ.get("HTTP_HOST"):
+            environ["HTTP_HOST"] = self.tunnel
+        label, app = self.server.router.route(environ, tunnel=self.tunnel, proxy=self.server.proxy)
+        act = claim_transport(environ)
+        captured: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured[:] = [status, headers]
+            return lambda data: None
+
+        try:
+            chunks = app(environ, start_response)
+            try:
+                payload = b"".join(chunks)
+            finally:
+                getattr(chunks, "close", lambda: None)()
+        except Exception:  # the pipeline answers its own errors; this is a bug in a door app
+            log.exception("kv-emulator: unhandled error answering %s %s", self.command, self.path)
+            self.send_error(500, "internal error in kv-emulator (see the server log)")
+            return
+        status, headers = captured
+        if label == "vault" and self.command not in ("GET", "HEAD") and status.startswith("2"):
+            self.server.committed()  # a 2xx means the change is stored
+        entry = environ.get(ENTRY_KEY)
+        operation = (entry.operation if entry is not None else None) or label
+        fate = act_out(act, self.server.options.fault_timeout)
+        if fate is not None:
+            self._log(operation, fate, started)
+            self.close_connection = True
+            self._drop()
+            return
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in headers:
+            self.send_header(name, value)
+        if not any(name.lower() == "content-length" for name, _ in headers):
+            self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        self.wfile.flush()
+        self._log(operation, code, started)
+
+    def _read_body(self) -> bytes:
+        limit = self.server.options.max_body
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            data = DechunkedInput(self.rfile).read(limit + 1)  # type: ignore[arg-type]
+            if len(data) > limit:
+                raise _BodyTooLarge
+            return data
+        length_text = self.headers.get("Content-Length")
+        if length_text is None:
+            return b""
+        length = int(length_text)
+        if length < 0:
+            raise ValueError(length_text)
+        if length > limit:
+            raise _BodyTooLarge
+        data = self.rfile.read(length)
+        if len(data) != length:
+            raise OSError("client closed the connection mid-body")
+        return data
+
+    def handle_expect_100(self) -> bool:
+        try:
+            too_big = int(self.headers.get("Content-Length", "0")) > self.server.options.max_body
+        except ValueError:
+            too_big = False
+        if too_big:
+            self.send_error(413, f"request body larger than {self.server.options.max_body} bytes")
+            return False
+        return super().handle_expect_100()
+
+    # -- the proxy ---------------------------------------------------------------------------------
+
+    def do_CONNECT(self) -> None:
+        started = time.perf_counter()
+        if not self.server.proxy or self.tunnel:
+            self.send_error(405, "CONNECT is answered on the proxy port only")
+            return
+        host, sep, port = self.path.rpartition(":")
+        host = host.strip("[]").lower()
+        if not sep or not port.isdigit() or not host:
+            self.send_error(400, f"CONNECT needs host:port, got {self.path!r}")
+            return
+        if int(port) != 443:
+            self.send_error(403, f"kv-emulator tunnels port 443 only, not {self.path}")
+            return
+        self.close_connection = True
+        if self.server.router.emulates_host(host):
+            self.send_response_only(200, "Connection Established")
+            self.end_headers()
+            self.wfile.flush()
+            self._serve_tls(host)
+            return
+        if not self.server.options.passthrough:
+            self.send_error(403, f"kv-emulator does not emulate {host} and --no-passthrough refuses other hosts")
+            return
+        try:
+            upstream = socket.create_connection((host, 443), timeout=10)
+        except OSError as exc:
+            self.send_error(502, f"kv-emulator could not reach {host}:443 ({exc.strerror or exc})")
+            return
+        self._log(f"tunnel {host}", "200", started)
+        self.send_response_only(200, "Connection Established")
+        self.end_headers()
+        self.wfile.flush()
+        relay(self.connection, upstream, self.server.options.idle_timeout)
+
+    def _serve_tls(self, host: str) -> None:
+        try:
+            tls = self.server.ca.context_for(host).wrap_socket(self.connection, server_side=True)
+        except (OSError, ssl.SSLError) as exc:
+            log.debug("TLS handshake for %s failed: %s", host, exc)
+            return
+        self.server.track(tls)
+        try:
+            EmulatorRequestHandler(tls, self.client_address, self.server, tunnel=host)
+        finally:
+            self.server.untrack(tls)
+            tls.close()
+
+    # -- errors, logging ---------------------------------------------------------------------------
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors in the Key Vault error shape (JSON), never http.server's HTML page."""
+        self.close_connection = True
+        text = message or self.responses.get(code, ("Error",))[0]
+        body = json.dumps({"error": {"code": _ERROR_CODES.get(code, "BadRequest"), "message": text}}).encode()
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if getattr(self, "command", None) != "HEAD":
+                self.wfile.write(body)
+            self.wfile.flush()
+        except OSError:
+            pass
+        self._log(getattr(self, "command", None) or "-", str(code), None)
+
+    def _drop(self) -> None:
+        """Close the connection without an answer (an injected connection error or timeout)."""
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _log(self, operation: str, status: str, started: float | None) -> None:
+        took = f"{(time.perf_counter() - started) * 1000:.1f} ms" if started is not None else "-"
+        target = self.path if not self.tunnel else f"https://{self.tunnel}{self.path}"
+        log.info("%s %s %s %s %s", operation, status, took, getattr(self, "command", "-"), target)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # one line per request comes from _log, with the operation name
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        log.debug("connection dropped: %s", error)
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ssl.SSLError, OSError) as exc:
+            log.debug("connection closed: %s", exc)
