@@ -1,0 +1,248 @@
+"""State that survives a restart: the emulator's vaults in SQLite (WAL), written before a 2xx is sent.
+
+Each vault's stores (secrets, keys, certificates with their issuers, contacts and policies, rotation
+policies, role assignments and access policies), the directory's principals and signing key, and the
+clock's offset are pickled into one row each. What belongs to the running process rather than to the state
+(locks, the clock, settings, the backup sealer, factories) is not stored: it is named in the pickle and
+bound to the new emulator's own objects on restore. Key material and certificates are stored as DER.
+
+Concurrent writers share one snapshot (group commit): a request waits until a snapshot taken after its
+change is committed, so N simultaneous writes cost about one snapshot, not N.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import inspect
+import io
+import pickle
+import sqlite3
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+
+from ..config import Settings
+from ..hosts import parse_host
+
+if TYPE_CHECKING:
+    from ..emulator import Emulator
+    from ..objects.vault import Vault
+
+__all__ = ["SCHEMA_VERSION", "StateStore"]
+
+#: Bump when the stored layout changes; add a step to _MIGRATIONS that lifts the previous version.
+SCHEMA_VERSION = 1
+_MIGRATIONS: dict[int, Any] = {}
+_STORES = ("secrets", "keys", "certificates", "authorization")
+_DIRECTORY_FIELDS = ("_key", "key_id", "_principals")
+_LOCK_TYPE = type(threading.Lock())
+_RLOCK_TYPE = type(threading.RLock())
+
+
+def _load_private(der: bytes) -> PrivateKeyTypes:
+    return serialization.load_der_private_key(der, password=None)
+
+
+def _load_public(der: bytes) -> PublicKeyTypes:
+    return serialization.load_der_public_key(der)
+
+
+class _Pickler(pickle.Pickler):
+    """Runtime objects by name, cryptography objects as DER, locks as new locks."""
+
+    def __init__(self, file: io.BytesIO, runtime: dict[int, str]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._runtime = runtime
+
+    def persistent_id(self, obj: Any) -> str | None:
+        if isinstance(obj, Settings):
+            return "settings"
+        return self._runtime.get(id(obj))
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _LOCK_TYPE):
+            return threading.Lock, ()
+        if isinstance(obj, _RLOCK_TYPE):
+            return threading.RLock, ()
+        if isinstance(obj, x509.Certificate):
+            return x509.load_der_x509_certificate, (obj.public_bytes(serialization.Encoding.DER),)
+        private_bytes = getattr(obj, "private_bytes", None)
+        if private_bytes is not None and hasattr(obj, "public_key"):
+            der = private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            return _load_private, (der,)
+        if hasattr(obj, "public_bytes") and hasattr(obj, "verify") and not isinstance(obj, type):
+            with contextlib.suppress(TypeError, ValueError):
+                der = obj.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+                return _load_public, (der,)
+        return NotImplemented
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, runtime: dict[str, Any]) -> None:
+        super().__init__(file)
+        self._runtime = runtime
+
+    def persistent_load(self, pid: Any) -> Any:
+        return self._runtime[pid]
+
+
+def _runtime_objects(emulator: Emulator, vault: Vault) -> dict[str, Any]:
+    """The objects of the running emulator that stored state refers to, by name."""
+    objects: dict[str, Any] = {
+        "settings": emulator.settings,
+        "clock": emulator.clock,
+        "sealer": emulator._sealer,
+        "lock": vault.lock,
+        "vault.secrets": vault.secrets,
+        "vault.keys": vault.keys,
+    }
+    for store_name in _STORES:
+        store = getattr(vault, store_name)
+        for attr, value in vars(store).items():
+            if callable(value) and not isinstance(value, type) and not inspect.ismethod(value):
+                objects[f"{store_name}.{attr}"] = value  # factories such as the certificate authority
+    return objects
+
+
+def _store_state(store: Any) -> dict[str, Any]:
+    return {attr: value for attr, value in vars(store).items() if not inspect.ismethod(value)}
+
+
+class StateStore:
+    """``state.sqlite3``: one row per vault, one for the emulator; ``save`` before a 2xx, ``restore`` at start."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db_lock = threading.Lock()
+        self._changes = threading.Condition()
+        self._requested = 0
+        self._saved = 0
+        self._saving = False
+        self._digests: dict[str, bytes] = {}
+        self._check_schema()
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    def _check_schema(self) -> None:
+        db = self._db
+        db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS vaults (address TEXT PRIMARY KEY, state BLOB NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS emulator (name TEXT PRIMARY KEY, state BLOB NOT NULL)")
+        row = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        if row is None:
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            return
+        version = int(row[0])
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer kv-emulator (state schema {version}; this version reads up "
+                f"to {SCHEMA_VERSION}). Upgrade kv-emulator, move the file away, or start with --ephemeral."
+            )
+        while version < SCHEMA_VERSION:
+            _MIGRATIONS[version](db)
+            version += 1
+            db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(version),))
+
+    # -- saving ------------------------------------------------------------------------------------
+
+    def save(self, emulator: Emulator) -> None:
+        """Return once a snapshot taken after this call is committed (group commit across threads)."""
+        with self._changes:
+            self._requested += 1
+            wanted = self._requested
+            while self._saved < wanted:
+                if not self._saving:
+                    self._saving = True
+                    generation = self._requested
+                    self._changes.release()
+                    try:
+                        self._write(emulator)
+                    finally:
+                        self._changes.acquire()
+                        self._saving = False
+                    self._saved = generation
+                    self._changes.notify_all()
+                else:
+                    self._changes.wait()
+
+    def _write(self, emulator: Emulator) -> None:
+        rows: list[tuple[str, bytes]] = []
+        for vault in emulator.vaults:
+            address = f"{vault.name}.{'managedhsm' if vault.managed_hsm else 'vault'}.azure.net"
+            runtime = {id(obj): name for name, obj in _runtime_objects(emulator, vault).items()}
+            with vault.lock:
+                buffer = io.BytesIO()
+                _Pickler(buffer, runtime).dump({name: _store_state(getattr(vault, name)) for name in _STORES})
+            rows.append((address, buffer.getvalue()))
+        directory = emulator.identity
+        buffer = io.BytesIO()
+        _Pickler(buffer, {id(emulator.clock): "clock"}).dump(
+            {
+                "clock": (emulator.clock._offset, emulator.clock._frozen_at),
+                "directory": {name: getattr(directory, name) for name in _DIRECTORY_FIELDS},
+            }
+        )
+        emulator_state = buffer.getvalue()
+        with self._db_lock:
+            changed = [(a, s) for a, s in rows if self._digests.get(a) != hashlib.sha256(s).digest()]
+            addresses = {a for a, _ in rows}
+            gone = [a for a in self._digests if a not in addresses]
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO vaults VALUES (?, ?)", changed)
+                db.executemany("DELETE FROM vaults WHERE address = ?", [(a,) for a in gone])
+                if not addresses:
+                    db.execute("DELETE FROM vaults")
+                db.execute("INSERT OR REPLACE INTO emulator VALUES ('emulator', ?)", (emulator_state,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            for address, state in changed:
+                self._digests[address] = hashlib.sha256(state).digest()
+            for address in gone:
+                self._digests.pop(address, None)
+
+    # -- restoring ---------------------------------------------------------------------------------
+
+    def restore(self, emulator: Emulator) -> int:
+        """Load the stored state into a fresh emulator; returns how many vaults were restored."""
+        with self._db_lock:
+            vault_rows = self._db.execute("SELECT address, state FROM vaults").fetchall()
+            emulator_row = self._db.execute("SELECT state FROM emulator WHERE name = 'emulator'").fetchone()
+        try:
+            if emulator_row is not None:
+                saved = _Unpickler(io.BytesIO(emulator_row[0]), {"clock": emulator.clock}).load()
+                emulator.clock._offset, emulator.clock._frozen_at = saved["clock"]
+                for name, value in saved["directory"].items():
+                    setattr(emulator.identity, name, value)
+            for address_text, state in vault_rows:
+                address = parse_host(address_text)
+                if address is None:
+                    continue
+                vault = emulator.vault(address.url)
+                stores = _Unpickler(io.BytesIO(state), _runtime_objects(emulator, vault)).load()
+                for name, values in stores.items():
+                    vars(getattr(vault, name)).update(values)
+                self._digests[address_text] = hashlib.sha256(state).digest()
+        except Exception as exc:
+            raise RuntimeError(
+                f"{self.path} holds state this version of kv-emulator cannot read ({type(exc).__name__}: {exc}). "
+                "Move the file away or start with --ephemeral."
+            ) from exc
+        return len(vault_rows)
+
+    def close(self) -> None:
+        with self._db_lock:
+            self._db.close()
