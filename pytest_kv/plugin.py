@@ -130,3 +130,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if emulator is not None and len(emulator.requests):
             report.sections.append(("kv-emulator requests", emulator.requests.format()))
     return report
+
+
+@pytest.fixture(scope="session")
+def keyvault_server() -> Iterator[Any]:
+    """The emulator over HTTPS on free loopback ports for the whole session: ``.env()`` for a subprocess,
+    ``.emulator`` to seed and inspect (docs/server.md)."""
+    from kv_emulator.server import serve  # imported here: most sessions never start a server
+
+    with serve() as server:
+        yield server

@@ -189,13 +189,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _ca(args: argparse.Namespace) -> int:
     ca = CertificateAuthority(_data_dir(args))
-    try:
-        if args.pem:
-            sys.stdout.write(ca.pem.decode())
-        else:
-            print(ca.cert_path)
-    finally:
-        ca.close()
+    if args.pem:
+        sys.stdout.write(ca.pem.decode())
+    else:
+        print(ca.cert_path)
     return 0
 
 

@@ -60,7 +60,6 @@ class CertificateAuthority:
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._key, self.certificate = self._load_or_create()
         self._leaf_key = ec.generate_private_key(ec.SECP256R1())
-        self._leaf_dir = tempfile.TemporaryDirectory(prefix="kv-emulator-tls-")
 
     @property
     def pem(self) -> bytes:
@@ -166,14 +165,15 @@ class CertificateAuthority:
             key = self._leaf_key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
-            # ssl.SSLContext loads certificates from files only; these hold a leaf and the shared leaf key.
-            base = Path(self._leaf_dir.name) / f"{len(self._contexts)}"
-            base.with_suffix(".crt").write_bytes(chain)
-            base.with_suffix(".key").write_bytes(key)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.set_alpn_protocols(["http/1.1"])
-            context.load_cert_chain(base.with_suffix(".crt"), base.with_suffix(".key"))
+            # ssl.SSLContext loads certificates from files only: write them, load them, remove them.
+            with tempfile.TemporaryDirectory(prefix="kv-emulator-tls-") as folder:
+                cert_file, key_file = Path(folder) / "leaf.pem", Path(folder) / "leaf-key.pem"
+                cert_file.write_bytes(chain)
+                _write_private(key_file, key)
+                context.load_cert_chain(cert_file, key_file)
             self._contexts[host] = context
             return context
 
@@ -188,6 +188,3 @@ class CertificateAuthority:
 
         context.sni_callback = choose
         return context
-
-    def close(self) -> None:
-        self._leaf_dir.cleanup()
