@@ -10,7 +10,7 @@ from __future__ import annotations
 from .clock import Clock
 from .config import DEFAULT_TENANT_ID, DEFAULT_VAULT_NAME, Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
-from .emulator import VAULT_URL_PATTERN, Emulator, emulate
+from .emulator import VAULT_URL_PATTERN, Emulator, emulate, serve
 from .errors import KeyVaultError
 from .http.journal import Journal, JournalEntry
 from .objects.vault import Vault
@@ -29,6 +29,7 @@ __all__ = [
     "Settings",
     "Vault",
     "emulate",
+    "serve",
 ]
 
 __version__ = "0.1.0"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
@@ -28,7 +29,10 @@ from .objects.registry import VaultRegistry
 from .objects.vault import Vault
 from .sdk_cache import forget_sdk_challenges
 
-__all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate"]
+if TYPE_CHECKING:
+    from .server import Server
+
+__all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate", "serve"]
 
 Interceptor = RequestsInterceptor | RequestsTransportInterceptor | AioHttpInterceptor | SleepInterceptor
 
@@ -240,3 +244,19 @@ def emulate(**options: Any) -> Iterator[Emulator]:
     """
     with Emulator(**options) as emulator:
         yield emulator
+
+
+@contextlib.contextmanager
+def serve(data_dir: str | None = None, **options: Any) -> Iterator[Server]:
+    """The emulator over HTTPS on free loopback ports for the ``with`` block, state in memory (docs/server.md).
+
+    Takes the marker's options; the ``Server`` yields ``.emulator``, ``.url``, ``.proxy_url``, ``.ca_path``
+    and ``.env()`` for ``subprocess.run(env=...)``. The CA lives in ``data_dir`` (default: the per-user one).
+    """
+    from .server import Server, ServerOptions  # the door is loaded only when a server is asked for
+
+    server_options = ServerOptions(port=0, proxy_port=0, ephemeral=True, write_runtime=data_dir is not None)
+    if data_dir is not None:
+        server_options.data_dir = Path(data_dir)
+    with Server(Emulator(**options), server_options) as server:
+        yield server

@@ -136,7 +136,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def keyvault_server() -> Iterator[Any]:
     """The emulator over HTTPS on free loopback ports for the whole session: ``.env()`` for a subprocess,
     ``.emulator`` to seed and inspect (docs/server.md)."""
-    from kv_emulator.server import serve  # imported here: most sessions never start a server
+    from kv_emulator import serve
 
     with serve() as server:
         yield server

@@ -1,11 +1,11 @@
 """Server mode: the same emulator over HTTPS, for subprocesses, other languages and CI services.
 
-``kv-emulator serve`` on the command line, :func:`serve` from Python; see docs/server.md.
+``kv-emulator serve`` on the command line, :func:`kv_emulator.serve` from Python; see docs/server.md.
 """
 
 from __future__ import annotations
 
-from .api import Server, serve
+from .api import Server
 from .options import ServerOptions
 
-__all__ = ["Server", "ServerOptions", "serve"]
+__all__ = ["Server", "ServerOptions"]

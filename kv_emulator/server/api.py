@@ -8,12 +8,9 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
-from ..emulator import Emulator
 from .env import RUNTIME_FILE, client_env, write_bundle
 from .listeners import DoorServer
 from .management import ManagementApp
@@ -21,7 +18,7 @@ from .options import ServerOptions
 from .routing import IDENTITY_PATH, Router
 from .tls import CertificateAuthority
 
-__all__ = ["Server", "serve"]
+__all__ = ["Server"]
 
 log = logging.getLogger("kv_emulator.server")
 
@@ -29,9 +26,9 @@ log = logging.getLogger("kv_emulator.server")
 class Server:
     """The emulator over HTTPS: a direct port and a proxy port, sharing one :class:`Emulator`."""
 
-    def __init__(self, settings: Settings | None = None, options: ServerOptions | None = None) -> None:
+    def __init__(self, emulator: Any, options: ServerOptions | None = None) -> None:
         self.options = options or ServerOptions()
-        self.emulator = Emulator(settings)
+        self.emulator = emulator  # a kv_emulator.Emulator (a layer above the doors, so not imported here)
         """The same API as in-process: ``vault()``, ``clock``, ``faults``, ``requests``, ``audit``, ``reset()``."""
         self.options.data_dir.mkdir(parents=True, exist_ok=True)
         self.ca = CertificateAuthority(self.options.data_dir)
@@ -158,19 +155,3 @@ class Server:
 
     def __repr__(self) -> str:
         return f"<Server {self.url} proxy {self.proxy_url}>"
-
-
-@contextlib.contextmanager
-def serve(data_dir: str | Path | None = None, **settings: Any) -> Iterator[Server]:
-    """Run a server on free loopback ports for the ``with`` block, in memory (``ephemeral``) by default.
-
-    ``settings`` are the emulator's (as for :func:`kv_emulator.emulate`); server options go in
-    ``options=ServerOptions(...)``.
-    """
-    options: ServerOptions | None = settings.pop("options", None)
-    if options is None:
-        options = ServerOptions(port=0, proxy_port=0, ephemeral=True, write_runtime=data_dir is not None)
-        if data_dir is not None:
-            options.data_dir = Path(data_dir)
-    with Server(Settings.from_options(settings), options) as server:
-        yield server

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,7 @@ def options_from(args: argparse.Namespace, environ: dict[str, str]) -> ServerOpt
     return options
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, make_emulator: Callable[[Settings], Any]) -> int:
     from .api import Server
 
     try:
@@ -155,7 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
         level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr
     )
     logging.getLogger("kv_emulator.server").setLevel(logging.WARNING if args.quiet else logging.INFO)
-    server = Server(settings, options)
+    server = Server(make_emulator(settings), options)
     try:
         server.start()
     except OSError as exc:
@@ -207,7 +207,9 @@ def _env(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, make_emulator: Callable[[Settings], Any]) -> int:
+    """The command line; ``make_emulator`` builds the emulator (kv_emulator.__main__ passes ``Emulator``)."""
     args = build_parser().parse_args(argv)
-    handler = {"serve": _serve, "ca": _ca, "env": _env}[args.command]
-    return handler(args)
+    if args.command == "serve":
+        return _serve(args, make_emulator)
+    return _ca(args) if args.command == "ca" else _env(args)

@@ -15,16 +15,13 @@ import logging
 import socket
 import ssl
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.serving import DechunkedInput, WSGIRequestHandler
 
 from ..http.app import ENTRY_KEY
 from .transport import act_out, claim_transport
 from .tunnel import relay
-
-if TYPE_CHECKING:
-    from .listeners import DoorServer
 
 __all__ = ["EmulatorRequestHandler"]
 
@@ -51,9 +48,9 @@ class EmulatorRequestHandler(WSGIRequestHandler):
     """Serves HTTP/1.1 with keep-alive on a plain or TLS socket; ``tunnel`` names the host of a CONNECT."""
 
     protocol_version = "HTTP/1.1"
-    server: DoorServer  # type: ignore[assignment]
+    server: Any  # the listeners.DoorServer that accepted the connection
 
-    def __init__(self, request: Any, client_address: Any, server: DoorServer, tunnel: str | None = None) -> None:
+    def __init__(self, request: Any, client_address: Any, server: Any, tunnel: str | None = None) -> None:
         self.tunnel = tunnel
         self.timeout = server.options.idle_timeout  # type: ignore[misc]  # per server, not per class
         super().__init__(request, client_address, server)

@@ -21,8 +21,6 @@ from werkzeug.wrappers import Request, Response
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from .api import Server
-
 __all__ = ["ManagementApp"]
 
 _RULES = Map(
@@ -70,7 +68,7 @@ def _entry_json(entry: Any) -> dict[str, Any]:
 class ManagementApp:
     """The ``/_kv/`` WSGI app of one :class:`~kv_emulator.server.Server`."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Any) -> None:  # the Server it belongs to
         self.server = server
 
     @property

@@ -30,7 +30,6 @@ from ..config import Settings
 from ..hosts import parse_host
 
 if TYPE_CHECKING:
-    from ..emulator import Emulator
     from ..objects.vault import Vault
 
 __all__ = ["SCHEMA_VERSION", "StateStore"]
@@ -93,12 +92,12 @@ class _Unpickler(pickle.Unpickler):
         return self._runtime[pid]
 
 
-def _runtime_objects(emulator: Emulator, vault: Vault) -> dict[str, Any]:
+def _runtime_objects(emulator: Any, vault: Vault) -> dict[str, Any]:
     """The objects of the running emulator that stored state refers to, by name."""
     objects: dict[str, Any] = {
         "settings": emulator.settings,
         "clock": emulator.clock,
-        "sealer": emulator._sealer,
+        "sealer": emulator._vaults._sealer,
         "lock": vault.lock,
         "vault.secrets": vault.secrets,
         "vault.keys": vault.keys,
@@ -155,7 +154,7 @@ class StateStore:
 
     # -- saving ------------------------------------------------------------------------------------
 
-    def save(self, emulator: Emulator) -> None:
+    def save(self, emulator: Any) -> None:
         """Return once a snapshot taken after this call is committed (group commit across threads)."""
         with self._changes:
             self._requested += 1
@@ -175,7 +174,7 @@ class StateStore:
                 else:
                     self._changes.wait()
 
-    def _write(self, emulator: Emulator) -> None:
+    def _write(self, emulator: Any) -> None:
         rows: list[tuple[str, bytes]] = []
         for vault in emulator.vaults:
             address = f"{vault.name}.{'managedhsm' if vault.managed_hsm else 'vault'}.azure.net"
@@ -216,7 +215,7 @@ class StateStore:
 
     # -- restoring ---------------------------------------------------------------------------------
 
-    def restore(self, emulator: Emulator) -> int:
+    def restore(self, emulator: Any) -> int:
         """Load the stored state into a fresh emulator; returns how many vaults were restored."""
         with self._db_lock:
             vault_rows = self._db.execute("SELECT address, state FROM vaults").fetchall()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..hosts import VAULT_SUFFIX, parse_host
 from ..http.app import CHALLENGE_RESOURCE_KEY, VAULT_HOST_KEY
@@ -17,8 +17,6 @@ from ..identity.app import APP_SERVICE_HEADER_KEY
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-    from ..emulator import Emulator
 
 __all__ = ["IDENTITY_PATH", "MANAGEMENT_PREFIX", "Router", "json_error_app"]
 
@@ -54,9 +52,9 @@ def _split_host(host: str) -> tuple[str, str | None]:
 class Router:
     """Picks the app for each request; one per server, shared by its listeners."""
 
-    def __init__(
+    def __init__(  # emulator: a kv_emulator.Emulator, a layer above the doors
         self,
-        emulator: Emulator,
+        emulator: Any,
         management: WSGIApplication,
         *,
         identity_header: str,
