@@ -23,7 +23,6 @@ __all__ = ["IDENTITY_PATH", "MANAGEMENT_PREFIX", "Router", "json_error_app"]
 MANAGEMENT_PREFIX = "/_kv/"
 #: The path of the App Service managed-identity endpoint on the proxy port (``IDENTITY_ENDPOINT``).
 IDENTITY_PATH = "/msi/token"
-_LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
 
 
 def json_error_app(status: int, code: str, message: str) -> WSGIApplication:
@@ -75,15 +74,14 @@ class Router:
         scheme: str = environ["wsgi.url_scheme"]
         host: str = environ.get("HTTP_HOST") or tunnel or "localhost"
         absolute = str(environ.get("REQUEST_URI", "")).startswith(("http://", "https://"))
-        name, _ = _split_host(host.lower())
-        local = tunnel is None and not absolute and (name in _LOCAL_NAMES or name.endswith(".localhost"))
-        if local and (path == MANAGEMENT_PREFIX.rstrip("/") or path.startswith(MANAGEMENT_PREFIX)):
+        own = tunnel is None and not absolute  # addressed to this listener itself, not proxied
+        if own and (path == MANAGEMENT_PREFIX.rstrip("/") or path.startswith(MANAGEMENT_PREFIX)):
             return "management", self.management
-        if local and proxy and path == IDENTITY_PATH:
+        if own and proxy and path == IDENTITY_PATH:
             environ[APP_SERVICE_HEADER_KEY] = self.identity_header
             return "identity", self.emulator.identity_app
-        if local and not proxy:
-            return "vault", self._local_vault(environ, name)
+        if own and not proxy and parse_host(host) is None:
+            return "vault", self._local_vault(environ, host.lower())
         if scheme == "https" and parse_host(host) is not None:
             return "vault", self.emulator.app
         url = f"{scheme}://{host}{path}"
@@ -98,16 +96,16 @@ class Router:
             f"kv-emulator: no emulated service at {scheme}://{host}{path}",  # unverified
         )
 
-    def _local_vault(self, environ: WSGIEnvironment, name: str) -> WSGIApplication:
-        """``https://localhost:<port>``: the default vault; ``https://<name>.localhost:<port>``: vault <name>."""
+    def _local_vault(self, environ: WSGIEnvironment, host: str) -> WSGIApplication:
+        """``https://<name>.localhost:<port>``: vault <name>, challenged for ``https://localhost:<port>``;
+        any other host (``localhost``, ``127.0.0.1``, a compose service name): the default vault."""
+        name, port = _split_host(host)
         vault = self.emulator.settings.vault_name
+        parent = host
         if name.endswith(".localhost"):
             vault = name.removesuffix(".localhost").split(".")[-1]
-        if "://" in vault:
-            address = parse_host(vault.split("://", 1)[1].split("/")[0])
-            dns_name = address.dns_name if address else vault
-        else:
-            dns_name = f"{vault}.{VAULT_SUFFIX}"
-        environ[VAULT_HOST_KEY] = dns_name
-        environ[CHALLENGE_RESOURCE_KEY] = f"https://localhost:{self._direct_port()}"
-        return self.emulator.app
+            parent = f"localhost:{port or self._direct_port()}"
+        address = parse_host(vault.split("://", 1)[1].split("/")[0]) if "://" in vault else None
+        environ[VAULT_HOST_KEY] = address.dns_name if address else f"{vault}.{VAULT_SUFFIX}"
+        environ[CHALLENGE_RESOURCE_KEY] = f"https://{parent}"
+        return self.emulator.app  # type: ignore[no-any-return,unused-ignore]
