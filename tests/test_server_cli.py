@@ -1,0 +1,196 @@
+"""``kv-emulator serve | ca | env`` as a user runs them, and state that survives ``kill -9``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+API = {"api-version": "7.5"}
+TOKEN = {"Authorization": "Bearer any-token"}
+
+
+class Running:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.log = (data_dir / "server.log").open("ab")
+        command = [sys.executable, "-m", "kv_emulator", "serve", "--data-dir", str(data_dir)]
+        command += ["--port", "0", "--proxy-port", "0", *args]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=self.log, env={**os.environ, **(env or {})}, text=True
+        )
+        self.runtime = self._wait()
+
+    def _wait(self) -> dict[str, Any]:
+        deadline = time.monotonic() + 30
+        runtime_file = self.data_dir / "server.json"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.process.returncode}")
+            if runtime_file.exists():
+                runtime: dict[str, Any] = json.loads(runtime_file.read_text())
+                if runtime.get("pid") == self.process.pid:
+                    try:
+                        requests.get(f"http://127.0.0.1:{runtime['proxy_port']}/_kv/health", timeout=2)
+                        return runtime
+                    except requests.ConnectionError:
+                        pass
+            time.sleep(0.1)
+        raise AssertionError("server did not start in 30 s")
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.runtime['port']}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return requests.request(
+            method,
+            f"{self.url}{path}",
+            params=API,
+            headers=TOKEN,
+            verify=str(self.data_dir / "ca.pem"),
+            timeout=30,
+            **kwargs,
+        )
+
+    def stop(self, *, kill: bool = False) -> str:
+        if kill:
+            self.process.kill()  # SIGKILL: no shutdown code runs
+        else:
+            self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return (self.data_dir / "server.log").read_text()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+def kv_emulator_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kv_emulator", *args], capture_output=True, text=True, timeout=60, env=os.environ
+    )
+
+
+def test_ca_path_pem_and_reuse(data_dir: Path) -> None:
+    first = kv_emulator_cli("ca", "--data-dir", str(data_dir))
+    assert first.returncode == 0 and first.stdout.strip() == str(data_dir / "ca.pem")
+    pem = kv_emulator_cli("ca", "--data-dir", str(data_dir), "--pem").stdout
+    assert pem == (data_dir / "ca.pem").read_text() and pem.startswith("-----BEGIN CERTIFICATE-----")
+    assert (data_dir / "ca-key.pem").stat().st_mode & 0o077 == 0  # the CA key is the owner's alone
+    server = Running(data_dir)
+    try:
+        assert (data_dir / "ca.pem").read_text() == pem  # the server reuses it: trust is set up once
+    finally:
+        server.stop()
+
+
+def test_serve_prints_the_ways_in_and_env_formats(data_dir: Path) -> None:
+    server = Running(data_dir, "--vault", "myvault", env={"KV_EMULATOR_SOFT_DELETE_RETENTION_IN_DAYS": "7"})
+    try:
+        banner = [server.process.stdout.readline() for _ in range(5)]  # type: ignore[union-attr]
+        assert banner[0].startswith("kv-emulator proxy") and f":{server.runtime['proxy_port']}" in banner[0]
+        assert banner[1].startswith("kv-emulator direct") and "default vault myvault" in banner[1]
+        shell = kv_emulator_cli("env", "--data-dir", str(data_dir))
+        assert shell.returncode == 0
+        lines = dict(line.removeprefix("export ").split("=", 1) for line in shell.stdout.splitlines())
+        assert lines["HTTPS_PROXY"] == f"http://127.0.0.1:{server.runtime['proxy_port']}"
+        assert lines["AZURE_KEYVAULT_URL"] == "https://myvault.vault.azure.net"
+        assert lines["NODE_EXTRA_CA_CERTS"] == str(data_dir / "ca.pem")
+        bundle = Path(lines["REQUESTS_CA_BUNDLE"]).read_text()
+        assert (data_dir / "ca.pem").read_text() in bundle and bundle.count("BEGIN CERTIFICATE") > 50
+        github = kv_emulator_cli("env", "--data-dir", str(data_dir), "--format", "github", "--direct").stdout
+        assert f"AZURE_KEYVAULT_URL=https://localhost:{server.runtime['port']}\n" in github
+        assert "HTTPS_PROXY" not in github and "export" not in github
+        dotenv = kv_emulator_cli("env", "--data-dir", str(data_dir), "--format", "dotenv").stdout
+        assert f"IDENTITY_HEADER={server.runtime['identity_header']}\n" in dotenv
+        created = server.request("PUT", "/secrets/s", json={"value": "v"}).json()
+        assert created["attributes"]["recoverableDays"] == 7  # KV_EMULATOR_SOFT_DELETE_RETENTION_IN_DAYS
+        assert created["id"].startswith(f"{server.url}/secrets/s/")
+    finally:
+        log = server.stop()
+    assert "SetSecret 200" in log  # one line per request: operation, status, ms
+    assert not (data_dir / "server.json").exists()
+    after = kv_emulator_cli("env", "--data-dir", str(data_dir))
+    assert after.returncode == 1 and "kv-emulator serve" in after.stderr
+
+
+def test_bad_settings_are_refused_with_a_clear_message(data_dir: Path) -> None:
+    result = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--soft-delete-retention-in-days", "3")
+    assert result.returncode == 2 and "between 7 and 90" in result.stderr
+
+
+def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
+    server = Running(data_dir)
+    acknowledged: dict[str, str] = {}
+    try:
+        for i in range(30):
+            answer = server.request("PUT", f"/secrets/s{i % 6}", json={"value": f"value-{i}"})
+            assert answer.status_code == 200
+            acknowledged[answer.json()["id"]] = f"value-{i}"
+        assert server.request("DELETE", "/secrets/s5").status_code == 200
+        key = server.request("POST", "/keys/k/create", json={"kty": "EC", "crv": "P-256"}).json()
+        signed = server.request(
+            "POST",
+            f"/keys/k/{key['key']['kid'].rsplit('/', 1)[1]}/sign",
+            json={"alg": "ES256", "value": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"},
+        ).json()["value"]
+        requests.post(
+            f"http://127.0.0.1:{server.runtime['proxy_port']}/_kv/clock/advance", json={"days": 3}, timeout=10
+        )
+    finally:
+        server.stop(kill=True)
+
+    restarted = Running(data_dir)
+    try:
+        for secret_id, value in acknowledged.items():
+            path = secret_id.split(f":{server.runtime['port']}", 1)[1]
+            if path.startswith("/secrets/s5/"):
+                continue  # deleted before the kill: checked below
+            got = restarted.request("GET", path)
+            assert got.status_code == 200, (secret_id, got.text)
+            assert got.json()["value"] == value
+        assert restarted.request("GET", "/deletedsecrets/s5").status_code == 200
+        assert restarted.request("POST", "/deletedsecrets/s5/recover").status_code == 200
+        assert restarted.request("GET", "/secrets/s5/").json()["value"] == "value-29"
+        verified = restarted.request(
+            "POST",
+            f"/keys/k/{key['key']['kid'].rsplit('/', 1)[1]}/verify",
+            json={"alg": "ES256", "digest": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "value": signed},
+        )
+        assert verified.json() == {"value": True}  # the same key material after the restart
+        clock = requests.get(f"http://127.0.0.1:{restarted.runtime['proxy_port']}/_kv/clock", timeout=10).json()
+        assert clock["time"] > time.time() + 2.9 * 86400
+    finally:
+        restarted.stop()
+
+
+def test_a_newer_database_is_refused_not_misread(data_dir: Path) -> None:
+    Running(data_dir).stop()
+    with sqlite3.connect(data_dir / "state.sqlite3") as db:
+        db.execute("UPDATE meta SET value = '99' WHERE name = 'schema'")
+    result = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--port", "0", "--proxy-port", "0")
+    assert result.returncode == 1
+    assert "newer kv-emulator" in result.stderr and "--ephemeral" in result.stderr
+
+
+def test_ephemeral_keeps_nothing(data_dir: Path) -> None:
+    server = Running(data_dir, "--ephemeral")
+    try:
+        assert server.request("PUT", "/secrets/s", json={"value": "v"}).status_code == 200
+    finally:
+        server.stop()
+    assert not (data_dir / "state.sqlite3").exists()
