@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,16 @@ def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
             answer = server.request("PUT", f"/secrets/s{i % 6}", json={"value": f"value-{i}"})
             assert answer.status_code == 200
             acknowledged[answer.json()["id"]] = f"value-{i}"
+
+        def writer(client: int) -> None:  # concurrent writers share snapshots (group commit)
+            for i in range(25):
+                answer = server.request("PUT", f"/secrets/w{client}", json={"value": f"w{client}-{i}"})
+                assert answer.status_code == 200
+                acknowledged[answer.json()["id"]] = f"w{client}-{i}"
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(writer, range(4)))
+        assert len(acknowledged) == 130
         assert server.request("DELETE", "/secrets/s5").status_code == 200
         key = server.request("POST", "/keys/k/create", json={"kty": "EC", "crv": "P-256"}).json()
         signed = server.request(

@@ -120,7 +120,9 @@ class Server:
             path.write_text(json.dumps(self._runtime(), indent=2))
             path.chmod(0o600)
         for listener in self._listeners:
-            thread = threading.Thread(target=listener.serve_forever, name=f"kv-emulator:{listener.server_address[1]}")
+            thread = threading.Thread(
+                target=listener.serve_forever, args=(0.1,), name=f"kv-emulator:{listener.server_address[1]}"
+            )
             thread.daemon = True
             thread.start()
             self._threads.append(thread)

@@ -112,10 +112,11 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # Head and body in one write: two small writes meet the client's delayed ACK (40 ms a request).
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(payload)
-        self.wfile.flush()
+            self._headers_buffer.append(payload)
+        self.flush_headers()
         self._log(operation, code, started)
 
     def _read_body(self) -> bytes:
@@ -202,6 +203,8 @@ class EmulatorRequestHandler(WSGIRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors in the Key Vault error shape (JSON), never http.server's HTML page."""
         self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # garbage is not HTTP/0.9: answer with a status line anyway
         text = message or self.responses.get(code, ("Error",))[0]
         body = json.dumps({"error": {"code": _ERROR_CODES.get(code, "BadRequest"), "message": text}}).encode()
         try:
@@ -209,10 +212,10 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
-            self.end_headers()
+            self._headers_buffer.append(b"\r\n")
             if getattr(self, "command", None) != "HEAD":
-                self.wfile.write(body)
-            self.wfile.flush()
+                self._headers_buffer.append(body)
+            self.flush_headers()
         except OSError:
             pass
         self._log(getattr(self, "command", None) or "-", str(code), None)

@@ -62,6 +62,7 @@ class DoorServer(socketserver.ThreadingMixIn, HTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.settimeout(self.options.idle_timeout)
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.track(request)
         try:
             if self.tls is None:
