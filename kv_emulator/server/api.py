@@ -100,9 +100,15 @@ class Server:
             self.store = StateStore(self.options.data_dir / "state.sqlite3")
             self.store.restore(self.emulator)
         if self.options.seed is not None:
-            from ..seed import apply, load  # type: ignore[import-not-found,unused-ignore]
+            from werkzeug.exceptions import HTTPException
 
-            apply(self.emulator, load(self.options.seed))
+            from .management import _seed
+
+            try:
+                seed = _seed()
+            except HTTPException as exc:
+                raise RuntimeError(f"--seed: {exc.description}") from None
+            seed.apply(self.emulator, seed.load_seed(self.options.seed))
         host = self.options.host
         for port, proxy in ((self.options.port, False), (self.options.proxy_port, True)):
             listener = DoorServer(

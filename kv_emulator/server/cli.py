@@ -161,7 +161,7 @@ def _serve(args: argparse.Namespace, make_emulator: Callable[[Settings], Any]) -
     except OSError as exc:
         print(f"kv-emulator: cannot listen on {options.host}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    except RuntimeError as exc:  # a database this version cannot read
+    except (RuntimeError, ValueError) as exc:  # a database this version cannot read, a bad seed file
         print(f"kv-emulator: {exc}", file=sys.stderr)
         return 1
     state = "in memory (--ephemeral)" if options.ephemeral else str(options.data_dir / "state.sqlite3")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import importlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -95,7 +96,8 @@ class ManagementApp:
 
     @staticmethod
     def _error(status: int, message: str) -> Response:
-        body = {"error": {"code": "BadRequest" if status == 400 else str(status), "message": message}}
+        code = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed"}.get(status, str(status))
+        body = {"error": {"code": code, "message": message}}
         return Response(json.dumps(body), status=status, mimetype="application/json")
 
     def _authorize(self, request: Request, endpoint: str) -> None:
@@ -251,17 +253,27 @@ class ManagementApp:
         return {k: sorted(v) if isinstance(v, set) else v for k, v in dataclasses.asdict(policy).items()}
 
     def _state(self, request: Request) -> Any:
-        from ..seed import dump  # type: ignore[import-not-found,unused-ignore]
-
-        return dump(self.emulator)
+        return _seed().dump(self.emulator)
 
     def _state_put(self, request: Request) -> dict[str, Any]:
-        from ..seed import apply  # type: ignore[import-not-found,unused-ignore]
-
+        seed = _seed()
+        document = seed.load_seed(self._json(request), source="PUT /_kv/state")  # checked whole, before reset
         self.emulator.reset()
-        apply(self.emulator, self._json(request))
-        return {"status": "imported"}
+        seed.apply(self.emulator, document)
+        return {"status": "imported", "vaults": len(self.emulator.vaults)}
+
+
+def _seed() -> Any:
+    """The seed-file module (load_seed, apply, dump), shared with ``kv_seed`` and ``--seed``."""
+    try:
+        return importlib.import_module("kv_emulator.seed")
+    except ImportError:
+        raise _NotImplemented("state export and import need kv_emulator.seed, which this build lacks") from None
 
 
 class _Forbidden(HTTPException):
     code = 403
+
+
+class _NotImplemented(HTTPException):
+    code = 501
