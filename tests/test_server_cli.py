@@ -164,6 +164,8 @@ def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
         )
     finally:
         server.stop(kill=True)
+    stale = kv_emulator_cli("env", "--data-dir", str(data_dir))  # server.json outlived its server
+    assert stale.returncode == 1 and "no longer running" in stale.stderr
 
     restarted = Running(data_dir)
     try:

@@ -36,7 +36,11 @@ class Server:
         self.store: Any = None
         self.management = ManagementApp(self)
         self.router = Router(
-            self.emulator, self.management, identity_header=self.identity_header, direct_port=lambda: self.port
+            self.emulator,
+            self.management,
+            identity_header=self.identity_header,
+            direct_port=lambda: self.port,
+            passthrough=self.options.passthrough,
         )
         self._listeners: list[DoorServer] = []
         self._threads: list[threading.Thread] = []

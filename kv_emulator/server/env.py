@@ -38,12 +38,30 @@ def read_runtime(data_dir: Path) -> dict[str, Any]:
     """What the running server recorded; a clear error when none runs from this directory."""
     path = data_dir / RUNTIME_FILE
     try:
-        return dict(json.loads(path.read_text()))
+        runtime = dict(json.loads(path.read_text()))
     except FileNotFoundError:
         raise LookupError(
             f"no kv-emulator server has started with --data-dir {data_dir} (no {RUNTIME_FILE}); "
             "run `kv-emulator serve` first"
         ) from None
+    if not _alive(int(runtime.get("pid", 0))):
+        raise LookupError(
+            f"the kv-emulator server that wrote {path} (pid {runtime.get('pid')}) is no longer running; "
+            "run `kv-emulator serve` again"
+        )
+    return runtime
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
 
 
 def client_env(runtime: dict[str, Any], data_dir: Path, *, direct: bool = False) -> dict[str, str]:

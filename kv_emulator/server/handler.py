@@ -20,8 +20,8 @@ from typing import Any
 from werkzeug.serving import DechunkedInput, WSGIRequestHandler
 
 from ..http.app import ENTRY_KEY
+from . import tunnel
 from .transport import act_out, claim_transport
-from .tunnel import relay
 
 __all__ = ["EmulatorRequestHandler"]
 
@@ -175,7 +175,7 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             self.send_error(403, f"kv-emulator does not emulate {host} and --no-passthrough refuses other hosts")
             return
         try:
-            upstream = socket.create_connection((host, 443), timeout=10)
+            upstream = tunnel.connect_upstream(host, 443)
         except OSError as exc:
             self.send_error(502, f"kv-emulator could not reach {host}:443 ({exc.strerror or exc})")
             return
@@ -183,7 +183,7 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         self.send_response_only(200, "Connection Established")
         self.end_headers()
         self.wfile.flush()
-        relay(self.connection, upstream, self.server.options.idle_timeout)
+        tunnel.relay(self.connection, upstream, self.server.options.idle_timeout)
 
     def _serve_tls(self, host: str) -> None:
         try:
@@ -227,7 +227,11 @@ class EmulatorRequestHandler(WSGIRequestHandler):
 
     def _log(self, operation: str, status: str, started: float | None) -> None:
         took = f"{(time.perf_counter() - started) * 1000:.1f} ms" if started is not None else "-"
-        target = self.path if not self.tunnel else f"https://{self.tunnel}{self.path}"
+        target = getattr(self, "path", "-")
+        if target.startswith("/"):  # origin form: name the host the client used
+            scheme = "https" if (self.tunnel or self.server.tls) else "http"
+            host = self.headers.get("Host", self.tunnel or "") if getattr(self, "headers", None) else ""
+            target = f"{scheme}://{host}{target}"
         log.info("%s %s %s %s %s", operation, status, took, getattr(self, "command", "-"), target)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

@@ -7,37 +7,22 @@ or ``https://<name>.localhost:<port>``, whose challenge names ``https://localhos
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..hosts import VAULT_SUFFIX, parse_host
 from ..http.app import CHALLENGE_RESOURCE_KEY, VAULT_HOST_KEY
 from ..identity.app import APP_SERVICE_HEADER_KEY
+from .replies import json_error_app
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
 
-__all__ = ["IDENTITY_PATH", "MANAGEMENT_PREFIX", "Router", "json_error_app"]
+__all__ = ["IDENTITY_PATH", "MANAGEMENT_PREFIX", "Router"]
 
 MANAGEMENT_PREFIX = "/_kv/"
 #: The path of the App Service managed-identity endpoint on the proxy port (``IDENTITY_ENDPOINT``).
 IDENTITY_PATH = "/msi/token"
-
-
-def json_error_app(status: int, code: str, message: str) -> WSGIApplication:
-    """A WSGI app answering one error in the Key Vault error shape."""
-
-    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        body = json.dumps({"error": {"code": code, "message": message}}).encode()
-        reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 502: "Bad Gateway"}.get(status, "Error")
-        start_response(
-            f"{status} {reason}",
-            [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(body)))],
-        )
-        return [body]
-
-    return app
 
 
 def _split_host(host: str) -> tuple[str, str | None]:
@@ -58,11 +43,13 @@ class Router:
         *,
         identity_header: str,
         direct_port: Callable[[], int],
+        passthrough: bool = True,
     ) -> None:
         self.emulator = emulator
         self.management = management
         self.identity_header = identity_header
         self._direct_port = direct_port
+        self.passthrough = passthrough
 
     def emulates_host(self, host: str) -> bool:
         """Whether a CONNECT to ``host`` is answered by the emulator (else tunnelled or refused)."""
@@ -90,10 +77,16 @@ class Router:
             return "identity", app
         if app is not None:
             return "vault", app
+        if absolute and proxy and scheme == "http":
+            if self.passthrough:
+                from .forward import forward
+
+                return "forward", forward
+            return "refused", json_error_app(
+                403, "Forbidden", f"kv-emulator does not emulate {host} and --no-passthrough refuses other hosts"
+            )
         return "refused", json_error_app(
-            404,
-            "NotFound",
-            f"kv-emulator: no emulated service at {scheme}://{host}{path}",  # unverified
+            404, "NotFound", f"kv-emulator: no emulated service at {scheme}://{host}{path}"
         )
 
     def _local_vault(self, environ: WSGIEnvironment, host: str) -> WSGIApplication:

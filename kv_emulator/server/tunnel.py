@@ -5,7 +5,12 @@ from __future__ import annotations
 import selectors
 import socket
 
-__all__ = ["relay"]
+__all__ = ["connect_upstream", "relay"]
+
+
+def connect_upstream(host: str, port: int, timeout: float = 10.0) -> socket.socket:
+    """The connection a passed-through CONNECT is tunnelled to (one name, so tests can point it at loopback)."""
+    return socket.create_connection((host, port), timeout=timeout)
 
 
 def relay(client: socket.socket, upstream: socket.socket, idle_timeout: float) -> None:
