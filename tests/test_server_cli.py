@@ -153,6 +153,8 @@ def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
             list(pool.map(writer, range(4)))
         assert len(acknowledged) == 130
         assert server.request("DELETE", "/secrets/s5").status_code == 200
+        assert server.request("PUT", "/secrets/gone", json={"value": "x"}).status_code == 200
+        assert server.request("DELETE", "/secrets/gone").status_code == 200  # its purge is planned
         key = server.request("POST", "/keys/k/create", json={"kty": "EC", "crv": "P-256"}).json()
         signed = server.request(
             "POST",
@@ -185,8 +187,12 @@ def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
             json={"alg": "ES256", "digest": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "value": signed},
         )
         assert verified.json() == {"value": True}  # the same key material after the restart
-        clock = requests.get(f"http://127.0.0.1:{restarted.runtime['proxy_port']}/_kv/clock", timeout=10).json()
+        manage = f"http://127.0.0.1:{restarted.runtime['proxy_port']}/_kv"
+        clock = requests.get(f"{manage}/clock", timeout=10).json()
         assert clock["time"] > time.time() + 2.9 * 86400
+        assert restarted.request("GET", "/deletedsecrets/gone").status_code == 200
+        requests.post(f"{manage}/clock/advance", json={"days": 90}, timeout=10)
+        assert restarted.request("GET", "/deletedsecrets/gone").status_code == 404  # the planned purge ran
     finally:
         restarted.stop()
 

@@ -20,6 +20,7 @@ import pickle
 import sqlite3
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, Pub
 
 from ..config import Settings
 from ..hosts import parse_host
+from ..objects.keypool import RsaKeyPool
 
 if TYPE_CHECKING:
     from ..objects.vault import Vault
@@ -39,6 +41,7 @@ SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, Any] = {}
 _STORES = ("secrets", "keys", "certificates", "authorization")
 _DIRECTORY_FIELDS = ("_key", "key_id", "_principals")
+_SCHEDULE_FIELDS = ("_heaps", "_planned", "_waiting", "_next")
 _LOCK_TYPE = type(threading.Lock())
 _RLOCK_TYPE = type(threading.RLock())
 
@@ -99,15 +102,22 @@ def _runtime_objects(emulator: Any, vault: Vault) -> dict[str, Any]:
         "clock": emulator.clock,
         "sealer": emulator._vaults._sealer,
         "lock": vault.lock,
+        "schedule": vault._schedule,
         "vault.secrets": vault.secrets,
         "vault.keys": vault.keys,
     }
     for store_name in _STORES:
         store = getattr(vault, store_name)
         for attr, value in vars(store).items():
-            if callable(value) and not isinstance(value, type) and not inspect.ismethod(value):
-                objects[f"{store_name}.{attr}"] = value  # factories such as the certificate authority
+            factory = callable(value) and not isinstance(value, type) and not inspect.ismethod(value)
+            if factory or isinstance(value, RsaKeyPool):  # factories, the certificate authority, the key pool
+                objects[f"{store_name}.{attr}"] = value
     return objects
+
+
+def _schedule_state(vault: Vault) -> dict[str, Any]:
+    """When the vault's time-driven work is due (its handlers are the new stores' own)."""
+    return {name: getattr(vault._schedule, name) for name in _SCHEDULE_FIELDS}
 
 
 def _store_state(store: Any) -> dict[str, Any]:
@@ -177,11 +187,13 @@ class StateStore:
     def _write(self, emulator: Any) -> None:
         rows: list[tuple[str, bytes]] = []
         for vault in emulator.vaults:
-            address = f"{vault.name}.{'managedhsm' if vault.managed_hsm else 'vault'}.azure.net"
+            address = urlsplit(vault.url).netloc
             runtime = {id(obj): name for name, obj in _runtime_objects(emulator, vault).items()}
             with vault.lock:
                 buffer = io.BytesIO()
-                _Pickler(buffer, runtime).dump({name: _store_state(getattr(vault, name)) for name in _STORES})
+                state = {name: _store_state(getattr(vault, name)) for name in _STORES}
+                state["schedule"] = _schedule_state(vault)
+                _Pickler(buffer, runtime).dump(state)
             rows.append((address, buffer.getvalue()))
         directory = emulator.identity
         buffer = io.BytesIO()
@@ -208,8 +220,8 @@ class StateStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            for address, state in changed:
-                self._digests[address] = hashlib.sha256(state).digest()
+            for address, blob in changed:
+                self._digests[address] = hashlib.sha256(blob).digest()
             for address in gone:
                 self._digests.pop(address, None)
 
@@ -232,6 +244,7 @@ class StateStore:
                     continue
                 vault = emulator.vault(address.url)
                 stores = _Unpickler(io.BytesIO(state), _runtime_objects(emulator, vault)).load()
+                vars(vault._schedule).update(stores.pop("schedule", {}))
                 for name, values in stores.items():
                     vars(getattr(vault, name)).update(values)
                 self._digests[address_text] = hashlib.sha256(state).digest()
