@@ -213,3 +213,14 @@ def test_ephemeral_keeps_nothing(data_dir: Path) -> None:
     finally:
         server.stop()
     assert not (data_dir / "state.sqlite3").exists()
+
+
+def test_a_busy_port_is_a_clear_error(data_dir: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--port", port, "--proxy-port", "0")
+    assert result.returncode == 1 and "cannot listen on 127.0.0.1" in result.stderr, result.stderr

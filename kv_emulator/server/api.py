@@ -102,28 +102,23 @@ class Server:
             from .persistence import StateStore
 
             self.store = StateStore(self.options.data_dir / "state.sqlite3")
-            self.store.restore(self.emulator)
-        if self.options.seed is not None:
-            from werkzeug.exceptions import HTTPException
-
-            from .management import _seed
-
-            try:
-                seed = _seed()
-            except HTTPException as exc:
-                raise RuntimeError(f"--seed: {exc.description}") from None
-            seed.apply(self.emulator, seed.load_seed(self.options.seed))
+            restored = self.store.restore(self.emulator)
+        else:
+            restored = 0
+        if self.options.seed is not None and not restored:  # a seed fills a new state, never a kept one
+            self._apply_seed(self.options.seed)
+            self.committed()
         host = self.options.host
-        for port, proxy in ((self.options.port, False), (self.options.proxy_port, True)):
-            listener = DoorServer(
-                (host, port),
-                router=self.router,
-                ca=self.ca,
-                options=self.options,
-                proxy=proxy,
-                on_commit=self.committed,
-            )
-            self._listeners.append(listener)
+        try:
+            self._listen(host)
+        except BaseException:
+            for listener in self._listeners:
+                listener.server_close()
+            self._listeners.clear()
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+            raise
         write_bundle(self.options.data_dir)
         if self.options.write_runtime:
             path = self.options.data_dir / RUNTIME_FILE
@@ -137,6 +132,29 @@ class Server:
             thread.start()
             self._threads.append(thread)
         return self
+
+    def _apply_seed(self, path: Path) -> None:
+        from werkzeug.exceptions import HTTPException
+
+        from .management import _seed
+
+        try:
+            seed = _seed()
+        except HTTPException as exc:
+            raise RuntimeError(f"--seed: {exc.description}") from None
+        seed.apply(self.emulator, seed.load_seed(path))
+
+    def _listen(self, host: str) -> None:
+        for port, proxy in ((self.options.port, False), (self.options.proxy_port, True)):
+            listener = DoorServer(
+                (host, port),
+                router=self.router,
+                ca=self.ca,
+                options=self.options,
+                proxy=proxy,
+                on_commit=self.committed,
+            )
+            self._listeners.append(listener)
 
     def committed(self) -> None:
         """A mutating request succeeded: persist before its answer is sent."""
