@@ -95,7 +95,12 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             return
         status, headers = captured
         if label == "vault" and self.command not in ("GET", "HEAD") and status.startswith("2"):
-            self.server.committed()  # a 2xx means the change is stored
+            try:
+                self.server.committed()  # a 2xx means the change is stored
+            except Exception as exc:
+                log.exception("kv-emulator: could not store the change of %s %s", self.command, self.path)
+                self.send_error(500, f"kv-emulator could not store the change ({type(exc).__name__}: {exc})")
+                return
         entry = environ.get(ENTRY_KEY)
         operation = (entry.operation if entry is not None else None) or label
         fate = act_out(act, self.server.options.fault_timeout)

@@ -117,7 +117,8 @@ def _runtime_objects(emulator: Any, vault: Vault) -> dict[str, Any]:
 
 def _schedule_state(vault: Vault) -> dict[str, Any]:
     """When the vault's time-driven work is due (its handlers are the new stores' own)."""
-    return {name: getattr(vault._schedule, name) for name in _SCHEDULE_FIELDS}
+    schedule = vars(vault._schedule)
+    return {name: schedule[name] for name in _SCHEDULE_FIELDS if name in schedule}
 
 
 def _store_state(store: Any) -> dict[str, Any]:
@@ -131,7 +132,7 @@ class StateStore:
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db_lock = threading.Lock()
         self._changes = threading.Condition()
         self._requested = 0
@@ -200,7 +201,7 @@ class StateStore:
         _Pickler(buffer, {id(emulator.clock): "clock"}).dump(
             {
                 "clock": (emulator.clock._offset, emulator.clock._frozen_at),
-                "directory": {name: getattr(directory, name) for name in _DIRECTORY_FIELDS},
+                "directory": {name: value for name, value in vars(directory).items() if name in _DIRECTORY_FIELDS},
             }
         )
         emulator_state = buffer.getvalue()
