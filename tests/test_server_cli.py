@@ -224,3 +224,30 @@ def test_a_busy_port_is_a_clear_error(data_dir: Path) -> None:
         port = str(busy.getsockname()[1])
         result = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--port", port, "--proxy-port", "0")
     assert result.returncode == 1 and "cannot listen on 127.0.0.1" in result.stderr, result.stderr
+
+
+def test_every_setting_is_a_flag_and_a_variable(data_dir: Path) -> None:
+    from kv_emulator.server.cli import build_parser, options_from, settings_from
+
+    args = build_parser().parse_args(["serve", "--sku", "standard", "--no-enable-soft-delete", "--proxy-port", "9"])
+    environ = {
+        "KV_EMULATOR_SKU": "premium",  # the flag wins
+        "KV_EMULATOR_THROTTLING": "true",
+        "KV_EMULATOR_VAULT": "fromenv",
+        "KV_EMULATOR_PORT": "7",
+        "KV_EMULATOR_DATA_DIR": str(data_dir),
+        "KV_EMULATOR_PASSTHROUGH": "false",
+    }
+    settings = settings_from(args, environ)
+    assert (settings.sku, settings.enable_soft_delete, settings.throttling) == ("standard", False, True)
+    assert settings.vault_name == "fromenv"
+    options = options_from(args, environ)
+    assert (options.port, options.proxy_port, options.data_dir, options.passthrough) == (7, 9, data_dir, False)
+    import dataclasses
+
+    from kv_emulator import Settings
+
+    help_text = build_parser()._subparsers._group_actions[0].choices["serve"].format_help()  # type: ignore[union-attr]
+    for field in dataclasses.fields(Settings):
+        name = "vault" if field.name == "vault_name" else field.name
+        assert f"KV_EMULATOR_{name.upper()}" in help_text, name

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,8 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
-    value = args.data_dir or os.environ.get(_env_name("data_dir"))
+def _data_dir(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Path:
+    value = args.data_dir or (os.environ if environ is None else environ).get(_env_name("data_dir"))
     return Path(value).expanduser() if value else default_data_dir()
 
 
@@ -126,7 +126,7 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> Settings
 
 
 def options_from(args: argparse.Namespace, environ: dict[str, str]) -> ServerOptions:
-    options = ServerOptions(data_dir=_data_dir(args))
+    options = ServerOptions(data_dir=_data_dir(args, environ))
     for name, kind, _ in _SERVER_FLAGS:
         value = getattr(args, name)
         if value is None and _env_name(name) in environ:
@@ -174,6 +174,11 @@ def _serve(args: argparse.Namespace, make_emulator: Callable[[Settings], Any]) -
     ]
     if not options.loopback and options.admin_token is None:
         lines.append("kv-emulator WARNING  --host is not loopback: /_kv/ refuses requests until --admin-token is set")
+    if not options.loopback and options.passthrough:
+        lines.append(
+            "kv-emulator WARNING  --host is not loopback: the proxy relays other hosts for anyone who can reach it "
+            "(--no-passthrough stops that)"
+        )
     print("\n".join(lines), flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
