@@ -62,7 +62,7 @@ class Server:
 
     @property
     def proxy_url(self) -> str:
-        return f"http://127.0.0.1:{self.proxy_port}"
+        return f"http://{self.options.connect_host}:{self.proxy_port}"
 
     @property
     def vault_url(self) -> str:
@@ -75,7 +75,7 @@ class Server:
 
     @property
     def identity_endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.proxy_port}{IDENTITY_PATH}"
+        return f"{self.proxy_url}{IDENTITY_PATH}"
 
     def env(self, *, direct: bool = False, inherit: bool = False) -> dict[str, str]:
         """Variables for a client process (proxy mode unless ``direct``); ``inherit`` adds ``os.environ``."""
@@ -86,6 +86,7 @@ class Server:
         return {
             "pid": os.getpid(),
             "host": self.options.host,
+            "connect_host": self.options.connect_host,
             "port": self.port,
             "proxy_port": self.proxy_port,
             "tenant_id": self.emulator.settings.tenant_id,

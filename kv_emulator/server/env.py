@@ -67,18 +67,19 @@ def _alive(pid: int) -> bool:
 def client_env(runtime: dict[str, Any], data_dir: Path, *, direct: bool = False) -> dict[str, str]:
     """The variables for a client: proxy mode (real vault URLs) unless ``direct``."""
     proxy_port, port = runtime["proxy_port"], runtime["port"]
+    proxy = f"http://{runtime.get('connect_host', '127.0.0.1')}:{proxy_port}"
     env = {
         "NO_PROXY": "localhost,127.0.0.1,::1",
         "REQUESTS_CA_BUNDLE": str(data_dir / BUNDLE_FILE),
         "SSL_CERT_FILE": str(data_dir / BUNDLE_FILE),
         "NODE_EXTRA_CA_CERTS": str(data_dir / CA_CERT_FILE),
         "AZURE_TENANT_ID": runtime["tenant_id"],
-        "IDENTITY_ENDPOINT": f"http://127.0.0.1:{proxy_port}/msi/token",
+        "IDENTITY_ENDPOINT": f"{proxy}/msi/token",
         "IDENTITY_HEADER": runtime["identity_header"],
         "AZURE_KEYVAULT_URL": f"https://localhost:{port}" if direct else runtime["vault_url"],
     }
     if not direct:
-        env = {"HTTPS_PROXY": f"http://127.0.0.1:{proxy_port}", **env}
+        env = {"HTTPS_PROXY": proxy, **env}
     return env
 
 

@@ -58,6 +58,8 @@ class DoorServer(socketserver.ThreadingMixIn, HTTPServer):
         self.tls: ssl.SSLContext | None = None if proxy else ca.server_context("localhost")
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        if ":" in address[0]:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__(address, EmulatorRequestHandler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:

@@ -36,3 +36,12 @@ class ServerOptions:
     @property
     def loopback(self) -> bool:
         return self.host in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def connect_host(self) -> str:
+        """How a client on this machine names the listening address in a URL."""
+        if self.host in ("0.0.0.0", "", "localhost"):
+            return "127.0.0.1"
+        if ":" in self.host:
+            return "[::1]" if self.host in ("::", "::1") else f"[{self.host}]"
+        return self.host

@@ -43,7 +43,8 @@ def _write_private(path: Path, data: bytes) -> None:
     """Write atomically, readable by the owner only (the CA key signs certificates clients trust)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
-        os.fchmod(fd, 0o600)
+        if hasattr(os, "fchmod"):  # POSIX; on Windows the file inherits the folder's ACL
+            os.fchmod(fd, 0o600)
         os.write(fd, data)
     finally:
         os.close(fd)
