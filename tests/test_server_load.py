@@ -189,3 +189,24 @@ def test_many_connections_at_once(server: Server) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert not errors
+
+
+def test_chunked_body_then_keep_alive(server: Server) -> None:
+    with _tls_client(server) as sock:
+        body = b'{"value": "chunked"}'
+        sock.sendall(
+            b"PUT /secrets/chunked?api-version=7.5 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer t\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + f"{len(body[:5]):x}\r\n".encode()
+            + body[:5]
+            + b"\r\n"
+            + f"{len(body[5:]):x}\r\n".encode()
+            + body[5:]
+            + b"\r\n0\r\n\r\n"
+        )
+        assert _status(sock) == 200
+        sock.sendall(
+            b"GET /secrets/chunked?api-version=7.5 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer t\r\n\r\n"
+        )
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200") and b'"value":"chunked"' in answer
