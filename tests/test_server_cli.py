@@ -53,11 +53,11 @@ class Running:
         return f"https://localhost:{self.runtime['port']}"
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("headers", TOKEN)
         return requests.request(
             method,
             f"{self.url}{path}",
             params=API,
-            headers=TOKEN,
             verify=str(self.data_dir / "ca.pem"),
             timeout=30,
             **kwargs,
@@ -153,6 +153,8 @@ def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
             list(pool.map(writer, range(4)))
         assert len(acknowledged) == 130
         assert server.request("DELETE", "/secrets/s5").status_code == 200
+        other = {"Host": f"other.localhost:{server.runtime['port']}", **TOKEN}  # vault "other"
+        assert server.request("PUT", "/secrets/elsewhere", json={"value": "o"}, headers=other).status_code == 200
         assert server.request("PUT", "/secrets/gone", json={"value": "x"}).status_code == 200
         assert server.request("DELETE", "/secrets/gone").status_code == 200  # its purge is planned
         key = server.request("POST", "/keys/k/create", json={"kty": "EC", "crv": "P-256"}).json()
@@ -178,6 +180,8 @@ def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
             got = restarted.request("GET", path)
             assert got.status_code == 200, (secret_id, got.text)
             assert got.json()["value"] == value
+        other = {"Host": f"other.localhost:{restarted.runtime['port']}", **TOKEN}
+        assert restarted.request("GET", "/secrets/elsewhere", headers=other).json()["value"] == "o"
         assert restarted.request("GET", "/deletedsecrets/s5").status_code == 200
         assert restarted.request("POST", "/deletedsecrets/s5/recover").status_code == 200
         assert restarted.request("GET", "/secrets/s5/").json()["value"] == "value-29"

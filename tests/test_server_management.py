@@ -203,3 +203,16 @@ def test_state_export_and_import(server: Server) -> None:
     refused = kv(server, "PUT", "state", json={"vaults": "not a table"})
     assert refused.status_code == 400
     assert vault(server, "GET", "/secrets/exported").status_code == 200  # a bad document changes nothing
+
+
+def test_a_persistent_server_keeps_in_process_changes_at_stop(tmp_path: Any) -> None:
+    options = ServerOptions(port=0, proxy_port=0, data_dir=tmp_path, write_runtime=False)
+    with Server(kv_emulator.Emulator(), options) as first:
+        first.emulator.vault("inproc").secrets.set("seeded", "without HTTP")
+        assert vault(first, "PUT", "/secrets/over-http", json={"value": "1"}).status_code == 200
+    with Server(kv_emulator.Emulator(), options) as second:
+        assert second.emulator.vault("inproc").secrets.get("seeded").payload.value == "without HTTP"
+        assert vault(second, "GET", "/secrets/over-http").json()["value"] == "1"
+        kv(second, "POST", "reset")
+    with Server(kv_emulator.Emulator(), options) as third:
+        assert third.emulator.vaults == []  # the reset was stored too

@@ -157,10 +157,10 @@ class Server:
             )
             self._listeners.append(listener)
 
-    def committed(self) -> None:
-        """A mutating request succeeded: persist before its answer is sent."""
+    def committed(self, vault: str | None = None) -> None:
+        """A change succeeded: persist before its answer is sent (``vault``: the one vault it was in)."""
         if self.store is not None:
-            self.store.save(self.emulator)
+            self.store.save(self.emulator, vault)
 
     def stop(self) -> None:
         for listener in self._listeners:
@@ -172,6 +172,7 @@ class Server:
         self._listeners.clear()
         self._threads.clear()
         if self.store is not None:
+            self.store.save(self.emulator)  # also what was changed in-process, without HTTP
             self.store.close()
             self.store = None
         if self.options.write_runtime:

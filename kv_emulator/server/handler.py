@@ -19,7 +19,8 @@ from typing import Any
 
 from werkzeug.serving import DechunkedInput, WSGIRequestHandler
 
-from ..http.app import ENTRY_KEY
+from ..hosts import parse_host
+from ..http.app import ENTRY_KEY, VAULT_HOST_KEY
 from . import tunnel
 from .transport import act_out, claim_transport
 
@@ -95,8 +96,9 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             return
         status, headers = captured
         if label == "vault" and self.command not in ("GET", "HEAD") and status.startswith("2"):
+            address = parse_host(environ.get(VAULT_HOST_KEY) or environ.get("HTTP_HOST", ""))
             try:
-                self.server.committed()  # a 2xx means the change is stored
+                self.server.committed(address.dns_name if address else None)  # a 2xx means the change is stored
             except Exception as exc:
                 log.exception("kv-emulator: could not store the change of %s %s", self.command, self.path)
                 self.send_error(500, f"kv-emulator could not store the change ({type(exc).__name__}: {exc})")

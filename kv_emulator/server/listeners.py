@@ -47,7 +47,7 @@ class DoorServer(socketserver.ThreadingMixIn, HTTPServer):
         ca: CertificateAuthority,
         options: ServerOptions,
         proxy: bool,
-        on_commit: Callable[[], None] = lambda: None,
+        on_commit: Callable[[str | None], None] = lambda vault: None,
     ) -> None:
         self.router = router
         self.committed = on_commit

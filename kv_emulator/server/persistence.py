@@ -138,6 +138,8 @@ class StateStore:
         self._requested = 0
         self._saved = 0
         self._saving = False
+        self._dirty: set[str] = set()
+        self._dirty_all = False
         self._digests: dict[str, bytes] = {}
         self._check_schema()
 
@@ -165,30 +167,48 @@ class StateStore:
 
     # -- saving ------------------------------------------------------------------------------------
 
-    def save(self, emulator: Any) -> None:
-        """Return once a snapshot taken after this call is committed (group commit across threads)."""
+    def save(self, emulator: Any, vault: str | None = None) -> None:
+        """Return once a snapshot taken after this call is committed (group commit across threads).
+
+        ``vault``: the DNS name of the one vault the change was in (only it is pickled again); None: all."""
         with self._changes:
+            if vault is None:
+                self._dirty_all = True
+            else:
+                self._dirty.add(vault)
             self._requested += 1
             wanted = self._requested
             while self._saved < wanted:
                 if not self._saving:
                     self._saving = True
                     generation = self._requested
+                    dirty = None if self._dirty_all else set(self._dirty)
+                    self._dirty_all, self._dirty = False, set()
                     self._changes.release()
                     try:
-                        self._write(emulator)
-                    finally:
+                        self._write(emulator, dirty)
+                    except BaseException:
                         self._changes.acquire()
                         self._saving = False
+                        self._dirty_all = self._dirty_all or dirty is None
+                        self._dirty |= dirty or set()
+                        self._changes.notify_all()
+                        raise
+                    self._changes.acquire()
+                    self._saving = False
                     self._saved = generation
                     self._changes.notify_all()
                 else:
                     self._changes.wait()
 
-    def _write(self, emulator: Any) -> None:
+    def _write(self, emulator: Any, dirty: set[str] | None) -> None:
         rows: list[tuple[str, bytes]] = []
+        addresses: set[str] = set()
         for vault in emulator.vaults:
             address = urlsplit(vault.url).netloc
+            addresses.add(address)
+            if dirty is not None and address not in dirty and address in self._digests:
+                continue  # unchanged since its last snapshot
             runtime = {id(obj): name for name, obj in _runtime_objects(emulator, vault).items()}
             with vault.lock:
                 buffer = io.BytesIO()
@@ -207,15 +227,12 @@ class StateStore:
         emulator_state = buffer.getvalue()
         with self._db_lock:
             changed = [(a, s) for a, s in rows if self._digests.get(a) != hashlib.sha256(s).digest()]
-            addresses = {a for a, _ in rows}
             gone = [a for a in self._digests if a not in addresses]
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany("INSERT OR REPLACE INTO vaults VALUES (?, ?)", changed)
                 db.executemany("DELETE FROM vaults WHERE address = ?", [(a,) for a in gone])
-                if not addresses:
-                    db.execute("DELETE FROM vaults")
                 db.execute("INSERT OR REPLACE INTO emulator VALUES ('emulator', ?)", (emulator_state,))
                 db.execute("COMMIT")
             except BaseException:
