@@ -36,6 +36,7 @@ _ERROR_CODES = {
     413: "RequestEntityTooLarge",
     414: "RequestUriTooLong",
     431: "RequestHeaderFieldsTooLarge",
+    500: "InternalServerError",
     501: "NotImplemented",
     502: "BadGateway",
 }
@@ -213,7 +214,8 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = "HTTP/1.0"  # garbage is not HTTP/0.9: answer with a status line anyway
         text = message or self.responses.get(code, ("Error",))[0]
-        body = json.dumps({"error": {"code": _ERROR_CODES.get(code, "BadRequest"), "message": text}}).encode()
+        kind = _ERROR_CODES.get(code, "BadRequest" if code < 500 else "InternalServerError")
+        body = json.dumps({"error": {"code": kind, "message": text}}).encode()
         try:
             self.send_response(code)
             self.send_header("Content-Type", "application/json; charset=utf-8")
