@@ -210,6 +210,19 @@ def test_a_newer_database_is_refused_not_misread(data_dir: Path) -> None:
     assert "newer kv-emulator" in result.stderr and "--ephemeral" in result.stderr
 
 
+def test_a_database_from_other_models_is_refused(data_dir: Path) -> None:
+    server = Running(data_dir)
+    try:
+        assert server.request("PUT", "/secrets/s", json={"value": "v"}).status_code == 200
+    finally:
+        server.stop()
+    with sqlite3.connect(data_dir / "state.sqlite3") as db:
+        db.execute("UPDATE meta SET value = 'another-build' WHERE name = 'models'")
+    result = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--port", "0", "--proxy-port", "0")
+    assert result.returncode == 1
+    assert "another kv-emulator build" in result.stderr and "--ephemeral" in result.stderr
+
+
 def test_ephemeral_keeps_nothing(data_dir: Path) -> None:
     server = Running(data_dir, "--ephemeral")
     try:

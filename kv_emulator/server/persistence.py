@@ -13,10 +13,14 @@ change is committed, so N simultaneous writes cost about one snapshot, not N.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import hashlib
+import importlib
 import inspect
 import io
 import pickle
+import pkgutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -44,6 +48,30 @@ _DIRECTORY_FIELDS = ("_key", "key_id", "_principals")
 _SCHEDULE_FIELDS = ("_heaps", "_planned", "_waiting", "_next")
 _LOCK_TYPE = type(threading.Lock())
 _RLOCK_TYPE = type(threading.RLock())
+
+
+@functools.cache
+def models_fingerprint() -> str:
+    """A digest of the stored classes' shape (dataclass fields, constructor parameters) in the models, the
+    directory and the clock: a database pickled by a build whose classes differ is refused, not misread."""
+    from .. import objects
+
+    names = [f"{objects.__name__}.{info.name}" for info in pkgutil.iter_modules(objects.__path__)]
+    parts: list[str] = []
+    for module_name in sorted([*names, "kv_emulator.identity.directory", "kv_emulator.clock"]):
+        module = importlib.import_module(module_name)
+        for name, cls in sorted(vars(module).items()):
+            if not isinstance(cls, type) or cls.__module__ != module.__name__:
+                continue
+            if dataclasses.is_dataclass(cls):
+                shape = ",".join(field.name for field in dataclasses.fields(cls))
+            else:
+                try:
+                    shape = ",".join(inspect.signature(cls).parameters)
+                except (TypeError, ValueError):
+                    shape = ""
+            parts.append(f"{module.__name__}.{name}({shape})")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _load_private(der: bytes) -> PrivateKeyTypes:
@@ -151,8 +179,10 @@ class StateStore:
         db.execute("CREATE TABLE IF NOT EXISTS vaults (address TEXT PRIMARY KEY, state BLOB NOT NULL)")
         db.execute("CREATE TABLE IF NOT EXISTS emulator (name TEXT PRIMARY KEY, state BLOB NOT NULL)")
         row = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        models = db.execute("SELECT value FROM meta WHERE name = 'models'").fetchone()
         if row is None:
             db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('models', ?)", (models_fingerprint(),))
             return
         version = int(row[0])
         if version > SCHEMA_VERSION:
@@ -164,6 +194,14 @@ class StateStore:
             _MIGRATIONS[version](db)
             version += 1
             db.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (str(version),))
+        stored = db.execute("SELECT COUNT(*) FROM vaults").fetchone()[0]
+        current = models_fingerprint()
+        if stored and (models is None or models[0] != current):
+            raise RuntimeError(
+                f"{self.path} holds objects of another kv-emulator build (its model classes differ from this "
+                "version's), so its state cannot be read safely. Move the file away or start with --ephemeral."
+            )
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('models', ?)", (current,))
 
     # -- saving ------------------------------------------------------------------------------------
 
