@@ -27,6 +27,7 @@ CA_KEY_FILE = "ca-key.pem"
 _CA_NAME = "kv-emulator local CA"
 _LEAF_DAYS = 365
 _CA_DAYS = 3650
+_MAX_CONTEXTS = 1024
 
 
 def default_data_dir() -> Path:
@@ -160,6 +161,8 @@ class CertificateAuthority:
             context = self._contexts.get(host)
             if context is not None:
                 return context
+            if len(self._contexts) >= _MAX_CONTEXTS:  # a client naming endless hosts costs memory, not more
+                self._contexts.clear()
             # localhost also stands for the loopback addresses: clients send no SNI for an IP literal.
             cert = self.issue(host, "127.0.0.1", "::1") if host == "localhost" else self.issue(host)
             chain = cert.public_bytes(serialization.Encoding.PEM) + self.pem
