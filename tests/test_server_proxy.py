@@ -169,3 +169,17 @@ def test_strict_auth_through_both_doors(tmp_path: Path) -> None:
         )
         assert forged.status_code == 401
         assert f'resource="https://localhost:{server.port}"' in forged.headers["WWW-Authenticate"]
+
+
+def test_parallel_first_starts_share_one_ca(tmp_path: Path) -> None:
+    """pytest-xdist workers starting at once: one CA on disk, and every server signs with it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kv_emulator.server.tls import CertificateAuthority
+
+    with ThreadPoolExecutor(6) as pool:
+        authorities = list(pool.map(lambda _: CertificateAuthority(tmp_path), range(6)))
+    on_disk = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
+    assert all(ca.certificate == on_disk for ca in authorities)
+    for ca in authorities:
+        ca.issue("x.vault.azure.net").verify_directly_issued_by(on_disk)

@@ -16,6 +16,11 @@ import threading
 from pathlib import Path
 
 from cryptography import x509
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; first starts there should not race
+    fcntl = None  # type: ignore[assignment]
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -68,6 +73,15 @@ class CertificateAuthority:
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
     def _load_or_create(self) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        """Under a lock file: parallel first starts (pytest-xdist workers) must not write a key and a
+        certificate that do not belong together."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / ".ca.lock", "a") as lock:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._load_or_create_locked()
+
+    def _load_or_create_locked(self) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         key_path = self.data_dir / CA_KEY_FILE
         if self.cert_path.exists() and key_path.exists():
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
