@@ -129,6 +129,15 @@ def test_serve_prints_the_ways_in_and_env_formats(data_dir: Path) -> None:
     assert after.returncode == 1 and "kv-emulator serve" in after.stderr
 
 
+def test_one_server_per_data_dir(data_dir: Path) -> None:
+    server = Running(data_dir, "--ephemeral")
+    try:
+        second = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--port", "0", "--proxy-port", "0")
+        assert second.returncode == 1 and f"pid {server.process.pid}" in second.stderr
+    finally:
+        server.stop()
+
+
 def test_bad_settings_are_refused_with_a_clear_message(data_dir: Path) -> None:
     result = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--soft-delete-retention-in-days", "3")
     assert result.returncode == 2 and "between 7 and 90" in result.stderr

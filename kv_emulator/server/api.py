@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .env import RUNTIME_FILE, client_env, write_bundle
+from .env import RUNTIME_FILE, client_env, read_runtime, write_bundle
 from .listeners import DoorServer
 from .management import ManagementApp
 from .options import ServerOptions
@@ -99,6 +99,16 @@ class Server:
     def start(self) -> Server:
         if self._listeners:
             return self
+        if self.options.write_runtime:
+            try:
+                running = read_runtime(self.options.data_dir)
+            except LookupError:
+                pass  # none, or one that is gone
+            else:
+                raise RuntimeError(
+                    f"another kv-emulator (pid {running.get('pid')}) is serving from {self.options.data_dir}; "
+                    "stop it or pass another --data-dir"
+                )
         if not self.options.ephemeral:
             from .persistence import StateStore
 
