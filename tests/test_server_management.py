@@ -82,6 +82,9 @@ def test_bad_management_input_is_a_clear_400(server: Server) -> None:
     not_json = kv(server, "POST", "clock/advance", data=b"{", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400
     assert kv(server, "GET", "nothing-here").status_code == 404
+    missing = kv(server, "POST", "identity/roles", json={"principal": "x"})
+    assert missing.status_code == 400 and missing.json()["error"]["message"] == "missing field 'role'"
+    assert kv(server, "DELETE", "health").status_code == 405
 
 
 def test_throttling_journal_and_audit(server: Server) -> None:

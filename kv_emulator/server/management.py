@@ -90,13 +90,16 @@ class ManagementApp:
             )
         except HTTPException as exc:
             response = self._error(exc.code or 400, exc.description or exc.name)
-        except (ValueError, TypeError, KeyError, LookupError) as exc:
+        except KeyError as exc:
+            response = self._error(400, f"missing field {exc}")
+        except (ValueError, TypeError, LookupError) as exc:
             response = self._error(400, f"{type(exc).__name__}: {exc}")
         return response(environ, start_response)
 
     @staticmethod
     def _error(status: int, message: str) -> Response:
-        code = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed"}.get(status, str(status))
+        codes = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 501: "NotImplemented"}
+        code = codes.get(status, str(status))
         body = {"error": {"code": code, "message": message}}
         return Response(json.dumps(body), status=status, mimetype="application/json")
 
