@@ -219,3 +219,19 @@ def test_a_persistent_server_keeps_in_process_changes_at_stop(tmp_path: Any) -> 
         kv(second, "POST", "reset")
     with Server(kv_emulator.Emulator(), options) as third:
         assert third.emulator.vaults == []  # the reset was stored too
+
+
+def test_a_vaults_own_properties_survive_a_restart(tmp_path: Any) -> None:
+    """Properties set on one vault (as ARM does) are kept with it, not replaced by the server's settings."""
+    from kv_emulator.hosts import VaultAddress
+
+    options = ServerOptions(port=0, proxy_port=0, data_dir=tmp_path, write_runtime=False)
+    with Server(kv_emulator.Emulator(), options) as first:
+        own = first.emulator.settings.replace(soft_delete_retention_in_days=7, enable_purge_protection=True)
+        first.emulator._vaults.configure(VaultAddress("armvault"), own)
+        first.emulator.vault("armvault").secrets.set("s", "v")
+    with Server(kv_emulator.Emulator(), options) as second:
+        restored = second.emulator.vault("armvault")
+        assert restored.settings.soft_delete_retention_in_days == 7 and restored.settings.enable_purge_protection
+        assert restored.secrets.settings is restored.settings  # its stores follow the vault's own settings
+        assert second.emulator.vault().settings.soft_delete_retention_in_days == 90

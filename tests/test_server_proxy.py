@@ -183,3 +183,16 @@ def test_parallel_first_starts_share_one_ca(tmp_path: Path) -> None:
     assert all(ca.certificate == on_disk for ca in authorities)
     for ca in authorities:
         ca.issue("x.vault.azure.net").verify_directly_issued_by(on_disk)
+
+
+def test_the_control_plane_through_the_proxy(server: Server) -> None:
+    """Azure Resource Manager is the same emulator's other plane: answered through the proxy too."""
+    answer = requests.get(
+        "https://management.azure.com/subscriptions",
+        params={"api-version": "2022-12-01"},
+        headers={"Authorization": "Bearer any-token"},
+        proxies={"https": server.proxy_url},
+        verify=str(server.ca_path),
+        timeout=10,
+    )
+    assert answer.status_code == 200 and answer.json()["value"][0]["subscriptionId"]

@@ -96,7 +96,7 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             self.send_error(500, "internal error in kv-emulator (see the server log)")
             return
         status, headers = captured
-        if label == "vault" and self.command not in ("GET", "HEAD") and status.startswith("2"):
+        if label in ("vault", "service") and self.command not in ("GET", "HEAD") and status.startswith("2"):
             address = parse_host(environ.get(VAULT_HOST_KEY) or environ.get("HTTP_HOST", ""))
             try:
                 self.server.committed(address.dns_name if address else None)  # a 2xx means the change is stored

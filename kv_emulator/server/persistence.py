@@ -43,7 +43,7 @@ __all__ = ["SCHEMA_VERSION", "StateStore"]
 #: Bump when the stored layout changes; add a step to _MIGRATIONS that lifts the previous version.
 SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, Any] = {}
-_STORES = ("secrets", "keys", "certificates", "authorization")
+_STORES = ("secrets", "keys", "certificates", "authorization", "network")
 _DIRECTORY_FIELDS = ("_key", "key_id", "_principals")
 _SCHEDULE_FIELDS = ("_heaps", "_planned", "_waiting", "_next")
 _LOCK_TYPE = type(threading.Lock())
@@ -126,7 +126,7 @@ class _Unpickler(pickle.Unpickler):
 def _runtime_objects(emulator: Any, vault: Vault) -> dict[str, Any]:
     """The objects of the running emulator that stored state refers to, by name."""
     objects: dict[str, Any] = {
-        "settings": emulator.settings,
+        "settings": vault.settings,  # the vault's own (ARM may have set them), restored before its stores
         "clock": emulator.clock,
         "sealer": emulator._vaults._sealer,
         "lock": vault.lock,
@@ -135,8 +135,8 @@ def _runtime_objects(emulator: Any, vault: Vault) -> dict[str, Any]:
         "vault.keys": vault.keys,
     }
     for store_name in _STORES:
-        store = getattr(vault, store_name)
-        for attr, value in vars(store).items():
+        store = getattr(vault, store_name, None)
+        for attr, value in vars(store).items() if store is not None else ():
             factory = callable(value) and not isinstance(value, type) and not inspect.ismethod(value)
             if factory or isinstance(value, RsaKeyPool):  # factories, the certificate authority, the key pool
                 objects[f"{store_name}.{attr}"] = value
@@ -250,8 +250,10 @@ class StateStore:
             runtime = {id(obj): name for name, obj in _runtime_objects(emulator, vault).items()}
             with vault.lock:
                 buffer = io.BytesIO()
-                state = {name: _store_state(getattr(vault, name)) for name in _STORES}
+                state: dict[str, Any] = {n: _store_state(getattr(vault, n)) for n in _STORES if hasattr(vault, n)}
                 state["schedule"] = _schedule_state(vault)
+                own = vault.settings != emulator.settings  # properties ARM set on this vault
+                state["settings"] = dataclasses.asdict(vault.settings) if own else None
                 _Pickler(buffer, runtime).dump(state)
             rows.append((address, buffer.getvalue()))
         directory = emulator.identity
@@ -299,7 +301,14 @@ class StateStore:
                 if address is None:
                     continue
                 vault = emulator.vault(address.url)
-                stores = _Unpickler(io.BytesIO(state), _runtime_objects(emulator, vault)).load()
+                runtime = _runtime_objects(emulator, vault)
+                stores = _Unpickler(io.BytesIO(state), runtime).load()
+                own = stores.pop("settings", None)
+                if own is not None:
+                    vault.reconfigure(Settings.from_options(own))
+                    runtime["settings"] = vault.settings
+                    stores = _Unpickler(io.BytesIO(state), runtime).load()  # bound to the vault's own settings
+                    stores.pop("settings", None)
                 vars(vault._schedule).update(stores.pop("schedule", {}))
                 for name, values in stores.items():
                     vars(getattr(vault, name)).update(values)

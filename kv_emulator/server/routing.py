@@ -75,8 +75,10 @@ class Router:
         app = self.emulator.app_for(url)
         if app is self.emulator.identity_app:
             return "identity", app
-        if app is not None:
+        if app is self.emulator.app:
             return "vault", app
+        if app is not None:
+            return "service", app  # ARM, attestation: the same emulator's other planes
         if absolute and proxy and scheme == "http":
             if self.passthrough:
                 from .forward import forward
