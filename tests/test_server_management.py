@@ -235,3 +235,27 @@ def test_a_vaults_own_properties_survive_a_restart(tmp_path: Any) -> None:
         assert restored.settings.soft_delete_retention_in_days == 7 and restored.settings.enable_purge_protection
         assert restored.secrets.settings is restored.settings  # its stores follow the vault's own settings
         assert second.emulator.vault().settings.soft_delete_retention_in_days == 90
+
+
+def test_control_plane_resource_groups_survive_a_restart(tmp_path: Any) -> None:
+    options = ServerOptions(port=0, proxy_port=0, data_dir=tmp_path, write_runtime=False)
+    arm = "https://management.azure.com/subscriptions/00000000-0000-0000-0000-00000000c0de/resourcegroups/rg1"
+
+    def call(server: Server, method: str, **kwargs: Any) -> requests.Response:
+        return requests.request(
+            method,
+            arm,
+            params={"api-version": "2021-04-01"},
+            headers={"Authorization": "Bearer any-token"},
+            proxies={"https": server.proxy_url},
+            verify=str(server.ca_path),
+            timeout=10,
+            **kwargs,
+        )
+
+    with Server(kv_emulator.Emulator(), options) as first:
+        created = call(first, "PUT", json={"location": "westeurope", "tags": {"team": "a"}})
+        assert created.status_code in (200, 201), created.text
+    with Server(kv_emulator.Emulator(), options) as second:
+        kept = call(second, "GET")
+        assert kept.status_code == 200 and kept.json()["tags"] == {"team": "a"}

@@ -45,6 +45,7 @@ SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, Any] = {}
 _STORES = ("secrets", "keys", "certificates", "authorization", "network")
 _DIRECTORY_FIELDS = ("_key", "key_id", "_principals")
+_ARM_FIELDS = ("groups", "vaults", "assignments", "operations")
 _SCHEDULE_FIELDS = ("_heaps", "_planned", "_waiting", "_next")
 _LOCK_TYPE = type(threading.Lock())
 _RLOCK_TYPE = type(threading.RLock())
@@ -147,6 +148,18 @@ def _schedule_state(vault: Vault) -> dict[str, Any]:
     """When the vault's time-driven work is due (its handlers are the new stores' own)."""
     schedule = vars(vault._schedule)
     return {name: schedule[name] for name in _SCHEDULE_FIELDS if name in schedule}
+
+
+def _arm_state(emulator: Any) -> dict[str, Any]:
+    """The control plane's resource groups, vault records, role assignments and operations (deleted vaults,
+    which hold a whole data plane, are not kept)."""
+    state = getattr(getattr(emulator, "management", None), "state", None)
+    if state is None:
+        return {}
+    with state.lock:
+        return {
+            name: dict(getattr(state, name)) for name in _ARM_FIELDS if isinstance(getattr(state, name, None), dict)
+        }
 
 
 def _store_state(store: Any) -> dict[str, Any]:
@@ -262,6 +275,7 @@ class StateStore:
             {
                 "clock": (emulator.clock._offset, emulator.clock._frozen_at),
                 "directory": {name: value for name, value in vars(directory).items() if name in _DIRECTORY_FIELDS},
+                "arm": _arm_state(emulator),
             }
         )
         emulator_state = buffer.getvalue()
@@ -296,6 +310,10 @@ class StateStore:
                 emulator.clock._offset, emulator.clock._frozen_at = saved["clock"]
                 for name, value in saved["directory"].items():
                     setattr(emulator.identity, name, value)
+                arm = getattr(getattr(emulator, "management", None), "state", None)
+                for name, value in (saved.get("arm") or {}).items():
+                    if arm is not None and isinstance(getattr(arm, name, None), dict):
+                        getattr(arm, name).update(value)
             for address_text, state in vault_rows:
                 address = parse_host(address_text)
                 if address is None:
