@@ -84,4 +84,4 @@ def test_directly_on_name_localhost(keyvault_server: Any, mode: str, credential:
     assert result["certificate_id"].startswith(f"{url}/certificates/{name}-cert/")
     assert server.emulator.vault("direct").secrets.get(name).payload.value == "v1"
     challenge = next(e for e in server.emulator.requests if e.url.startswith(url) and e.status == 401)
-    assert challenge.vault == f"direct.localhost:{server.port}"
+    assert challenge.vault == "direct.vault.azure.net"  # the vault, though the client named direct.localhost

@@ -120,7 +120,7 @@ class KeyVaultApp:
         entry = JournalEntry(
             method=request.method,
             url=f"{request.scheme}://{host}{request.full_path.rstrip('?')}",
-            vault=host,
+            vault=request.environ.get(VAULT_HOST_KEY) or host,  # a server door names the vault of localhost
             client_request_id=request.headers.get("x-ms-client-request-id"),
             request_id=str(uuid.uuid4()),
             time=self.clock.time(),
