@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ def write_bundle(data_dir: Path) -> Path:
     bundle = data_dir / BUNDLE_FILE
     roots = Path(certifi.where()).read_bytes()
     ca = (data_dir / CA_CERT_FILE).read_bytes()
-    tmp = bundle.with_suffix(".tmp")
-    tmp.write_bytes(roots.rstrip(b"\n") + b"\n\n# kv-emulator local CA\n" + ca)
+    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=BUNDLE_FILE, suffix=".tmp")  # parallel starts: one each
+    with os.fdopen(fd, "wb") as file:
+        file.write(roots.rstrip(b"\n") + b"\n\n# kv-emulator local CA\n" + ca)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, bundle)
     return bundle
 
