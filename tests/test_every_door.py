@@ -2,7 +2,8 @@
 
 The doors: the sync SDK (answered at azure-core's ``RequestsTransport``), raw ``requests`` (answered through
 ``responses``, as MSAL's token requests are), the async SDK (answered at azure-core's ``AioHttpTransport``)
-and the werkzeug test client on the WSGI app. Each sends single attempts (no SDK retries), so the outcome of
+the werkzeug test client on the WSGI app, and the HTTPS server through its proxy (real sockets: a dropped
+connection, a silence the client times out on). Each sends single attempts (no SDK retries), so the outcome of
 every scripted step is visible: an HTTP status, the door's own connection error, its own timeout.
 """
 
@@ -21,6 +22,7 @@ from werkzeug.test import Client
 
 from kv_emulator import Emulator
 from kv_emulator.http.transport import InjectedConnectionError, InjectedTimeout
+from kv_emulator.server import Server, ServerOptions
 
 SCRIPT = [503, "connection_error", "timeout", "ok"]
 EXPECTED = ["503", "connection", "timeout", "ok"]
@@ -104,17 +106,46 @@ def _test_client(emulator: Emulator) -> Callable[[], str]:
     return attempt
 
 
+def _server(emulator: Emulator, tmp_path) -> tuple[Callable[[], str], Server]:
+    emulator.stop()  # the in-process doors would answer first: this door is the socket server alone
+    options = ServerOptions(port=0, proxy_port=0, ephemeral=True, data_dir=tmp_path, fault_timeout=3.0)
+    server = Server(emulator, options).start()
+
+    def attempt() -> str:
+        try:
+            response = requests.get(
+                f"{emulator.vault_url}/secrets/s?api-version=2026-04-01",
+                headers={"Authorization": "Bearer token"},
+                proxies={"https": server.proxy_url},
+                verify=str(server.ca_path),
+                timeout=(5, 1.0),  # read timeout shorter than the server's silence
+            )
+        except requests.exceptions.ReadTimeout:
+            return "timeout"
+        except requests.exceptions.ConnectionError:
+            return "connection"
+        assert response.status_code != 200 or response.json()["value"] == "v"
+        return "ok" if response.status_code == 200 else str(response.status_code)
+
+    return attempt, server
+
+
 DOORS = {
     "azure-core-requests-transport": _sync_sdk,
     "requests-via-responses": _raw_requests,
     "azure-core-aiohttp-transport": _async_sdk,
     "test-client": _test_client,
+    "https-server-proxy": _server,
 }
 
 
 @pytest.fixture(params=sorted(DOORS))
-def door(request, keyvault):
+def door(request, keyvault, tmp_path):
     keyvault.vault().secrets.set("s", "v")
+    if request.param == "https-server-proxy":
+        attempt, server = _server(keyvault, tmp_path)
+        request.addfinalizer(server.stop)
+        return attempt
     return DOORS[request.param](keyvault)
 
 
