@@ -7,6 +7,7 @@ with kv_emulator.emulate() as kv:
 
 from __future__ import annotations
 
+from .active import current
 from .clock import Clock
 from .config import DEFAULT_TENANT_ID, DEFAULT_VAULT_NAME, Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
@@ -28,6 +29,7 @@ __all__ = [
     "KeyVaultError",
     "Settings",
     "Vault",
+    "current",
     "emulate",
 ]
 

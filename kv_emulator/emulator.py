@@ -7,6 +7,7 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
+from . import active
 from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
 from .config import Settings
@@ -211,9 +212,11 @@ class Emulator:
         for interceptor in interceptors:
             interceptor.start()
             self._interceptors.append(interceptor)
+        active.push(self)
         return self
 
     def stop(self) -> None:
+        active.pop(self)
         while self._interceptors:
             self._interceptors.pop().stop()
 

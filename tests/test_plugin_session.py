@@ -1,0 +1,119 @@
+"""Session mode from the first import: conftests that use Key Vault at import time, and pytest-xdist."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _inner_runs_without_asyncio(pytester, monkeypatch):
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:asyncio")
+    for name in ("PYTEST_KV_INTERCEPT", "PYTEST_KV_SEED", "PYTEST_KV_GUARD"):
+        monkeypatch.delenv(name, raising=False)
+
+
+# A conftest that talks to the vault while it is imported: without the emulator already running, this
+# goes to the network ("Failed to resolve 'orders-prod.vault.azure.net'").
+CONFTEST_AT_IMPORT = """
+import pytest
+from azure.core.credentials import AccessToken
+from azure.keyvault.secrets import SecretClient
+
+class AppCredential:
+    def get_token(self, *scopes, **kwargs):
+        return AccessToken("app-token", 4102444800)
+
+CLIENT = SecretClient("https://orders-prod.vault.azure.net", AppCredential(), retry_total=0)
+CLIENT.set_secret("db-password", "set-at-import")
+PASSWORD = CLIENT.get_secret("db-password").value
+
+@pytest.fixture
+def password():
+    return PASSWORD
+"""
+
+TEST_READS_IT = """
+def test_conftest_read_the_secret_at_import(password):
+    assert password == "set-at-import"
+"""
+
+
+@pytest.mark.parametrize("how", ["cli", "env", "ini"])
+def test_session_mode_is_active_while_conftest_is_imported(pytester, monkeypatch, how):
+    pytester.makeconftest(CONFTEST_AT_IMPORT)
+    pytester.makepyfile(TEST_READS_IT)
+    args = []
+    if how == "cli":
+        args = ["--kv-intercept=session"]
+    elif how == "env":
+        monkeypatch.setenv("PYTEST_KV_INTERCEPT", "session")
+    else:
+        pytester.makeini("[pytest]\nkv_intercept = session\n")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1)
+
+
+def test_session_emulator_of_a_module_imported_at_collection_is_the_fixture_one(pytester):
+    pytester.makeconftest(CONFTEST_AT_IMPORT)
+    pytester.makepyfile(
+        """
+        def test_session_vault_holds_what_the_conftest_wrote(keyvault_session):
+            vault = keyvault_session.vault("https://orders-prod.vault.azure.net")
+            assert vault.secrets.get("db-password").payload.value == "set-at-import"
+        """
+    )
+    pytester.runpytest("--kv-intercept=session").assert_outcomes(passed=1)
+
+
+XDIST_TESTS = """
+import os
+from pathlib import Path
+
+import kv_emulator
+import pytest
+
+@pytest.fixture(autouse=True)
+def record(keyvault_session, password):
+    assert password == "set-at-import"
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    active = kv_emulator.current() is keyvault_session
+    line = f"{worker} {os.getpid()} {id(keyvault_session)} {active}\\n"
+    with open(Path(os.environ["KV_RECORDS"]) / worker, "a") as out:
+        out.write(line)
+
+def test_a(): pass
+def test_b(): pass
+def test_c(): pass
+def test_d(): pass
+"""
+
+CONTROLLER_PROBE = """
+
+def pytest_sessionfinish(session):
+    import os, kv_emulator
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        print("controller emulator:", kv_emulator.current())
+"""
+
+
+def test_xdist_runs_one_emulator_per_worker_and_none_in_the_controller(pytester, monkeypatch):
+    pytest.importorskip("xdist")
+    records = pytester.mkdir("records")
+    monkeypatch.setenv("KV_RECORDS", str(records))
+    pytester.makeconftest(CONFTEST_AT_IMPORT + CONTROLLER_PROBE)
+    pytester.makepyfile(XDIST_TESTS)
+    result = pytester.runpytest_subprocess("--kv-intercept=session", "-n", "2", "-s", "--dist=loadfile")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "kv-emulator: intercept=session (from command line), one emulator per xdist worker*",
+            "*controller emulator: None",
+        ]
+    )
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for path in records.iterdir():
+        for line in path.read_text().splitlines():
+            worker, pid, emulator, active = line.split()
+            assert active == "True"
+            seen.setdefault(worker, set()).add((pid, emulator))
+    assert all(len(pairs) == 1 for pairs in seen.values()), seen  # one emulator per worker
