@@ -15,6 +15,7 @@ from .emulator import VAULT_URL_PATTERN, Emulator, emulate
 from .errors import KeyVaultError
 from .http.journal import Journal, JournalEntry
 from .objects.vault import Vault
+from .seed import SeedError
 
 __all__ = [
     "DEFAULT_TENANT_ID",
@@ -27,6 +28,7 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "KeyVaultError",
+    "SeedError",
     "Settings",
     "Vault",
     "current",

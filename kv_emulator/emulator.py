@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from . import active
@@ -134,6 +135,26 @@ class Emulator:
         """Create the vault ``name`` with its own settings, or apply them to the existing one (objects stay)."""
         return self._vaults.configure(VaultAddress(name.lower()), settings)
 
+    def create_vault(self, name_or_url: str, settings: Settings | None = None) -> Vault:
+        """The vault for a name or URL, created with its own ``settings`` if new (seed files use this)."""
+        address = parse_name_or_url(name_or_url)
+        return self._vaults.configure(address, settings) if settings is not None else self._vaults.at(address)
+
+    # -- seed files (kv_emulator.seed; docs/seed-files.md) -----------------------------------------
+
+    def load(self, path: str | Path) -> Emulator:
+        """Apply a JSON or TOML seed file; a bad file raises ``SeedError`` before anything is applied."""
+        from .seed import apply, load_seed
+
+        apply(self, load_seed(path))
+        return self
+
+    def dump(self, path: str | Path) -> None:
+        """Write this emulator's vaults as a seed file (``.json`` or ``.toml``) that :meth:`load` reads."""
+        from .seed import dump_to
+
+        dump_to(self, path)
+
     @property
     def vaults(self) -> list[Vault]:
         return self._vaults.all()
@@ -236,10 +257,15 @@ def _record_fields(journal: Journal, fields: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def emulate(**options: Any) -> Iterator[Emulator]:
+def emulate(*, seed: str | Path | None = None, **options: Any) -> Iterator[Emulator]:
     """Emulate Key Vault for the ``with`` block: ``with kv_emulator.emulate() as kv: ...``.
 
-    Takes the same options as the ``@pytest.mark.keyvault`` marker (see :class:`~kv_emulator.Settings`).
+    Takes the same options as the ``@pytest.mark.keyvault`` marker (see :class:`~kv_emulator.Settings`), and
+    ``seed``, a JSON or TOML seed file applied before the block starts. Also a decorator:
+    ``@kv_emulator.emulate()`` on a (sync) function, which reaches the emulator with ``kv_emulator.current()``.
     """
-    with Emulator(**options) as emulator:
+    emulator = Emulator(**options)
+    if seed is not None:
+        emulator.load(seed)
+    with emulator:
         yield emulator

@@ -27,7 +27,7 @@ _SWITCHES = pytest.StashKey[Switches]()
 _SESSION_KEY = pytest.StashKey["Emulator"]()
 _FIXTURE_KEY = pytest.StashKey["Emulator"]()
 _GUARD_KEY = pytest.StashKey[Any]()
-_MARK_KEY = pytest.StashKey[int]()
+_SEED_KEY = pytest.StashKey[Any]()
 
 _MARKER_HELP = (
     "keyvault(**options): configure the kv-emulator behind the keyvault fixture for one test, e.g. "
@@ -58,11 +58,37 @@ def _new_emulator(config: pytest.Config, options: dict[str, Any], *, session: bo
     except (TypeError, ValueError) as exc:
         where = "kv_settings" if session else "kv-emulator settings (marker or ini kv_settings)"
         raise pytest.UsageError(f"{where}: {exc}") from None
-    return Emulator(settings)
+    emulator = Emulator(settings)
+    seed = _seed(config)
+    if seed is not None:
+        from kv_emulator.seed import SeedError, apply
+
+        try:
+            apply(emulator, seed)
+        except SeedError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return emulator
+
+
+def _seed(config: pytest.Config) -> Any:
+    """The seed document, read and checked once per run (a bad file fails at start)."""
+    if _SEED_KEY not in config.stash:
+        switches = config.stash.get(_SWITCHES, None) or read_switches(config)
+        document = None
+        if switches.seed is not None:
+            from kv_emulator.seed import SeedError, load_seed
+
+            try:
+                document = load_seed(switches.seed, source=f"{switches.seed} (from {switches.seed_source})")
+            except SeedError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        config.stash[_SEED_KEY] = document
+    return config.stash[_SEED_KEY]
 
 
 def _start_session(config: pytest.Config) -> None:
     switches = config.stash[_SWITCHES]
+    _seed(config)
     if switches.guard and _GUARD_KEY not in config.stash:
         from kv_emulator.guard import Guard
 

@@ -117,3 +117,88 @@ def test_xdist_runs_one_emulator_per_worker_and_none_in_the_controller(pytester,
             assert active == "True"
             seen.setdefault(worker, set()).add((pid, emulator))
     assert all(len(pairs) == 1 for pairs in seen.values()), seen  # one emulator per worker
+
+
+# -- seed files ---------------------------------------------------------------------------------------
+
+SEED = """
+[vaults.orders-prod.secrets]
+db-password = "from-the-seed"
+"""
+
+CONFTEST_READS_SEED = """
+import pytest
+from azure.core.credentials import AccessToken
+from azure.keyvault.secrets import SecretClient
+
+class AppCredential:
+    def get_token(self, *scopes, **kwargs):
+        return AccessToken("app-token", 4102444800)
+
+PASSWORD = SecretClient("https://orders-prod.vault.azure.net", AppCredential(), retry_total=0).get_secret(
+    "db-password"
+).value
+
+@pytest.fixture
+def password():
+    return PASSWORD
+"""
+
+
+@pytest.mark.parametrize("how", ["cli", "env", "ini"])
+def test_a_conftest_reads_a_seeded_secret_at_import(pytester, monkeypatch, how):
+    pytester.makefile(".toml", seed=SEED)
+    pytester.makeconftest(CONFTEST_READS_SEED)
+    pytester.makepyfile(
+        """
+        def test_it(password, keyvault_session):
+            assert password == "from-the-seed"
+        """
+    )
+    args = ["--kv-intercept=session"]
+    if how == "cli":
+        args.append("--kv-seed=seed.toml")
+    elif how == "env":
+        monkeypatch.setenv("PYTEST_KV_SEED", "seed.toml")
+    else:
+        pytester.makeini("[pytest]\nkv_seed = seed.toml\n")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1)
+    source = {"cli": "--kv-seed", "env": "PYTEST_KV_SEED", "ini": "kv_seed"}[how]
+    result.stdout.fnmatch_lines(
+        [f"kv-emulator: intercept=session (from command line), vault *, seed *seed.toml (from {source})"]
+    )
+
+
+def test_every_fixture_emulator_starts_seeded(pytester):
+    pytester.makefile(".toml", seed=SEED)
+    pytester.makeini("[pytest]\nkv_seed = seed.toml\n")
+    pytester.makepyfile(
+        """
+        from azure.keyvault.secrets import SecretClient
+
+        def test_one(keyvault):
+            client = SecretClient("https://orders-prod.vault.azure.net", keyvault.credential)
+            assert client.get_secret("db-password").value == "from-the-seed"
+            client.set_secret("db-password", "changed")
+
+        def test_two(keyvault):
+            client = SecretClient("https://orders-prod.vault.azure.net", keyvault.credential)
+            assert client.get_secret("db-password").value == "from-the-seed"
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_a_bad_seed_fails_at_start_with_the_file_and_the_path(pytester):
+    pytester.makefile(".toml", seed='[vaults.orders-prod.secrets.db-password]\nvalue = "x"\nexpires = "soon"\n')
+    pytester.makeconftest(CONFTEST_READS_SEED)
+    pytester.makepyfile("def test_never_runs():\n    pass\n")
+    result = pytester.runpytest("--kv-intercept=session", "--kv-seed=seed.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*kv-emulator seed *seed.toml (from --kv-seed): 1 problem(s):*",
+            "*vaults.orders-prod.secrets.db-password.expires: not a date-time: 'soon'*",
+        ]
+    )
