@@ -202,3 +202,13 @@ def test_a_bad_seed_fails_at_start_with_the_file_and_the_path(pytester):
             "*vaults.orders-prod.secrets.db-password.expires: not a date-time: 'soon'*",
         ]
     )
+
+
+def test_without_session_mode_the_conftest_would_reach_the_network(pytester):
+    """The control: the same conftest fails at import when session mode is off (guarded, so offline)."""
+    pytester.makeconftest(CONFTEST_AT_IMPORT)
+    pytester.makepyfile(TEST_READS_IT)
+    result = pytester.runpytest("--kv-guard")
+    assert result.ret != 0
+    output = result.stdout.str() + result.stderr.str()
+    assert "kv-emulator is not active for https://orders-prod.vault.azure.net/secrets/db-password" in output
