@@ -271,3 +271,24 @@ def test_app_service_endpoint_set_after_the_emulator_started(seeded, monkeypatch
     monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:41999/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", "late")
     assert _read(seeded, ManagedIdentityCredential()) == "v"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/metadata/instance?api-version=2021-02-01", "/metadata/scheduledevents?api-version=2020-07-01", "/"],
+)
+def test_imds_claims_only_the_managed_identity_paths(keyvault, path, monkeypatch):
+    """Instance metadata is left alone: the request goes on to the transport (where this test stops it)."""
+    import socket
+
+    import requests
+
+    def refuse(host, *args, **kwargs):
+        raise OSError(f"the test does not resolve {host}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    url = f"http://169.254.169.254{path}"
+    assert not keyvault.handles(url)
+    assert keyvault.handles("http://169.254.169.254/metadata/identity/oauth2/token?resource=x")
+    with pytest.raises(requests.ConnectionError, match="the test does not resolve 169.254.169.254"):
+        requests.get(url, headers={"Metadata": "true"}, timeout=0.5)

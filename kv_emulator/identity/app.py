@@ -29,6 +29,8 @@ __all__ = ["ENTRA_HOSTS", "IMDS_HOST", "IdentityApp", "app_service_endpoint", "i
 
 ENTRA_HOSTS = ("login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net")
 IMDS_HOST = "169.254.169.254"
+#: The managed identity endpoints of IMDS (``/metadata/identity/oauth2/token``); nothing else there is claimed.
+IMDS_IDENTITY_PATH = "/metadata/identity/"
 _AUTHORITY = "https://login.microsoftonline.com"
 
 _ENTRA = Map(
@@ -53,7 +55,7 @@ def is_identity_url(url: str) -> bool:
     if parts.scheme == "https" and host in ENTRA_HOSTS:
         return True
     if parts.scheme == "http" and host == IMDS_HOST:
-        return True
+        return parts.path.startswith(IMDS_IDENTITY_PATH)  # the rest of IMDS (instance metadata) is not ours
     endpoint = app_service_endpoint()
     return bool(endpoint) and url.startswith(str(endpoint).split("?")[0])
 
