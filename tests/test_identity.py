@@ -290,5 +290,5 @@ def test_imds_claims_only_the_managed_identity_paths(keyvault, path, monkeypatch
     url = f"http://169.254.169.254{path}"
     assert not keyvault.handles(url)
     assert keyvault.handles("http://169.254.169.254/metadata/identity/oauth2/token?resource=x")
-    with pytest.raises(requests.ConnectionError, match="the test does not resolve 169.254.169.254"):
+    with pytest.raises(requests.ConnectionError, match=r"the test does not resolve 169\.254\.169\.254"):
         requests.get(url, headers={"Metadata": "true"}, timeout=0.5)

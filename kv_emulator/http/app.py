@@ -128,7 +128,7 @@ class KeyVaultApp:
         vault = exchange.vault = self.vaults.for_host(exchange.request.host)
         token = auth.bearer_token(exchange.request.headers.get("Authorization"))
         if token is None:
-            raise auth.challenge(settings.tenant_id, managed_hsm=vault.managed_hsm)
+            raise auth.challenge(settings.tenant_id, managed_hsm=vault.managed_hsm, cloud=vault.cloud)
         exchange.token = token
         if settings.strict_auth:
             claims = auth.verify_token(
@@ -138,6 +138,7 @@ class KeyVaultApp:
                 managed_hsm=vault.managed_hsm,
                 now=self.clock.time(),
                 cache=self.tokens,
+                cloud=vault.cloud,
             )
             exchange.entry.caller = self.tokens.claims(token) or claims
         else:

@@ -13,16 +13,22 @@ from typing import Any
 import jwt
 
 from ..errors import InvalidToken, MissingToken
+from ..hosts import PUBLIC, Cloud
 from ..identity.directory import Directory
-from .headers import HSM_RESOURCE, VAULT_RESOURCE, challenge_header
+from .headers import challenge_header
 
 __all__ = ["TokenCache", "bearer_token", "caller_claims", "challenge", "verify_token"]
 
 
-def challenge(tenant_id: str, *, managed_hsm: bool) -> MissingToken:
+def challenge(tenant_id: str, *, managed_hsm: bool, cloud: Cloud = PUBLIC) -> MissingToken:
     """The 401 a request without a token gets (a Managed HSM's has an empty body)."""
-    resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
-    return MissingToken(challenge_header(tenant_id, resource), empty_body=managed_hsm)
+    return MissingToken(_challenge_header(tenant_id, managed_hsm, cloud), empty_body=managed_hsm)
+
+
+def _challenge_header(tenant_id: str, managed_hsm: bool, cloud: Cloud) -> str:
+    """The challenge names the vault's own cloud: its resource and its login authority."""
+    resource = cloud.hsm_resource if managed_hsm else cloud.vault_resource
+    return challenge_header(tenant_id, resource, cloud.authority)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -86,15 +92,16 @@ def verify_token(
     managed_hsm: bool,
     now: float,
     cache: TokenCache | None = None,
+    cloud: Cloud = PUBLIC,
 ) -> dict[str, Any]:
     """strict_auth: signature, issuer, audience, tenant and lifetime, as the vault checks them.
 
     The signature check may come from ``cache``; the lifetime is checked against ``now`` every time.
     """
-    resource = HSM_RESOURCE if managed_hsm else VAULT_RESOURCE
+    resource = cloud.hsm_resource if managed_hsm else cloud.vault_resource
 
     def refuse(message: str) -> InvalidToken:
-        return InvalidToken(message, challenge_header(tenant_id, resource))
+        return InvalidToken(message, _challenge_header(tenant_id, managed_hsm, cloud))
 
     try:
         claims = cache.verified(token, directory) if cache is not None else directory.verify(token)
@@ -103,7 +110,7 @@ def verify_token(
     audience = str(claims.get("aud", "")).rstrip("/")
     if audience != resource:
         raise refuse(f"AKV10022: Invalid audience. Expected {resource}, found: {audience}.")
-    issuer = directory.issuer(tenant_id)
+    issuer = cloud.issuer(tenant_id)
     if claims.get("iss") != issuer or claims.get("tid") != tenant_id:
         raise refuse(f"AKV10032: Invalid issuer. Expected one of {issuer}, found {claims.get('iss')}.")  # unverified
     if not claims.get("nbf", 0) <= now < claims.get("exp", 0):

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clock import Clock
 from ..encoding import b64url_encode
+from ..hosts import cloud_of_resource
 
 __all__ = ["TOKEN_LIFETIME", "Directory", "IdentityError", "Principal"]
 
@@ -182,8 +183,9 @@ class Directory:
         }
 
     @staticmethod
-    def issuer(tenant_id: str) -> str:
-        return f"https://sts.windows.net/{tenant_id}/"
+    def issuer(tenant_id: str, resource: str = "https://vault.azure.net") -> str:
+        """The ``iss`` of a token for ``resource``: the issuer of the cloud that resource lives in."""
+        return cloud_of_resource(resource).issuer(tenant_id)
 
     def issue(self, principal: Principal, resource: str, tenant_id: str | None = None) -> tuple[str, int]:
         """A signed access token for ``resource`` (an audience such as ``https://vault.azure.net``)."""
@@ -191,7 +193,7 @@ class Directory:
         now = int(self.clock.time())
         claims: dict[str, Any] = {
             "aud": resource.rstrip("/"),
-            "iss": self.issuer(tenant),
+            "iss": self.issuer(tenant, resource),
             "iat": now,
             "nbf": now,
             "exp": now + TOKEN_LIFETIME,
