@@ -21,6 +21,7 @@ from .http.faults import FaultInjector
 from .http.journal import Journal, JournalEntry
 from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
+from .identity.cli import CliShim
 from .intercept import AioHttpInterceptor, RequestsInterceptor, RequestsTransportInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .management import ManagementApp, is_management_url
@@ -32,7 +33,7 @@ from .sdk_cache import forget_sdk_challenges
 
 __all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate"]
 
-Interceptor = RequestsInterceptor | RequestsTransportInterceptor | AioHttpInterceptor | SleepInterceptor
+Interceptor = RequestsInterceptor | RequestsTransportInterceptor | AioHttpInterceptor | SleepInterceptor | CliShim
 
 #: The URLs an emulator answers: vaults (``*.vault.azure.net``) and Managed HSMs, over https.
 VAULT_URL_PATTERN = INTERCEPTED_URL
@@ -230,6 +231,8 @@ class Emulator:
             AioHttpInterceptor(self.app_for),
             SleepInterceptor(self.clock, lambda: self.clock.virtual),
         ]
+        if self.settings.emulate_cli:  # fake az / azd first on PATH (kv_emulator.identity.cli)
+            interceptors.append(self.identity.cli_shim())
         for interceptor in interceptors:
             interceptor.start()
             self._interceptors.append(interceptor)

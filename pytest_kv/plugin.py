@@ -52,7 +52,8 @@ def _new_emulator(config: pytest.Config, options: dict[str, Any], *, session: bo
     """An emulator with the ini settings (then ``options``) and the seed file applied; not started."""
     from kv_emulator import Emulator, Settings
 
-    merged: dict[str, Any] = {**ini_settings(config), **options}
+    defaults = {"emulate_cli": True} if session else {}  # session mode stands in for az / azd by default
+    merged: dict[str, Any] = {**defaults, **ini_settings(config), **options}
     try:
         settings = Settings.from_options(merged)
     except (TypeError, ValueError) as exc:

@@ -14,15 +14,19 @@ import dataclasses
 import hashlib
 import threading
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clock import Clock
 from ..encoding import b64url_encode
 from ..hosts import cloud_of_resource
+
+if TYPE_CHECKING:
+    from .cli import CliShim
 
 __all__ = ["TOKEN_LIFETIME", "Directory", "IdentityError", "Principal"]
 
@@ -163,6 +167,18 @@ class Directory:
             self.issued.clear()
 
     # -- tokens -------------------------------------------------------------------------------------
+
+    def cli_shim(self) -> CliShim:
+        """Fake ``az``/``azd`` on ``PATH`` that sign with this directory's key (``emulate_cli``)."""
+        from ..hosts import CLOUDS
+        from .cli import CLI_USER, CliShim, cli_directory
+
+        pem = self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        issuers = {s: c.sts_host for c in CLOUDS for s in (c.vault_suffix, c.hsm_suffix)}
+        object_id = _stable_object_id(self.default_tenant, CLI_USER)
+        return CliShim(cli_directory(pem, self.key_id, self.default_tenant, object_id, issuers))
 
     @property
     def public_key(self) -> rsa.RSAPublicKey:
