@@ -292,3 +292,26 @@ def test_imds_claims_only_the_managed_identity_paths(keyvault, path, monkeypatch
     assert keyvault.handles("http://169.254.169.254/metadata/identity/oauth2/token?resource=x")
     with pytest.raises(requests.ConnectionError, match=r"the test does not resolve 169\.254\.169\.254"):
         requests.get(url, headers={"Metadata": "true"}, timeout=0.5)
+
+
+# -- one signing key per process --------------------------------------------------------------------
+
+
+def test_a_token_cached_in_one_emulator_is_valid_in_the_next_in_strict_mode():
+    """azure-identity caches tokens for the whole process; a later test's emulator must still accept them."""
+    import kv_emulator
+
+    from kv_emulator import DEFAULT_TENANT_ID
+
+    credential = ClientSecretCredential(DEFAULT_TENANT_ID, "11111111-0000-0000-0000-000000000001", "secret")
+    token = None
+    for _ in range(2):
+        with kv_emulator.emulate(strict_auth=True) as kv:
+            client = SecretClient(kv.vault_url, credential)
+            client.set_secret("s", "v")
+            assert client.get_secret("s").value == "v"
+            assert kv.identity.jwks()["keys"][0]["kid"] == kv.identity.key_id
+            current = credential.get_token("https://vault.azure.net/.default", enable_cae=True).token
+            assert token in (None, current)  # the same cached token both times
+            token = current
+            assert [entry.status for entry in kv.requests if entry.status == 401] == [401]  # the challenge only

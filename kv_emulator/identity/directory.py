@@ -11,6 +11,7 @@ registered, unknown clients and wrong secrets are refused with the errors Entra 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import threading
 import uuid
@@ -67,6 +68,19 @@ class Principal:
     display_name: str = ""
 
 
+@functools.cache
+def _signing_key() -> tuple[rsa.RSAPrivateKey, str]:
+    """The token-signing key and its ``kid``: one per process, made on first use.
+
+    Per process, not per emulator: a credential's token cached by azure-core in one test stays valid
+    for the next test's emulator (in strict mode too), and starting an emulator costs no key generation.
+    The directories (principals, issued tokens) stay per emulator.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_id = b64url_encode(hashlib.sha256(str(key.public_key().public_numbers().n).encode()).digest()[:20])
+    return key, key_id
+
+
 def _stable_object_id(tenant_id: str, client_id: str) -> str:
     """An object id that stays the same for the same app in the same tenant, run after run."""
     return str(uuid.uuid5(_NAMESPACE, f"{tenant_id}/{client_id}"))
@@ -77,10 +91,6 @@ class Directory:
         self.clock = clock
         self.default_tenant = default_tenant
         self._lock = threading.Lock()
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.key_id = b64url_encode(
-            hashlib.sha256(str(self._key.public_key().public_numbers().n).encode()).digest()[:20]
-        )
         self._principals: dict[str, Principal] = {}
         self.issued: list[dict[str, Any]] = []
         """Claims of every token issued, in order (no token strings: they are credentials)."""
@@ -167,6 +177,14 @@ class Directory:
             self.issued.clear()
 
     # -- tokens -------------------------------------------------------------------------------------
+
+    @property
+    def _key(self) -> rsa.RSAPrivateKey:
+        return _signing_key()[0]
+
+    @property
+    def key_id(self) -> str:
+        return _signing_key()[1]
 
     def cli_shim(self) -> CliShim:
         """Fake ``az``/``azd`` on ``PATH`` that sign with this directory's key (``emulate_cli``)."""
