@@ -38,8 +38,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=500)
     count = parser.parse_args().count
     started = time.perf_counter()
-    import kv_emulator
     from azure.keyvault.secrets import SecretClient
+
+    import kv_emulator  # noqa: F401  # timed: the first import
 
     imported = time.perf_counter() - started
     first = _times(1, lambda kv: kv.credential.get_token("https://vault.azure.net/.default"))[0]

@@ -300,7 +300,6 @@ def test_imds_claims_only_the_managed_identity_paths(keyvault, path, monkeypatch
 def test_a_token_cached_in_one_emulator_is_valid_in_the_next_in_strict_mode():
     """azure-identity caches tokens for the whole process; a later test's emulator must still accept them."""
     import kv_emulator
-
     from kv_emulator import DEFAULT_TENANT_ID
 
     credential = ClientSecretCredential(DEFAULT_TENANT_ID, "11111111-0000-0000-0000-000000000001", "secret")
