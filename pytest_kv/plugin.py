@@ -28,6 +28,7 @@ _SESSION_KEY = pytest.StashKey["Emulator"]()
 _FIXTURE_KEY = pytest.StashKey["Emulator"]()
 _GUARD_KEY = pytest.StashKey[Any]()
 _SEED_KEY = pytest.StashKey[Any]()
+_JOURNAL_MARK = pytest.StashKey[tuple[Any]]()
 
 _MARKER_HELP = (
     "keyvault(**options): configure the kv-emulator behind the keyvault fixture for one test, e.g. "
@@ -178,12 +179,38 @@ def keyvault_session(pytestconfig: pytest.Config) -> Emulator:
     return emulator
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Note where the session journal stands, so a failure report shows only this test's requests."""
+    emulator = item.config.stash.get(_SESSION_KEY, None)
+    if emulator is not None:
+        item.stash[_JOURNAL_MARK] = (emulator.requests.last,)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """On failure, show what the emulator was asked, in pytest's report."""
+    """On failure, show what the emulator was asked during this test, in pytest's report."""
     report = yield
     if report.failed:
-        emulator = item.stash.get(_FIXTURE_KEY, None) or item.config.stash.get(_SESSION_KEY, None)
-        if emulator is not None and len(emulator.requests):
-            report.sections.append(("kv-emulator requests", emulator.requests.format()))
+        section = _journal_section(item)
+        if section is not None:
+            report.sections.append(section)
     return report
+
+
+def _journal_section(item: pytest.Item) -> tuple[str, str] | None:
+    emulator = item.stash.get(_FIXTURE_KEY, None)
+    if emulator is not None:  # a fresh emulator: everything it saw is this test's
+        return ("kv-emulator requests", emulator.requests.format()) if len(emulator.requests) else None
+    emulator = item.config.stash.get(_SESSION_KEY, None)
+    if emulator is None:
+        return None
+    entries = list(emulator.requests)
+    (last_before,) = item.stash.get(_JOURNAL_MARK, (None,))
+    start = next((i + 1 for i, entry in enumerate(entries) if entry is last_before), 0)
+    if not entries[start:]:
+        return None
+    text = "\n".join(str(entry) for entry in entries[start:])
+    if start:
+        text += f"\n({start} earlier request(s) of the session not shown)"
+    return ("kv-emulator requests (this test)", text)

@@ -212,3 +212,40 @@ def test_without_session_mode_the_conftest_would_reach_the_network(pytester):
     assert result.ret != 0
     output = result.stdout.str() + result.stderr.str()
     assert "kv-emulator is not active for https://orders-prod.vault.azure.net/secrets/db-password" in output
+
+
+def test_a_session_mode_failure_report_shows_only_that_tests_requests(pytester):
+    pytester.makepyfile(
+        """
+        from azure.core.credentials import AccessToken
+        from azure.keyvault.secrets import SecretClient
+
+        class AppCredential:
+            def get_token(self, *scopes, **kwargs):
+                return AccessToken("app-token", 4102444800)
+
+        def client():
+            return SecretClient("https://orders-app.vault.azure.net", AppCredential())
+
+        def test_earlier_passes():
+            for i in range(5):
+                client().set_secret(f"earlier-{i}", "v")
+
+        def test_fails():
+            client().set_secret("mine", "v")
+            assert client().get_secret("mine").value == "something else"
+        """
+    )
+    result = pytester.runpytest("--kv-intercept=session", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    output = result.stdout.str()
+    section = output[output.index("kv-emulator requests (this test)") :]
+    assert "secrets/earlier-" not in section
+    result.stdout.fnmatch_lines(
+        [
+            "*kv-emulator requests (this test)*",
+            "PUT https://orders-app.vault.azure.net/secrets/mine?api-version=* -> 200 *SetSecret*",
+            "GET https://orders-app.vault.azure.net/secrets/mine/?api-version=* -> 200 *GetSecret*",
+            "(* earlier request(s) of the session not shown)",
+        ]
+    )
