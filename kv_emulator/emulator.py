@@ -23,6 +23,7 @@ from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
 from .identity.cli import CliShim
 from .intercept import AioHttpInterceptor, RequestsInterceptor, RequestsTransportInterceptor
+from .intercept.requests_mock_adapter import RequestsMockInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .management import ManagementApp, is_management_url
 from .objects.attestation import AttestationAuthority
@@ -33,7 +34,7 @@ from .sdk_cache import forget_sdk_challenges
 
 __all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate"]
 
-Interceptor = RequestsInterceptor | RequestsTransportInterceptor | AioHttpInterceptor | SleepInterceptor | CliShim
+Interceptor = RequestsInterceptor | RequestsTransportInterceptor | AioHttpInterceptor | SleepInterceptor | CliShim | RequestsMockInterceptor
 
 #: The URLs an emulator answers: vaults (``*.vault.azure.net``) and Managed HSMs, over https.
 VAULT_URL_PATTERN = INTERCEPTED_URL
@@ -231,6 +232,7 @@ class Emulator:
             AioHttpInterceptor(self.app_for),
             SleepInterceptor(self.clock, lambda: self.clock.virtual),
         ]
+        interceptors.append(RequestsMockInterceptor(self.app_for))  # requests-mock's Mocker, if installed
         if self.settings.emulate_cli:  # fake az / azd first on PATH (kv_emulator.identity.cli)
             interceptors.append(self.identity.cli_shim())
         for interceptor in interceptors:
