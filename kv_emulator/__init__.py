@@ -7,11 +7,10 @@ with kv_emulator.emulate() as kv:
 
 from __future__ import annotations
 
-from .active import current
 from .clock import Clock
 from .config import DEFAULT_TENANT_ID, DEFAULT_VAULT_NAME, Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
-from .emulator import VAULT_URL_PATTERN, Emulator, emulate
+from .emulator import VAULT_URL_PATTERN, Emulator, current, emulate
 from .errors import KeyVaultError
 from .http.journal import Journal, JournalEntry
 from .objects.vault import Vault

@@ -7,33 +7,26 @@ patches ``requests`` and ``aiohttp``), so "is an emulator active?" is a question
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .emulator import Emulator
-
-__all__ = ["current", "is_active", "pop", "push"]
+__all__ = ["innermost", "is_active", "pop", "push"]
 
 _lock = threading.Lock()
-_running: list[Emulator] = []
+_running: list[object] = []  # Emulator objects; typed loosely so this base module imports nothing above it
 
 
-def push(emulator: Emulator) -> None:
+def push(emulator: object) -> None:
     with _lock:
         _running.append(emulator)
 
 
-def pop(emulator: Emulator) -> None:
+def pop(emulator: object) -> None:
     with _lock:
         if emulator in _running:
             _running.remove(emulator)
 
 
-def current() -> Emulator | None:
-    """The innermost running emulator (the one that answers), or None while none runs.
-
-    Handy with the decorator form, ``@kv_emulator.emulate()``, where no ``as`` name is bound.
-    """
+def innermost() -> object | None:
+    """The innermost running emulator (the one that answers), or None while none runs."""
     with _lock:
         return _running[-1] if _running else None
 

@@ -32,9 +32,16 @@ from .objects.registry import VaultRegistry
 from .objects.vault import Vault
 from .sdk_cache import forget_sdk_challenges
 
-__all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate"]
+__all__ = ["VAULT_URL_PATTERN", "Emulator", "current", "emulate"]
 
-Interceptor = RequestsInterceptor | RequestsTransportInterceptor | AioHttpInterceptor | SleepInterceptor | CliShim | RequestsMockInterceptor
+Interceptor = (
+    RequestsInterceptor
+    | RequestsTransportInterceptor
+    | AioHttpInterceptor
+    | SleepInterceptor
+    | CliShim
+    | RequestsMockInterceptor
+)
 
 #: The URLs an emulator answers: vaults (``*.vault.azure.net``) and Managed HSMs, over https.
 VAULT_URL_PATTERN = INTERCEPTED_URL
@@ -259,6 +266,15 @@ class Emulator:
 
 def _record_fields(journal: Journal, fields: dict[str, Any]) -> None:
     journal.record(JournalEntry(**fields))
+
+
+def current() -> Emulator | None:
+    """The innermost running emulator (the one that answers), or None while none runs.
+
+    Handy with the decorator form, ``@kv_emulator.emulate()``, where no ``as`` name is bound.
+    """
+    running = active.innermost()
+    return running if isinstance(running, Emulator) else None
 
 
 @contextlib.contextmanager

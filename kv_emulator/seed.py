@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
 
@@ -25,7 +25,7 @@ from .objects import x509 as certs
 from .seed_validate import VAULT_SETTINGS, Problems, VaultSpec, read_vaults
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from .config import Settings
     from .objects.vault import Vault
 
 if sys.version_info >= (3, 11):
@@ -34,6 +34,18 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = ["SeedDocument", "SeedError", "apply", "dump", "dump_to", "load_seed"]
+
+
+class Emulator(Protocol):
+    """What a seed is applied to and dumped from: a :class:`kv_emulator.Emulator` (or a server's)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def vaults(self) -> list[Vault]: ...
+
+    def create_vault(self, name_or_url: str, settings: Settings | None = None) -> Vault: ...
 
 
 class SeedError(ValueError):
@@ -197,7 +209,6 @@ def dump(emulator: Emulator) -> dict[str, Any]:
     """
     vaults: dict[str, Any] = {}
     for vault in emulator.vaults:
-        address = VaultAddress(vault.name, vault.managed_hsm)
         body: dict[str, Any] = {}
         if vault.url != VaultAddress(vault.name).url:
             body["url"] = vault.url
@@ -209,7 +220,7 @@ def dump(emulator: Emulator) -> dict[str, Any]:
         for kind, items in (("secrets", secrets), ("keys", keys), ("certificates", certificates)):
             if items:
                 body[kind] = items
-        vaults[vault.name if vault.name not in vaults else address.url] = body
+        vaults[vault.name if vault.name not in vaults else vault.url] = body
     return {"version": 1, "vaults": vaults}
 
 
