@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
 
+from .api.certificate_policy_wire import policy_to_wire
 from .errors import KeyVaultError
 from .hosts import VaultAddress
 from .objects import x509 as certs
@@ -297,7 +298,7 @@ def _dump_certificates(vault: Vault) -> dict[str, Any]:
             body = {"pem": _pem(key, chain)}
         policy = vault.certificates.policy_of(obj.name)
         if policy is not None:
-            wire = policy.to_wire("")
+            wire = policy_to_wire(policy, "")
             for field in ("id", "attributes"):
                 wire.pop(field, None)
             body["policy"] = _without_none(wire)

@@ -17,12 +17,12 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from .api.certificate_policy_wire import policy_from_wire
 from .config import Settings
 from .errors import KeyVaultError
 from .hosts import VaultAddress, parse_name_or_url
 from .objects import crypto
 from .objects import x509 as certs
-from .objects.certificate_policy import CertificatePolicy
 from .objects.keys import KEY_OPERATIONS
 from .objects.versioned import MAX_TAG_LENGTH, MAX_TAGS, validate_name
 
@@ -299,7 +299,7 @@ def _certificate(name: str, body: Any, path: str, problems: Problems) -> Certifi
         policy = {"issuer": {"name": "Self"}, "x509_props": {"subject": body["subject"]}}
     if policy is not None:
         try:
-            CertificatePolicy.from_wire(_plain(policy)).complete()
+            policy_from_wire(_plain(policy)).complete()
         except KeyVaultError as exc:
             problems.add(f"{path}.policy", f"not a valid certificate policy: {exc}")
     content: bytes | str | None = None
