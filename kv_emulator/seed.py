@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 import json
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,6 +24,7 @@ from .api.certificate_policy_wire import policy_to_wire
 from .errors import KeyVaultError
 from .hosts import VaultAddress
 from .objects import x509 as certs
+from .objects.crypto import KeyMaterial
 from .seed_validate import VAULT_SETTINGS, Problems, VaultSpec, read_vaults
 
 if TYPE_CHECKING:
@@ -65,6 +67,10 @@ class SeedDocument:
 
     source: str
     vaults: tuple[VaultSpec, ...]
+    generated: dict[str, KeyMaterial] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """Key material generated for the document's keys, by path: made at the first apply, imported by the
+    next ones, so every emulator seeded from one document (a fixture per test) has the same keys, cheaply."""
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, compare=False, repr=False)
 
 
 def load_seed(path_or_mapping: str | Path | Mapping[str, Any], *, source: str | None = None) -> SeedDocument:
@@ -119,8 +125,9 @@ def apply(emulator: Emulator, doc: SeedDocument) -> None:
         planned.append((spec, settings))
     if problems.items:
         raise SeedError(doc.source, problems.items)
-    for spec, settings in planned:
-        _apply_vault(emulator.create_vault(spec.address.url, settings), spec, doc.source)
+    with doc.lock:
+        for spec, settings in planned:
+            _apply_vault(emulator.create_vault(spec.address.url, settings), spec, doc)
 
 
 def _check_kinds(spec: VaultSpec, settings: Any, problems: Problems) -> None:
@@ -140,8 +147,8 @@ def _check_kinds(spec: VaultSpec, settings: Any, problems: Problems) -> None:
         problems.add(f"vaults.{spec.key}", "a Managed HSM holds keys only")
 
 
-def _apply_vault(vault: Vault, spec: VaultSpec, source: str) -> None:
-    base = f"vaults.{spec.key}"
+def _apply_vault(vault: Vault, spec: VaultSpec, doc: SeedDocument) -> None:
+    base, source = f"vaults.{spec.key}", doc.source
     for secret in spec.secrets:
         with _refusal(source, f"{base}.secrets.{secret.name}"):
             vault.secrets.set(
@@ -161,14 +168,17 @@ def _apply_vault(vault: Vault, spec: VaultSpec, source: str) -> None:
             "tags": key.tags,
         }
         ops = list(key.operations) if key.operations is not None else None
-        with _refusal(source, f"{base}.keys.{key.name}"):
-            if key.material is not None:
-                vault.keys.import_key(key.name, key.material, hsm=key.material.hsm, key_ops=ops, **common)
+        path = f"{base}.keys.{key.name}"
+        with _refusal(source, path):
+            material = key.material or doc.generated.get(path)
+            if material is not None:
+                vault.keys.import_key(key.name, material, hsm=material.hsm, key_ops=ops, **common)
             else:
-                vault.keys.create(
+                made = vault.keys.create(
                     key.name, key.kty, size=key.size, curve=key.curve, public_exponent=key.public_exponent,
                     key_ops=ops, **common,
                 )  # fmt: skip
+                doc.generated[path] = made.payload.material
     for certificate in spec.certificates:
         with _refusal(source, f"{base}.certificates.{certificate.name}"):
             if certificate.content is not None:

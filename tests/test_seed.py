@@ -279,3 +279,18 @@ def _ec_jwk(pem_key: str) -> dict[str, str]:
     from kv_emulator.objects.crypto import KeyMaterial
 
     return {k: v for k, v in KeyMaterial("EC", key).private_jwk().items() if k != "kty"}  # type: ignore[arg-type]
+
+
+def test_a_generated_key_is_the_same_in_every_emulator_seeded_from_one_document(tmp_path):
+    """A fixture per test applies the seed each time: its keys are made once and imported after."""
+    doc = load_seed({"vaults": {"billing": {"keys": {"k": {"type": "RSA", "size": 2048, "operations": ["sign"]}}}}})
+    first, second = kv_emulator.Emulator(), kv_emulator.Emulator()
+    apply(first, doc)
+    apply(second, doc)
+    one, two = (e.vault("billing").keys.get("k") for e in (first, second))
+    assert one.payload.material.private_jwk() == two.payload.material.private_jwk()
+    assert (one.payload.key_ops, two.payload.key_ops) == (("sign",), ("sign",))
+    assert one.version != two.version  # still each emulator's own object
+    other = load_seed({"vaults": {"billing": {"keys": {"k": {"type": "RSA", "size": 2048}}}}})
+    apply(third := kv_emulator.Emulator(), other)
+    assert third.vault("billing").keys.get("k").payload.material.private_jwk() != one.payload.material.private_jwk()
