@@ -28,7 +28,7 @@ _SESSION_KEY = pytest.StashKey["Emulator"]()
 _FIXTURE_KEY = pytest.StashKey["Emulator"]()
 _GUARD_KEY = pytest.StashKey[Any]()
 _SEED_KEY = pytest.StashKey[Any]()
-_JOURNAL_MARK = pytest.StashKey[tuple[Any]]()
+_JOURNAL_MARK = pytest.StashKey[int]()
 
 _MARKER_HELP = (
     "keyvault(**options): configure the kv-emulator behind the keyvault fixture for one test, e.g. "
@@ -184,7 +184,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Note where the session journal stands, so a failure report shows only this test's requests."""
     emulator = item.config.stash.get(_SESSION_KEY, None)
     if emulator is not None:
-        item.stash[_JOURNAL_MARK] = (emulator.requests.last,)
+        item.stash[_JOURNAL_MARK] = len(emulator.requests)  # O(1): the session journal only grows
 
 
 @pytest.hookimpl(wrapper=True)
@@ -206,8 +206,9 @@ def _journal_section(item: pytest.Item) -> tuple[str, str] | None:
     if emulator is None:
         return None
     entries = list(emulator.requests)
-    (last_before,) = item.stash.get(_JOURNAL_MARK, (None,))
-    start = next((i + 1 for i, entry in enumerate(entries) if entry is last_before), 0)
+    start = item.stash.get(_JOURNAL_MARK, 0)
+    if start > len(entries):  # the journal was cleared (reset()) during the test
+        start = 0
     if not entries[start:]:
         return None
     text = "\n".join(str(entry) for entry in entries[start:])
