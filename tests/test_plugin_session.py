@@ -145,8 +145,9 @@ def password():
 """
 
 
-@pytest.mark.parametrize("how", ["cli", "env", "ini"])
-def test_a_conftest_reads_a_seeded_secret_at_import(pytester, monkeypatch, how):
+@pytest.mark.parametrize("seed_from", ["cli", "env", "ini"])
+@pytest.mark.parametrize("session_from", ["cli", "env", "ini"])
+def test_a_conftest_reads_a_seeded_secret_at_import(pytester, monkeypatch, session_from, seed_from):
     pytester.makefile(".toml", seed=SEED)
     pytester.makeconftest(CONFTEST_READS_SEED)
     pytester.makepyfile(
@@ -155,19 +156,27 @@ def test_a_conftest_reads_a_seeded_secret_at_import(pytester, monkeypatch, how):
             assert password == "from-the-seed"
         """
     )
-    args = ["--kv-intercept=session"]
-    if how == "cli":
+    args, ini = [], []
+    if session_from == "cli":
+        args.append("--kv-intercept=session")
+    elif session_from == "env":
+        monkeypatch.setenv("PYTEST_KV_INTERCEPT", "session")
+    else:
+        ini.append("kv_intercept = session")
+    if seed_from == "cli":
         args.append("--kv-seed=seed.toml")
-    elif how == "env":
+    elif seed_from == "env":
         monkeypatch.setenv("PYTEST_KV_SEED", "seed.toml")
     else:
-        pytester.makeini("[pytest]\nkv_seed = seed.toml\n")
+        ini.append("kv_seed = seed.toml")
+    if ini:
+        pytester.makeini("[pytest]\n" + "\n".join(ini) + "\n")
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=1)
-    source = {"cli": "--kv-seed", "env": "PYTEST_KV_SEED", "ini": "kv_seed"}[how]
-    result.stdout.fnmatch_lines(
-        [f"kv-emulator: intercept=session (from command line), vault *, seed *seed.toml (from {source})"]
-    )
+    sources = {"cli": "command line", "env": "PYTEST_KV_INTERCEPT", "ini": "ini"}
+    seeds = {"cli": "--kv-seed", "env": "PYTEST_KV_SEED", "ini": "kv_seed"}
+    header = f"kv-emulator: intercept=session (from {sources[session_from]}), vault *"
+    result.stdout.fnmatch_lines([f"{header}, seed *seed.toml (from {seeds[seed_from]})"])
 
 
 def test_every_fixture_emulator_starts_seeded(pytester):
