@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from .api.certificate_policy_wire import policy_to_wire
 from .errors import KeyVaultError
 from .hosts import VaultAddress
-from .objects import x509 as certs
+from .objects import certificate_crypto as certs
 from .objects.crypto import KeyMaterial
 from .seed_validate import VAULT_SETTINGS, Problems, VaultSpec, read_vaults
 

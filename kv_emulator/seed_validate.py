@@ -21,8 +21,8 @@ from .api.certificate_policy_wire import policy_from_wire
 from .config import Settings
 from .errors import KeyVaultError
 from .hosts import VaultAddress, parse_name_or_url
+from .objects import certificate_crypto as certs
 from .objects import crypto
-from .objects import x509 as certs
 from .objects.keys import KEY_OPERATIONS
 from .objects.versioned import MAX_TAG_LENGTH, MAX_TAGS, validate_name
 

@@ -10,7 +10,6 @@ registered, unknown clients and wrong secrets are refused with the errors Entra 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import functools
 import hashlib
@@ -80,11 +79,6 @@ def _signing_key() -> tuple[rsa.RSAPrivateKey, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_id = b64url_encode(hashlib.sha256(str(key.public_key().public_numbers().n).encode()).digest()[:20])
     return key, key_id
-
-
-def b64url_encode(data: bytes) -> str:
-    """Base64url without padding, as JWKs and JWTs write it."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _stable_object_id(tenant_id: str, client_id: str) -> str:
