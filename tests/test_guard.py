@@ -169,3 +169,14 @@ def test_each_switch_turns_the_guard_on(pytester, monkeypatch, how):
     result.assert_outcomes(passed=2)
     source = {"cli": "command line", "env": "PYTEST_KV_GUARD", "ini": "ini"}[how]
     result.stdout.fnmatch_lines([f"kv-emulator: intercept=off (from *), guard on (from {source})"])
+
+
+def test_a_credential_without_an_emulator_is_refused_before_the_network(guard):
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.identity import ClientSecretCredential
+
+    credential = ClientSecretCredential("5a1e7e57-0000-4000-8000-000000000000", "app", "secret")
+    with pytest.raises(
+        ClientAuthenticationError, match=r"kv-emulator is not active for https://login\.microsoftonline\.com/"
+    ):
+        credential.get_token("https://vault.azure.net/.default")
