@@ -145,7 +145,7 @@ class Emulator:
         return self._vaults.configure(VaultAddress(name.lower()), settings)
 
     def create_vault(self, name_or_url: str, settings: Settings | None = None) -> Vault:
-        """The vault for a name or URL, created with its own ``settings`` if new (seed files use this)."""
+        """The vault for a name or URL; with ``settings``, created with them or reconfigured (seed files use this)."""
         address = parse_name_or_url(name_or_url)
         return self._vaults.configure(address, settings) if settings is not None else self._vaults.at(address)
 
