@@ -10,10 +10,11 @@ from __future__ import annotations
 from .clock import Clock
 from .config import DEFAULT_TENANT_ID, DEFAULT_VAULT_NAME, Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
-from .emulator import VAULT_URL_PATTERN, Emulator, emulate, serve
+from .emulator import VAULT_URL_PATTERN, Emulator, current, emulate, serve
 from .errors import KeyVaultError
 from .http.journal import Journal, JournalEntry
 from .objects.vault import Vault
+from .seed import SeedError
 
 __all__ = [
     "DEFAULT_TENANT_ID",
@@ -26,8 +27,10 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "KeyVaultError",
+    "SeedError",
     "Settings",
     "Vault",
+    "current",
     "emulate",
     "serve",
 ]

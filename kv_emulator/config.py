@@ -69,6 +69,7 @@ class Settings:
     virtual_time: bool = False
     emulate_identity: bool = True
     emulate_management: bool = True
+    emulate_cli: bool = False
     strict_auth: bool = False
     enable_rbac_authorization: bool | None = None
     certificate_pending_polls: int = 0

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import active
 from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
 from .config import Settings
@@ -20,7 +21,9 @@ from .http.faults import FaultInjector
 from .http.journal import Journal, JournalEntry
 from .http.throttling import Throttler
 from .identity import Directory, IdentityApp, is_identity_url
+from .identity.cli import CliShim
 from .intercept import AioHttpInterceptor, RequestsInterceptor, RequestsTransportInterceptor
+from .intercept.requests_mock_adapter import RequestsMockInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .management import ManagementApp, is_management_url
 from .objects.attestation import AttestationAuthority
@@ -32,9 +35,16 @@ from .sdk_cache import forget_sdk_challenges
 if TYPE_CHECKING:
     from .server import Server
 
-__all__ = ["VAULT_URL_PATTERN", "Emulator", "emulate", "serve"]
+__all__ = ["VAULT_URL_PATTERN", "Emulator", "current", "emulate", "serve"]
 
-Interceptor = RequestsInterceptor | RequestsTransportInterceptor | AioHttpInterceptor | SleepInterceptor
+Interceptor = (
+    RequestsInterceptor
+    | RequestsTransportInterceptor
+    | AioHttpInterceptor
+    | SleepInterceptor
+    | CliShim
+    | RequestsMockInterceptor
+)
 
 #: The URLs an emulator answers: vaults (``*.vault.azure.net``) and Managed HSMs, over https.
 VAULT_URL_PATTERN = INTERCEPTED_URL
@@ -137,6 +147,26 @@ class Emulator:
         """Create the vault ``name`` with its own settings, or apply them to the existing one (objects stay)."""
         return self._vaults.configure(VaultAddress(name.lower()), settings)
 
+    def create_vault(self, name_or_url: str, settings: Settings | None = None) -> Vault:
+        """The vault for a name or URL; with ``settings``, created with them or reconfigured (seed files use this)."""
+        address = parse_name_or_url(name_or_url)
+        return self._vaults.configure(address, settings) if settings is not None else self._vaults.at(address)
+
+    # -- seed files (kv_emulator.seed; docs/seed-files.md) -----------------------------------------
+
+    def load(self, path: str | Path) -> Emulator:
+        """Apply a JSON or TOML seed file; a bad file raises ``SeedError`` before anything is applied."""
+        from .seed import apply, load_seed
+
+        apply(self, load_seed(path))
+        return self
+
+    def dump(self, path: str | Path) -> None:
+        """Write this emulator's vaults as a seed file (``.json`` or ``.toml``) that :meth:`load` reads."""
+        from .seed import dump_to
+
+        dump_to(self, path)
+
     @property
     def vaults(self) -> list[Vault]:
         return self._vaults.all()
@@ -212,12 +242,17 @@ class Emulator:
             AioHttpInterceptor(self.app_for),
             SleepInterceptor(self.clock, lambda: self.clock.virtual),
         ]
+        interceptors.append(RequestsMockInterceptor(self.app_for))  # requests-mock's Mocker, if installed
+        if self.settings.emulate_cli:  # fake az / azd first on PATH (kv_emulator.identity.cli)
+            interceptors.append(self.identity.cli_shim())
         for interceptor in interceptors:
             interceptor.start()
             self._interceptors.append(interceptor)
+        active.push(self)
         return self
 
     def stop(self) -> None:
+        active.pop(self)
         while self._interceptors:
             self._interceptors.pop().stop()
 
@@ -236,13 +271,27 @@ def _record_fields(journal: Journal, fields: dict[str, Any]) -> None:
     journal.record(JournalEntry(**fields))
 
 
+def current() -> Emulator | None:
+    """The innermost running emulator (the one that answers), or None while none runs.
+
+    Handy with the decorator form, ``@kv_emulator.emulate()``, where no ``as`` name is bound.
+    """
+    running = active.innermost()
+    return running if isinstance(running, Emulator) else None
+
+
 @contextlib.contextmanager
-def emulate(**options: Any) -> Iterator[Emulator]:
+def emulate(*, seed: str | Path | None = None, **options: Any) -> Iterator[Emulator]:
     """Emulate Key Vault for the ``with`` block: ``with kv_emulator.emulate() as kv: ...``.
 
-    Takes the same options as the ``@pytest.mark.keyvault`` marker (see :class:`~kv_emulator.Settings`).
+    Takes the same options as the ``@pytest.mark.keyvault`` marker (see :class:`~kv_emulator.Settings`), and
+    ``seed``, a JSON or TOML seed file applied before the block starts. Also a decorator:
+    ``@kv_emulator.emulate()`` on a (sync) function, which reaches the emulator with ``kv_emulator.current()``.
     """
-    with Emulator(**options) as emulator:
+    emulator = Emulator(**options)
+    if seed is not None:
+        emulator.load(seed)
+    with emulator:
         yield emulator
 
 

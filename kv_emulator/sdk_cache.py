@@ -7,7 +7,7 @@ caches are private SDK modules, so a missing one is simply skipped.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 __all__ = ["forget_sdk_challenges"]
 
@@ -21,9 +21,8 @@ _CACHES = (
 
 def forget_sdk_challenges() -> None:
     for module_name in _CACHES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
+        module = sys.modules.get(module_name)  # a cache module not imported yet holds nothing to forget
+        if module is None:
             continue
         clear = getattr(module, "clear", None)
         if callable(clear):

@@ -1,112 +1,170 @@
-"""pytest plugin: the ``keyvault`` fixture, the ``keyvault`` marker and ``--kv-intercept=session``.
+"""pytest plugin: the ``keyvault`` fixture and marker, session mode, seed files and the guard.
 
-Thin by design: every behaviour lives in :mod:`kv_emulator`. Option precedence, highest first:
-marker arguments > command line > ``PYTEST_KV_INTERCEPT`` > ``pytest.ini``/``pyproject.toml``.
+Thin by design: every behaviour lives in :mod:`kv_emulator`, which is imported only when a fixture, a
+marker or session mode needs it, so projects that install the plugin and never use it pay nothing.
+Option precedence, highest first: marker arguments > command line > ``PYTEST_KV_*`` > ini file.
+
+Session mode starts in ``pytest_load_initial_conftests``, before any conftest or test module is
+imported, so code that builds a client (or reads a secret) at import time is already emulated. Under
+pytest-xdist each worker runs its own session emulator; the controller, which imports the initial
+conftests but runs no tests, has one only while it imports them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from kv_emulator import Emulator, Settings
+from .switches import Switches, add_options, ini_settings, read_switches
 
-_SESSION_KEY = pytest.StashKey[Emulator]()
-_INTERCEPT_SOURCE = pytest.StashKey[str]()
-_FIXTURE_KEY = pytest.StashKey[Emulator]()
-_MODES = ("off", "session")
+if TYPE_CHECKING:
+    from kv_emulator import Emulator
+
+_SWITCHES = pytest.StashKey[Switches]()
+_SESSION_KEY = pytest.StashKey["Emulator"]()
+_FIXTURE_KEY = pytest.StashKey["Emulator"]()
+_GUARD_KEY = pytest.StashKey[Any]()
+_SEED_KEY = pytest.StashKey[Any]()
+_JOURNAL_MARK = pytest.StashKey[int]()
+
+_MARKER_HELP = (
+    "keyvault(**options): configure the kv-emulator behind the keyvault fixture for one test, e.g. "
+    "keyvault(enable_soft_delete=False, soft_delete_retention_in_days=7, enable_purge_protection=True, "
+    "sku='standard', strict_api_version=True, strict_hosts=True)."
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("keyvault", "Azure Key Vault emulation (kv-emulator)")
-    group.addoption(
-        "--kv-intercept",
-        choices=_MODES,
-        default=None,
-        help="session: emulate Key Vault for the whole run, with no fixture in the tests "
-        "(env PYTEST_KV_INTERCEPT, ini kv_intercept). Default: off.",
-    )
-    parser.addini("kv_intercept", "kv-emulator interception mode: off or session.", default="off")
-    parser.addini(
-        "kv_settings",
-        "kv-emulator settings as 'name = value' lines (e.g. soft_delete_retention_in_days = 7).",
-        type="linelist",
-        default=[],
-    )
+    add_options(parser)
 
 
-def _ini_settings(config: pytest.Config) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for line in config.getini("kv_settings"):
-        name, sep, value = line.partition("=")
-        if not sep:
-            raise pytest.UsageError(f"kv_settings: expected 'name = value', got {line!r}")
-        options[name.strip()] = value.strip()
-    return options
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in the process that hands tests to xdist workers (and runs none itself)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return False
+    namespace = getattr(config, "known_args_namespace", None) or config.option
+    return bool(getattr(namespace, "numprocesses", None)) or bool(getattr(namespace, "tx", None))
 
 
-def _intercept_mode(config: pytest.Config) -> tuple[str, str]:
-    cli = config.getoption("kv_intercept")
-    if cli:
-        return cli, "command line"
-    env = os.environ.get("PYTEST_KV_INTERCEPT", "").strip().lower()
-    if env:
-        if env not in _MODES:
-            raise pytest.UsageError(f"PYTEST_KV_INTERCEPT must be one of {', '.join(_MODES)}, not {env!r}")
-        return env, "PYTEST_KV_INTERCEPT"
-    ini = str(config.getini("kv_intercept")).strip().lower() or "off"
-    if ini not in _MODES:
-        raise pytest.UsageError(f"kv_intercept must be one of {', '.join(_MODES)}, not {ini!r}")
-    return ini, "ini"
+def _new_emulator(config: pytest.Config, options: dict[str, Any], *, session: bool) -> Emulator:
+    """An emulator with the ini settings (then ``options``) and the seed file applied; not started."""
+    from kv_emulator import Emulator, Settings
 
+    defaults = {"emulate_cli": True} if session else {}  # session mode stands in for az / azd by default
+    merged: dict[str, Any] = {**defaults, **ini_settings(config), **options}
+    try:
+        settings = Settings.from_options(merged)
+    except (TypeError, ValueError) as exc:
+        where = "kv_settings" if session else "kv-emulator settings (marker or ini kv_settings)"
+        raise pytest.UsageError(f"{where}: {exc}") from None
+    emulator = Emulator(settings)
+    seed = _seed(config)
+    if seed is not None:
+        from kv_emulator.seed import SeedError, apply
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "keyvault(**options): configure the kv-emulator behind the keyvault fixture for one test, e.g. "
-        "keyvault(enable_soft_delete=False, soft_delete_retention_in_days=7, enable_purge_protection=True, "
-        "sku='standard', strict_api_version=True, strict_hosts=True).",
-    )
-    mode, source = _intercept_mode(config)
-    config.stash[_INTERCEPT_SOURCE] = f"{mode} (from {source})"
-    if mode == "session":
         try:
-            settings = Settings.from_options(_ini_settings(config))
-        except (TypeError, ValueError) as exc:
-            raise pytest.UsageError(f"kv_settings: {exc}") from None
-        config.stash[_SESSION_KEY] = Emulator(settings).start()
+            apply(emulator, seed)
+        except SeedError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return emulator
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
+def _seed(config: pytest.Config) -> Any:
+    """The seed document, read and checked once per run (a bad file fails at start)."""
+    if _SEED_KEY not in config.stash:
+        switches = config.stash.get(_SWITCHES, None) or read_switches(config)
+        document = None
+        if switches.seed is not None:
+            from kv_emulator.seed import SeedError, load_seed
+
+            try:
+                document = load_seed(switches.seed, source=f"{switches.seed} (from {switches.seed_source})")
+            except SeedError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        config.stash[_SEED_KEY] = document
+    return config.stash[_SEED_KEY]
+
+
+def _start_session(config: pytest.Config) -> None:
+    switches = config.stash[_SWITCHES]
+    _seed(config)
+    if switches.guard and _GUARD_KEY not in config.stash:
+        from kv_emulator.guard import Guard
+
+        config.stash[_GUARD_KEY] = Guard().install()
+    if switches.session and _SESSION_KEY not in config.stash:
+        config.stash[_SESSION_KEY] = _new_emulator(config, {}, session=True).start()
+
+
+def _stop_session(config: pytest.Config) -> None:
     emulator = config.stash.get(_SESSION_KEY, None)
     if emulator is not None:
         emulator.stop()
+        del config.stash[_SESSION_KEY]
+
+
+def _stop_guard(config: pytest.Config) -> None:
+    guard = config.stash.get(_GUARD_KEY, None)
+    if guard is not None:
+        guard.uninstall()
+        del config.stash[_GUARD_KEY]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, None, None]:
+    """Start session mode (and the guard) before the first conftest is imported."""
+    early_config.stash[_SWITCHES] = read_switches(early_config)
+    try:
+        _start_session(early_config)
+        yield
+    except BaseException:  # pytest will not unconfigure a config that failed here
+        _stop_session(early_config)
+        _stop_guard(early_config)
+        raise
+    if _xdist_controller(early_config):
+        _stop_session(early_config)  # the workers run the tests, each with its own emulator
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER_HELP)
+    if _SWITCHES not in config.stash:  # loaded after the initial conftests (e.g. from a conftest)
+        config.stash[_SWITCHES] = read_switches(config)
+        if not _xdist_controller(config):
+            _start_session(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _stop_session(config)
+    _stop_guard(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    header = f"kv-emulator: intercept={config.stash.get(_INTERCEPT_SOURCE, 'off')}"
+    switches = config.stash.get(_SWITCHES, None) or Switches()
+    header = f"kv-emulator: intercept={switches.mode} (from {switches.mode_source})"
     emulator = config.stash.get(_SESSION_KEY, None)
     if emulator is not None:
         header += f", vault {emulator.vault_url}"
+    elif switches.session and _xdist_controller(config):
+        header += ", one emulator per xdist worker"
+    if switches.seed is not None:
+        header += f", seed {switches.seed} (from {switches.seed_source})"
+    if switches.guard:
+        header += f", guard on (from {switches.guard_source})"
     return header
 
 
 @pytest.fixture
 def keyvault(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     """A fresh, started kv-emulator for one test; configure it with ``@pytest.mark.keyvault(...)``."""
-    options: dict[str, Any] = dict(_ini_settings(request.config))
+    options: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("keyvault"))):  # closest marker wins
         if marker.args:
             raise pytest.UsageError("@pytest.mark.keyvault takes keyword options only")
         options.update(marker.kwargs)
-    try:
-        settings = Settings.from_options(options)
-    except (TypeError, ValueError) as exc:
-        raise pytest.UsageError(f"kv-emulator settings (marker or ini kv_settings): {exc}") from None
-    emulator = Emulator(settings)
+    emulator = _new_emulator(request.config, options, session=False)
     request.node.stash[_FIXTURE_KEY] = emulator
     with emulator:
         yield emulator
@@ -121,15 +179,42 @@ def keyvault_session(pytestconfig: pytest.Config) -> Emulator:
     return emulator
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Note where the session journal stands, so a failure report shows only this test's requests."""
+    emulator = item.config.stash.get(_SESSION_KEY, None)
+    if emulator is not None:
+        item.stash[_JOURNAL_MARK] = len(emulator.requests)  # O(1): the session journal only grows
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """On failure, show what the emulator was asked, in pytest's report."""
+    """On failure, show what the emulator was asked during this test, in pytest's report."""
     report = yield
     if report.failed:
-        emulator = item.stash.get(_FIXTURE_KEY, None) or item.config.stash.get(_SESSION_KEY, None)
-        if emulator is not None and len(emulator.requests):
-            report.sections.append(("kv-emulator requests", emulator.requests.format()))
+        section = _journal_section(item)
+        if section is not None:
+            report.sections.append(section)
     return report
+
+
+def _journal_section(item: pytest.Item) -> tuple[str, str] | None:
+    emulator = item.stash.get(_FIXTURE_KEY, None)
+    if emulator is not None:  # a fresh emulator: everything it saw is this test's
+        return ("kv-emulator requests", emulator.requests.format()) if len(emulator.requests) else None
+    emulator = item.config.stash.get(_SESSION_KEY, None)
+    if emulator is None:
+        return None
+    entries = list(emulator.requests)
+    start = item.stash.get(_JOURNAL_MARK, 0)
+    if start > len(entries):  # the journal was cleared (reset()) during the test
+        start = 0
+    if not entries[start:]:
+        return None
+    text = "\n".join(str(entry) for entry in entries[start:])
+    if start:
+        text += f"\n({start} earlier request(s) of the session not shown)"
+    return ("kv-emulator requests (this test)", text)
 
 
 @pytest.fixture(scope="session")

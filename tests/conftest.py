@@ -9,6 +9,10 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
+# Imported here, in the outer process, because the plugin imports kv_emulator lazily: pytester's in-process
+# runs forget the modules first imported inside them, and cryptography does not survive a second import.
+import kv_emulator  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 VAULT = "https://kv-emulator.vault.azure.net"

@@ -271,3 +271,46 @@ def test_app_service_endpoint_set_after_the_emulator_started(seeded, monkeypatch
     monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:41999/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", "late")
     assert _read(seeded, ManagedIdentityCredential()) == "v"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/metadata/instance?api-version=2021-02-01", "/metadata/scheduledevents?api-version=2020-07-01", "/"],
+)
+def test_imds_claims_only_the_managed_identity_paths(keyvault, path, monkeypatch):
+    """Instance metadata is left alone: the request goes on to the transport (where this test stops it)."""
+    import socket
+
+    import requests
+
+    def refuse(host, *args, **kwargs):
+        raise OSError(f"the test does not resolve {host}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    url = f"http://169.254.169.254{path}"
+    assert not keyvault.handles(url)
+    assert keyvault.handles("http://169.254.169.254/metadata/identity/oauth2/token?resource=x")
+    with pytest.raises(requests.ConnectionError, match=r"the test does not resolve 169\.254\.169\.254"):
+        requests.get(url, headers={"Metadata": "true"}, timeout=0.5)
+
+
+# -- one signing key per process --------------------------------------------------------------------
+
+
+def test_a_token_cached_in_one_emulator_is_valid_in_the_next_in_strict_mode():
+    """azure-identity caches tokens for the whole process; a later test's emulator must still accept them."""
+    import kv_emulator
+    from kv_emulator import DEFAULT_TENANT_ID
+
+    credential = ClientSecretCredential(DEFAULT_TENANT_ID, "11111111-0000-0000-0000-000000000001", "secret")
+    token = None
+    for _ in range(2):
+        with kv_emulator.emulate(strict_auth=True) as kv:
+            client = SecretClient(kv.vault_url, credential)
+            client.set_secret("s", "v")
+            assert client.get_secret("s").value == "v"
+            assert kv.identity.jwks()["keys"][0]["kid"] == kv.identity.key_id
+            current = credential.get_token("https://vault.azure.net/.default", enable_cae=True).token
+            assert token in (None, current)  # the same cached token both times
+            token = current
+            assert [entry.status for entry in kv.requests if entry.status == 401] == [401]  # the challenge only

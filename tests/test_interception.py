@@ -50,7 +50,7 @@ async def test_other_hosts_go_out_untouched_async(keyvault, local_server):
 @pytest.mark.parametrize(
     "url",
     [
-        "https://myvault.vault.azure.cn/secrets",
+        "https://myvault.vault.microsoftazure.de/secrets",  # Azure Germany: retired, not emulated
         "https://vault.azure.net/secrets",
         "https://example.com/?x=a.vault.azure.net",
         "http://myvault.vault.azure.net/secrets",

@@ -137,7 +137,9 @@ class KeyVaultApp:
         resource = environ.get(CHALLENGE_RESOURCE_KEY)
         token = auth.bearer_token(exchange.request.headers.get("Authorization"))
         if token is None:
-            raise auth.challenge(settings.tenant_id, managed_hsm=vault.managed_hsm, resource=resource)
+            raise auth.challenge(
+                settings.tenant_id, managed_hsm=vault.managed_hsm, cloud=vault.cloud, resource=resource
+            )
         exchange.token = token
         if settings.strict_auth:
             claims = auth.verify_token(
@@ -147,6 +149,7 @@ class KeyVaultApp:
                 managed_hsm=vault.managed_hsm,
                 now=self.clock.time(),
                 cache=self.tokens,
+                cloud=vault.cloud,
                 resource=resource,
             )
             exchange.entry.caller = self.tokens.claims(token) or claims

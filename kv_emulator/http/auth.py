@@ -13,18 +13,27 @@ from typing import Any
 import jwt
 
 from ..errors import InvalidToken, MissingToken
+from ..hosts import PUBLIC, Cloud
 from ..identity.directory import Directory
-from .headers import HSM_RESOURCE, VAULT_RESOURCE, challenge_header
+from .headers import challenge_header
 
 __all__ = ["TokenCache", "bearer_token", "caller_claims", "challenge", "verify_token"]
 
 
-def challenge(tenant_id: str, *, managed_hsm: bool, resource: str | None = None) -> MissingToken:
+def challenge(tenant_id: str, *, managed_hsm: bool, cloud: Cloud = PUBLIC, resource: str | None = None) -> MissingToken:
     """The 401 a request without a token gets (a Managed HSM's has an empty body).
 
     ``resource``: what a server door names instead of the vault resource (``https://localhost:<port>``)."""
-    resource = resource or (HSM_RESOURCE if managed_hsm else VAULT_RESOURCE)
-    return MissingToken(challenge_header(tenant_id, resource), empty_body=managed_hsm)
+    return MissingToken(_challenge_header(tenant_id, managed_hsm, cloud, resource), empty_body=managed_hsm)
+
+
+def _resource(managed_hsm: bool, cloud: Cloud, resource: str | None) -> str:
+    return resource or (cloud.hsm_resource if managed_hsm else cloud.vault_resource)
+
+
+def _challenge_header(tenant_id: str, managed_hsm: bool, cloud: Cloud, resource: str | None = None) -> str:
+    """The challenge names the vault's own cloud: its resource and its login authority."""
+    return challenge_header(tenant_id, _resource(managed_hsm, cloud, resource), cloud.authority)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -88,6 +97,7 @@ def verify_token(
     managed_hsm: bool,
     now: float,
     cache: TokenCache | None = None,
+    cloud: Cloud = PUBLIC,
     resource: str | None = None,
 ) -> dict[str, Any]:
     """strict_auth: signature, issuer, audience, tenant and lifetime, as the vault checks them.
@@ -95,10 +105,11 @@ def verify_token(
     The signature check may come from ``cache``; the lifetime is checked against ``now`` every time.
     ``resource``: the audience a server door's challenge named instead of the vault resource.
     """
-    resource = resource or (HSM_RESOURCE if managed_hsm else VAULT_RESOURCE)
+    override = resource
+    resource = _resource(managed_hsm, cloud, override)
 
     def refuse(message: str) -> InvalidToken:
-        return InvalidToken(message, challenge_header(tenant_id, resource))
+        return InvalidToken(message, _challenge_header(tenant_id, managed_hsm, cloud, override))
 
     try:
         claims = cache.verified(token, directory) if cache is not None else directory.verify(token)
@@ -107,7 +118,7 @@ def verify_token(
     audience = str(claims.get("aud", "")).rstrip("/")
     if audience != resource:
         raise refuse(f"AKV10022: Invalid audience. Expected {resource}, found: {audience}.")
-    issuer = directory.issuer(tenant_id)
+    issuer = cloud.issuer(tenant_id)
     if claims.get("iss") != issuer or claims.get("tid") != tenant_id:
         raise refuse(f"AKV10032: Invalid issuer. Expected one of {issuer}, found {claims.get('iss')}.")  # unverified
     if not claims.get("nbf", 0) <= now < claims.get("exp", 0):

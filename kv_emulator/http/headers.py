@@ -27,5 +27,8 @@ def service_headers(*, request_id: str, client_request_id: str | None, region: s
     return headers
 
 
-def challenge_header(tenant_id: str, resource: str = VAULT_RESOURCE) -> str:
-    return f'Bearer authorization="https://login.microsoftonline.com/{tenant_id}", resource="{resource}"'
+def challenge_header(
+    tenant_id: str, resource: str = VAULT_RESOURCE, authority: str = "https://login.microsoftonline.com"
+) -> str:
+    """The ``WWW-Authenticate`` of a 401: the cloud's login authority with the tenant, and the resource."""
+    return f'Bearer authorization="{authority}/{tenant_id}", resource="{resource}"'

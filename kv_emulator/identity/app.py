@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ..hosts import CHINA, US_GOVERNMENT, cloud_of_login_host
 from .directory import Directory, IdentityError, Principal
 
 if TYPE_CHECKING:
@@ -34,8 +35,12 @@ __all__ = [
     "is_identity_url",
 ]
 
-ENTRA_HOSTS = ("login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net")
+_PUBLIC_ALIASES = ("login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net")
+#: Entra ID of the public cloud (and its aliases), Azure China and Azure US Government.
+ENTRA_HOSTS = (*_PUBLIC_ALIASES, CHINA.login_host, US_GOVERNMENT.login_host)
 IMDS_HOST = "169.254.169.254"
+#: The managed identity endpoints of IMDS (``/metadata/identity/oauth2/token``); nothing else there is claimed.
+IMDS_IDENTITY_PATH = "/metadata/identity/"
 _AUTHORITY = "https://login.microsoftonline.com"
 #: WSGI environ key a server door sets on requests to its App Service endpoint: the header value it expects.
 APP_SERVICE_HEADER_KEY = "kv_emulator.app_service_header"
@@ -62,7 +67,7 @@ def is_identity_url(url: str) -> bool:
     if parts.scheme == "https" and host in ENTRA_HOSTS:
         return True
     if parts.scheme == "http" and host == IMDS_HOST:
-        return True
+        return parts.path.startswith(IMDS_IDENTITY_PATH)  # the rest of IMDS (instance metadata) is not ours
     endpoint = app_service_endpoint()
     return bool(endpoint) and url.startswith(str(endpoint).split("?")[0])
 
@@ -109,7 +114,7 @@ class IdentityApp:
         if name == "instance":
             return 200, _instance_discovery(request.args.get("authorization_endpoint"), tenant)
         if name == "openid":
-            return 200, _openid_configuration(tenant)
+            return 200, _openid_configuration(tenant, f"https://{request.host}")
         if name == "jwks":
             return 200, self.directory.jwks()
         return self._token(request, tenant)
@@ -135,7 +140,8 @@ class IdentityApp:
             )
         self._authenticate(principal, form, request.url)
         scope = (form.get("scope") or "").split()
-        resource = scope[0].removesuffix("/.default") if scope else "https://vault.azure.net"
+        default = cloud_of_login_host(request.host).vault_resource
+        resource = scope[0].removesuffix("/.default") if scope else default
         token, lifetime = self.directory.issue(principal, resource, tenant)
         return 200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
 
@@ -227,12 +233,13 @@ class IdentityApp:
         return body
 
 
-def _openid_configuration(tenant: str) -> dict[str, Any]:
-    base = f"{_AUTHORITY}/{tenant}"
+def _openid_configuration(tenant: str, authority: str = _AUTHORITY) -> dict[str, Any]:
+    """The configuration of the authority asked (each cloud's Entra ID names its own endpoints)."""
+    base = f"{authority}/{tenant}"
     return {
         "token_endpoint": f"{base}/oauth2/v2.0/token",
         "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-        "issuer": f"{_AUTHORITY}/{tenant}/v2.0",
+        "issuer": f"{authority}/{tenant}/v2.0",
         "jwks_uri": f"{base}/discovery/v2.0/keys",
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
@@ -250,7 +257,13 @@ def _instance_discovery(authorization_endpoint: str | None, tenant: str) -> dict
             {
                 "preferred_network": "login.microsoftonline.com",
                 "preferred_cache": "login.windows.net",
-                "aliases": ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"],
-            }
+                "aliases": list(_PUBLIC_ALIASES),
+            },
+            {"preferred_network": CHINA.login_host, "preferred_cache": CHINA.login_host, "aliases": [CHINA.login_host]},
+            {
+                "preferred_network": US_GOVERNMENT.login_host,
+                "preferred_cache": US_GOVERNMENT.login_host,
+                "aliases": [US_GOVERNMENT.login_host],
+            },
         ],
     }

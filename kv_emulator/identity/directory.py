@@ -11,17 +11,23 @@ registered, unknown clients and wrong secrets are refused with the errors Entra 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import threading
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..clock import Clock
 from ..encoding import b64url_encode
+from ..hosts import cloud_of_resource
+
+if TYPE_CHECKING:
+    from .cli import CliShim
 
 __all__ = ["TOKEN_LIFETIME", "Directory", "IdentityError", "Principal"]
 
@@ -62,6 +68,19 @@ class Principal:
     display_name: str = ""
 
 
+@functools.cache
+def _signing_key() -> tuple[rsa.RSAPrivateKey, str]:
+    """The token-signing key and its ``kid``: one per process, made on first use.
+
+    Per process, not per emulator: a credential's token cached by azure-core in one test stays valid
+    for the next test's emulator (in strict mode too), and starting an emulator costs no key generation.
+    The directories (principals, issued tokens) stay per emulator.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_id = b64url_encode(hashlib.sha256(str(key.public_key().public_numbers().n).encode()).digest()[:20])
+    return key, key_id
+
+
 def _stable_object_id(tenant_id: str, client_id: str) -> str:
     """An object id that stays the same for the same app in the same tenant, run after run."""
     return str(uuid.uuid5(_NAMESPACE, f"{tenant_id}/{client_id}"))
@@ -72,10 +91,6 @@ class Directory:
         self.clock = clock
         self.default_tenant = default_tenant
         self._lock = threading.Lock()
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.key_id = b64url_encode(
-            hashlib.sha256(str(self._key.public_key().public_numbers().n).encode()).digest()[:20]
-        )
         self._principals: dict[str, Principal] = {}
         self.issued: list[dict[str, Any]] = []
         """Claims of every token issued, in order (no token strings: they are credentials)."""
@@ -164,6 +179,26 @@ class Directory:
     # -- tokens -------------------------------------------------------------------------------------
 
     @property
+    def _key(self) -> rsa.RSAPrivateKey:
+        return _signing_key()[0]
+
+    @property
+    def key_id(self) -> str:
+        return _signing_key()[1]
+
+    def cli_shim(self) -> CliShim:
+        """Fake ``az``/``azd`` on ``PATH`` that sign with this directory's key (``emulate_cli``)."""
+        from ..hosts import CLOUDS
+        from .cli import CLI_USER, CliShim, cli_directory
+
+        pem = self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        issuers = {s: c.sts_host for c in CLOUDS for s in (c.vault_suffix, c.hsm_suffix)}
+        object_id = _stable_object_id(self.default_tenant, CLI_USER)
+        return CliShim(cli_directory(pem, self.key_id, self.default_tenant, object_id, issuers))
+
+    @property
     def public_key(self) -> rsa.RSAPublicKey:
         return self._key.public_key()
 
@@ -182,8 +217,9 @@ class Directory:
         }
 
     @staticmethod
-    def issuer(tenant_id: str) -> str:
-        return f"https://sts.windows.net/{tenant_id}/"
+    def issuer(tenant_id: str, resource: str = "https://vault.azure.net") -> str:
+        """The ``iss`` of a token for ``resource``: the issuer of the cloud that resource lives in."""
+        return cloud_of_resource(resource).issuer(tenant_id)
 
     def issue(self, principal: Principal, resource: str, tenant_id: str | None = None) -> tuple[str, int]:
         """A signed access token for ``resource`` (an audience such as ``https://vault.azure.net``)."""
@@ -191,7 +227,7 @@ class Directory:
         now = int(self.clock.time())
         claims: dict[str, Any] = {
             "aud": resource.rstrip("/"),
-            "iss": self.issuer(tenant),
+            "iss": self.issuer(tenant, resource),
             "iat": now,
             "nbf": now,
             "exp": now + TOKEN_LIFETIME,

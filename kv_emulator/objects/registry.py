@@ -90,6 +90,7 @@ class VaultRegistry:
                     attestation=self.attestation,
                     key_pool=self._key_pool,
                     read_policy=self._read_policy,
+                    cloud=address.cloud,
                 )
             return vault
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..config import Settings
-from ..hosts import VaultAddress
+from ..hosts import PUBLIC, Cloud, VaultAddress
 from .attestation import AttestationAuthority
 from .authorization import Authorization
 from .backup import BackupSealer
@@ -40,11 +40,14 @@ class Vault:
         certificate_authority: Callable[[], CertificateAuthority] | None = None,
         key_pool: RsaKeyPool | None = None,
         read_policy: PolicyReader | None = None,
+        cloud: Cloud = PUBLIC,
     ) -> None:
         """``key_pool`` makes RSA keys ahead of time (the emulator's; None: inline); ``read_policy`` reads a
         certificate policy given as a wire-form dict to the direct-access API (the handlers' parser)."""
         self.name = name
         self.managed_hsm = managed_hsm
+        self.cloud = cloud
+        """The Azure cloud whose host names, challenge resource and login authority the vault has."""
         """A Managed HSM holds keys only, all hardware-backed, and answers its own challenge."""
         self.settings = settings
         self.lock = threading.RLock()
@@ -66,7 +69,10 @@ class Vault:
         )
         self._attestation = attestation or functools.cache(lambda: AttestationAuthority(clock))
         self.authorization = Authorization(
-            name, settings.location, VaultAddress(name, managed_hsm).resource_id, settings.enable_rbac_authorization
+            name,
+            settings.location,
+            VaultAddress(name, managed_hsm, cloud).resource_id,
+            settings.enable_rbac_authorization,
         )
         """RBAC role assignments or access policies (off unless ``enable_rbac_authorization`` is set)."""
         self.network = NetworkRules(name, settings.location)
@@ -121,7 +127,7 @@ class Vault:
 
     @property
     def url(self) -> str:
-        return VaultAddress(self.name, self.managed_hsm).url
+        return VaultAddress(self.name, self.managed_hsm, self.cloud).url
 
     def __repr__(self) -> str:
         return f"<Vault {self.url}>"

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .. import seed
 from .env import RUNTIME_FILE, client_env, read_runtime, write_bundle
 from .listeners import DoorServer
 from .management import ManagementApp
@@ -145,14 +146,6 @@ class Server:
         return self
 
     def _apply_seed(self, path: Path) -> None:
-        from werkzeug.exceptions import HTTPException
-
-        from .management import _seed
-
-        try:
-            seed = _seed()
-        except HTTPException as exc:
-            raise RuntimeError(f"--seed: {exc.description}") from None
         seed.apply(self.emulator, seed.load_seed(path))
 
     def _listen(self, host: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-import importlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+
+from .. import seed
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -256,22 +257,14 @@ class ManagementApp:
         return {k: sorted(v) if isinstance(v, set) else v for k, v in dataclasses.asdict(policy).items()}
 
     def _state(self, request: Request) -> Any:
-        return _seed().dump(self.emulator)
+        return seed.dump(self.emulator)
 
     def _state_put(self, request: Request) -> dict[str, Any]:
-        seed = _seed()
-        document = seed.load_seed(self._json(request), source="PUT /_kv/state")  # checked whole, before reset
+        """Import a state in the seed-file format (``kv_seed``); checked whole before anything is reset."""
+        document = seed.load_seed(self._json(request), source="PUT /_kv/state")
         self.emulator.reset()
         seed.apply(self.emulator, document)
         return {"status": "imported", "vaults": len(self.emulator.vaults)}
-
-
-def _seed() -> Any:
-    """The seed-file module (load_seed, apply, dump), shared with ``kv_seed`` and ``--seed``."""
-    try:
-        return importlib.import_module("kv_emulator.seed")
-    except ImportError:
-        raise _NotImplemented("state export and import need kv_emulator.seed, which this build lacks") from None
 
 
 class _Forbidden(HTTPException):
