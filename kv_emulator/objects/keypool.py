@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import os
 import struct
 import subprocess
@@ -150,7 +151,9 @@ class RsaKeyPool:
             process, self._process = self._process, None
             self._broken = True
         if process is not None and process.stdin is not None:
-            process.stdin.close()
+            # The worker may have died with a request still buffered: there is nothing left to tell it.
+            with contextlib.suppress(OSError):
+                process.stdin.close()
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
