@@ -208,3 +208,20 @@ def test_a_pool_found_empty_keeps_more_of_that_size_ready():
     pool.take(2048)
     pool.take(2048)
     assert pool.depth_for(2048) == 4  # doubled each time it was found empty, up to max_depth
+
+
+def test_a_renewal_that_cannot_run_yet_waits_and_runs_once_it_can(keyvault):
+    keyvault.clock.freeze(START)
+    vault = keyvault.vault()
+    store = vault.certificates
+    store.issuers.set("Test", "Test")
+    store.create("c", CertificatePolicy(issuer_name="Test", subject="CN=c"))
+    first = store.get("c")
+    store.issuers.delete("Test")  # nothing can renew it now
+    keyvault.clock.advance(days=300)
+    assert store.get("c").version == first.version
+    assert vault.next_due == 0  # the due renewal waits: it is tried on every catch-up
+    store.issuers.set("Test", "Test")
+    renewed = store.get("c")
+    assert renewed.version != first.version
+    assert vault.next_due > keyvault.clock.time()  # planned for the new version's trigger
