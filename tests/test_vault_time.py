@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -225,3 +226,20 @@ def test_a_renewal_that_cannot_run_yet_waits_and_runs_once_it_can(keyvault):
     renewed = store.get("c")
     assert renewed.version != first.version
     assert vault.next_due > keyvault.clock.time()  # planned for the new version's trigger
+
+
+def test_a_request_while_the_worker_makes_its_size_takes_whichever_key_is_first_and_keeps_the_other():
+    pool = RsaKeyPool(depth=1, max_depth=1)
+    try:
+        first = pool.take(3072)  # generated here; the worker starts on one
+        second = pool.take(3072)  # none ready yet: made here too, racing the worker's
+        deadline = time.monotonic() + 60
+        while not pool._ready[(3072, 65537)]:  # the slower of the two is kept for the next request
+            assert time.monotonic() < deadline, "the other key never reached the pool"
+            time.sleep(0.02)
+        third = pool.take(3072)
+        keys = (first, second, third)
+        assert len({key.public_key().public_numbers().n for key in keys}) == 3  # each key handed out once
+        assert all(key.key_size == 3072 for key in keys)
+    finally:
+        pool.shutdown()

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -61,9 +62,13 @@ class RsaKeyPool:
         self.max_depth = max(depth, max_depth)
         self._depths: dict[KeyKind, int] = {}
         self._lock = threading.Lock()
+        self._delivered = threading.Condition(self._lock)  # notified when a key is filed as ready
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False
-        self._ready: dict[KeyKind, collections.deque[bytes]] = collections.defaultdict(collections.deque)
+        # DER from the worker, or a key made here that a request did not need (see _race).
+        self._ready: dict[KeyKind, collections.deque[bytes | rsa.RSAPrivateKey]] = collections.defaultdict(
+            collections.deque
+        )
         self._asked: collections.deque[KeyKind] = collections.deque()  # requests in flight, in order
         self._last_asked: dict[KeyKind, int] = {}  # kind -> when it was last taken (a counter)
         self._takes = 0
@@ -74,20 +79,52 @@ class RsaKeyPool:
         """A fresh key: a ready one from the worker, else one generated here and now."""
         kind = (bits, exponent)
         with self._lock:
-            der = self._ready[kind].popleft() if self._ready[kind] else None
-            if der is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
+            ready = self._ready[kind].popleft() if self._ready[kind] else None
+            in_the_making = ready is None and not self._broken and kind in self._asked
+            if ready is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
                 self._depths[kind] = min(self._depths[kind] * 2, self.max_depth)
             self._depths.setdefault(kind, self.depth)
             self._takes += 1
             self._last_asked[kind] = self._takes
             self._feed()
-        if der is not None:
+        if ready is not None:
             self.served += 1
-            # Made by our own worker with cryptography: re-validating the key would only cost time.
-            key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
-            if isinstance(key, rsa.RSAPrivateKey):
-                return key
+            return _load(ready)
+        if in_the_making:
+            return self._race(kind)
         return rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+
+    def _race(self, kind: KeyKind) -> rsa.RSAPrivateKey:
+        """None ready, but the worker is making one of this kind: make one here too (generation releases the
+        GIL, so in a thread) and take whichever comes first. The other goes into the pool, so no key is wasted
+        and the wait is never longer than making the key here would be."""
+        outcome: dict[str, Any] = {}
+
+        def generate() -> None:
+            try:
+                key: Any = rsa.generate_private_key(public_exponent=kind[1], key_size=kind[0])
+            except BaseException as error:  # handed to the waiting request, which raises it
+                key = error
+            with self._delivered:
+                if "taken" in outcome and isinstance(key, rsa.RSAPrivateKey):
+                    self._ready[kind].append(key)  # the worker's came first: this one waits for the next request
+                else:
+                    outcome["mine"] = key
+                self._delivered.notify_all()
+
+        threading.Thread(target=generate, name="kv-emulator-rsa-inline", daemon=True).start()
+        with self._delivered:
+            while "mine" not in outcome and not self._ready[kind]:
+                self._delivered.wait()
+            outcome["taken"] = True
+            if "mine" in outcome:
+                mine = outcome["mine"]
+                if isinstance(mine, BaseException):
+                    raise mine
+                return mine
+            ready = self._ready[kind].popleft()
+        self.served += 1
+        return _load(ready)
 
     def depth_for(self, bits: int, exponent: int = 65537) -> int:
         """How many keys of this kind the pool keeps ready or on their way (0 until one is asked for)."""
@@ -141,6 +178,7 @@ class RsaKeyPool:
             with self._lock:
                 kind = self._asked.popleft()
                 self._ready[kind].append(der)
+                self._delivered.notify_all()
                 self._feed()
         stream.close()
         with self._lock:
@@ -159,6 +197,16 @@ class RsaKeyPool:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _load(ready: bytes | rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
+    if isinstance(ready, rsa.RSAPrivateKey):
+        return ready
+    # Made by our own worker with cryptography: re-validating the key would only cost time.
+    key = serialization.load_der_private_key(ready, password=None, unsafe_skip_rsa_key_validation=True)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("the key pool's worker sent something other than an RSA key")
+    return key
 
 
 def shared_pool() -> RsaKeyPool | None:
