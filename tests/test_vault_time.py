@@ -243,3 +243,14 @@ def test_a_request_while_the_worker_makes_its_size_takes_whichever_key_is_first_
         assert all(key.key_size == 3072 for key in keys)
     finally:
         pool.shutdown()
+
+
+def test_a_certificate_expiry_moved_by_an_update_moves_its_key_notification(keyvault):
+    start = keyvault.clock.freeze(START)
+    vault = keyvault.vault()
+    vault.certificates.create("c", CertificatePolicy(issuer_name="Self", subject="CN=c"))
+    version = vault.certificates.get("c").version
+    vault.certificates.update_properties("c", expires=_ts(start + timedelta(days=60)))  # mirrored to its key
+    keyvault.clock.advance(days=31)
+    due = _ts(start + timedelta(days=30))  # the default key policy: 30 days before the new expiry
+    assert vault.keys.notifications == [{"name": "c", "version": version, "time": due}]
