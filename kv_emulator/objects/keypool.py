@@ -11,7 +11,7 @@ One pool serves the whole process (per-test emulators are short-lived, the worke
 The worker starts on the first RSA request, which is generated inline meanwhile, so the pool never makes a
 test wait longer than making one key would. A size (2048, 3072, 4096, ...) is kept ready once it has been
 asked for; when a request finds none ready, the depth kept for that size doubles (up to ``MAX_DEPTH``), so a
-suite that makes big keys in bursts finds them ready later. The worker is asked for one key at a time, always
+suite that makes big keys in bursts finds them ready later. The worker is asked for two keys at a time, each
 of the size short of its depth that was asked for most recently, so a suite moving on to 4096-bit keys does
 not wait behind a queue of smaller ones. ``KV_EMULATOR_KEY_POOL=0`` turns the pool off.
 """
@@ -38,6 +38,9 @@ DEPTH = 3
 """Keys kept ready or on their way per (bits, exponent), once that kind has been asked for."""
 MAX_DEPTH = 12
 """The most a kind's depth grows to after requests found it empty."""
+IN_FLIGHT = 2
+"""Requests the worker has at a time: one to make, one queued so it never waits for the next; few, so a
+newly wanted size is not stuck behind a queue of others."""
 
 _WORKER = Path(__file__).with_name("rsa_worker.py")
 KeyKind = tuple[int, int]  # (bits, public exponent)
@@ -80,7 +83,7 @@ class RsaKeyPool:
         kind = (bits, exponent)
         with self._lock:
             ready = self._ready[kind].popleft() if self._ready[kind] else None
-            in_the_making = ready is None and not self._broken and kind in self._asked
+            in_the_making = ready is None and not self._broken and bool(self._asked) and self._asked[0] == kind
             if ready is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
                 self._depths[kind] = min(self._depths[kind] * 2, self.max_depth)
             self._depths.setdefault(kind, self.depth)
@@ -132,23 +135,22 @@ class RsaKeyPool:
             return self._depths.get((bits, exponent), 0)
 
     def _feed(self) -> None:
-        """Keep the worker making one key: of the kinds short of their depth, the one taken most recently
-        (lock held)."""
-        if self._broken or self._asked:
-            return
-        short = [k for k, depth in self._depths.items() if len(self._ready[k]) < depth]
-        if not short:
-            return
-        process = self._process or self._start()
-        if process is None or process.stdin is None:
-            return
-        kind = max(short, key=lambda k: self._last_asked.get(k, 0))
-        try:
-            process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
-            process.stdin.flush()
-            self._asked.append(kind)
-        except (OSError, ValueError):
-            self._broken = True
+        """Keep the worker busy with ``IN_FLIGHT`` requests: each for the kind short of its depth (counting
+        what is ready and on its way) that was taken most recently (lock held)."""
+        while not self._broken and len(self._asked) < IN_FLIGHT:
+            short = [k for k, depth in self._depths.items() if len(self._ready[k]) + self._asked.count(k) < depth]
+            if not short:
+                return
+            process = self._process or self._start()
+            if process is None or process.stdin is None:
+                return
+            kind = max(short, key=lambda k: self._last_asked.get(k, 0))
+            try:
+                process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
+                process.stdin.flush()
+                self._asked.append(kind)
+            except (OSError, ValueError):
+                self._broken = True
 
     def _start(self) -> subprocess.Popen[bytes] | None:
         try:
