@@ -46,7 +46,9 @@ def measure(keys: int, gap: float, sizes: list[int]) -> None:
         for _ in range(200):
             secrets.get_secret("bench")
         print(f"  get_secret            {(time.perf_counter() - start) / 200 * 1e3:8.2f} ms/call")
+        pool = kv.key_pool
         for bits in sizes:
+            served = pool.served if pool is not None else 0
             times = []
             for i in range(keys):
                 start = time.perf_counter()
@@ -56,7 +58,8 @@ def measure(keys: int, gap: float, sizes: list[int]) -> None:
             first, rest = times[0], times[1:]
             print(
                 f"  create_rsa_key {bits}   {statistics.median(rest) * 1e3:8.2f} ms median"
-                f"  (first {first * 1e3:.1f} ms, worst {max(rest) * 1e3:.1f} ms, {keys} keys)"
+                f"  (first {first * 1e3:.1f} ms, worst {max(rest) * 1e3:.1f} ms, {keys} keys"
+                + (f", {pool.served - served} from the pool)" if pool is not None else ")")
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -208,3 +209,48 @@ def test_a_pool_found_empty_keeps_more_of_that_size_ready():
     pool.take(2048)
     pool.take(2048)
     assert pool.depth_for(2048) == 4  # doubled each time it was found empty, up to max_depth
+
+
+def test_a_renewal_that_cannot_run_yet_waits_and_runs_once_it_can(keyvault):
+    keyvault.clock.freeze(START)
+    vault = keyvault.vault()
+    store = vault.certificates
+    store.issuers.set("Test", "Test")
+    store.create("c", CertificatePolicy(issuer_name="Test", subject="CN=c"))
+    first = store.get("c")
+    store.issuers.delete("Test")  # nothing can renew it now
+    keyvault.clock.advance(days=300)
+    assert store.get("c").version == first.version
+    assert vault.next_due == 0  # the due renewal waits: it is tried on every catch-up
+    store.issuers.set("Test", "Test")
+    renewed = store.get("c")
+    assert renewed.version != first.version
+    assert vault.next_due > keyvault.clock.time()  # planned for the new version's trigger
+
+
+def test_a_request_while_the_worker_makes_its_size_takes_whichever_key_is_first_and_keeps_the_other():
+    pool = RsaKeyPool(depth=1, max_depth=1)
+    try:
+        first = pool.take(3072)  # generated here; the worker starts on one
+        second = pool.take(3072)  # none ready yet: made here too, racing the worker's
+        deadline = time.monotonic() + 60
+        while not pool._ready[(3072, 65537)]:  # the slower of the two is kept for the next request
+            assert time.monotonic() < deadline, "the other key never reached the pool"
+            time.sleep(0.02)
+        third = pool.take(3072)
+        keys = (first, second, third)
+        assert len({key.public_key().public_numbers().n for key in keys}) == 3  # each key handed out once
+        assert all(key.key_size == 3072 for key in keys)
+    finally:
+        pool.shutdown()
+
+
+def test_a_certificate_expiry_moved_by_an_update_moves_its_key_notification(keyvault):
+    start = keyvault.clock.freeze(START)
+    vault = keyvault.vault()
+    vault.certificates.create("c", CertificatePolicy(issuer_name="Self", subject="CN=c"))
+    version = vault.certificates.get("c").version
+    vault.certificates.update_properties("c", expires=_ts(start + timedelta(days=60)))  # mirrored to its key
+    keyvault.clock.advance(days=31)
+    due = _ts(start + timedelta(days=30))  # the default key policy: 30 days before the new expiry
+    assert vault.keys.notifications == [{"name": "c", "version": version, "time": due}]

@@ -11,7 +11,7 @@ One pool serves the whole process (per-test emulators are short-lived, the worke
 The worker starts on the first RSA request, which is generated inline meanwhile, so the pool never makes a
 test wait longer than making one key would. A size (2048, 3072, 4096, ...) is kept ready once it has been
 asked for; when a request finds none ready, the depth kept for that size doubles (up to ``MAX_DEPTH``), so a
-suite that makes big keys in bursts finds them ready later. The worker is asked for one key at a time, always
+suite that makes big keys in bursts finds them ready later. The worker is asked for two keys at a time, each
 of the size short of its depth that was asked for most recently, so a suite moving on to 4096-bit keys does
 not wait behind a queue of smaller ones. ``KV_EMULATOR_KEY_POOL=0`` turns the pool off.
 """
@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import os
 import struct
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -36,6 +38,9 @@ DEPTH = 3
 """Keys kept ready or on their way per (bits, exponent), once that kind has been asked for."""
 MAX_DEPTH = 12
 """The most a kind's depth grows to after requests found it empty."""
+IN_FLIGHT = 2
+"""Requests the worker has at a time: one to make, one queued so it never waits for the next; few, so a
+newly wanted size is not stuck behind a queue of others."""
 
 _WORKER = Path(__file__).with_name("rsa_worker.py")
 KeyKind = tuple[int, int]  # (bits, public exponent)
@@ -60,9 +65,13 @@ class RsaKeyPool:
         self.max_depth = max(depth, max_depth)
         self._depths: dict[KeyKind, int] = {}
         self._lock = threading.Lock()
+        self._delivered = threading.Condition(self._lock)  # notified when a key is filed as ready
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False
-        self._ready: dict[KeyKind, collections.deque[bytes]] = collections.defaultdict(collections.deque)
+        # DER from the worker, or a key made here that a request did not need (see _race).
+        self._ready: dict[KeyKind, collections.deque[bytes | rsa.RSAPrivateKey]] = collections.defaultdict(
+            collections.deque
+        )
         self._asked: collections.deque[KeyKind] = collections.deque()  # requests in flight, in order
         self._last_asked: dict[KeyKind, int] = {}  # kind -> when it was last taken (a counter)
         self._takes = 0
@@ -73,20 +82,52 @@ class RsaKeyPool:
         """A fresh key: a ready one from the worker, else one generated here and now."""
         kind = (bits, exponent)
         with self._lock:
-            der = self._ready[kind].popleft() if self._ready[kind] else None
-            if der is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
+            ready = self._ready[kind].popleft() if self._ready[kind] else None
+            in_the_making = ready is None and not self._broken and bool(self._asked) and self._asked[0] == kind
+            if ready is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
                 self._depths[kind] = min(self._depths[kind] * 2, self.max_depth)
             self._depths.setdefault(kind, self.depth)
             self._takes += 1
             self._last_asked[kind] = self._takes
             self._feed()
-        if der is not None:
+        if ready is not None:
             self.served += 1
-            # Made by our own worker with cryptography: re-validating the key would only cost time.
-            key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
-            if isinstance(key, rsa.RSAPrivateKey):
-                return key
+            return _load(ready)
+        if in_the_making:
+            return self._race(kind)
         return rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+
+    def _race(self, kind: KeyKind) -> rsa.RSAPrivateKey:
+        """None ready, but the worker is making one of this kind: make one here too (generation releases the
+        GIL, so in a thread) and take whichever comes first. The other goes into the pool, so no key is wasted
+        and the wait is never longer than making the key here would be."""
+        outcome: dict[str, Any] = {}
+
+        def generate() -> None:
+            try:
+                key: Any = rsa.generate_private_key(public_exponent=kind[1], key_size=kind[0])
+            except BaseException as error:  # handed to the waiting request, which raises it
+                key = error
+            with self._delivered:
+                if "taken" in outcome and isinstance(key, rsa.RSAPrivateKey):
+                    self._ready[kind].append(key)  # the worker's came first: this one waits for the next request
+                else:
+                    outcome["mine"] = key
+                self._delivered.notify_all()
+
+        threading.Thread(target=generate, name="kv-emulator-rsa-inline", daemon=True).start()
+        with self._delivered:
+            while "mine" not in outcome and not self._ready[kind]:
+                self._delivered.wait()
+            outcome["taken"] = True
+            if "mine" in outcome:
+                mine = outcome["mine"]
+                if isinstance(mine, BaseException):
+                    raise mine
+                return mine
+            ready = self._ready[kind].popleft()
+        self.served += 1
+        return _load(ready)
 
     def depth_for(self, bits: int, exponent: int = 65537) -> int:
         """How many keys of this kind the pool keeps ready or on their way (0 until one is asked for)."""
@@ -94,23 +135,22 @@ class RsaKeyPool:
             return self._depths.get((bits, exponent), 0)
 
     def _feed(self) -> None:
-        """Keep the worker making one key: of the kinds short of their depth, the one taken most recently
-        (lock held)."""
-        if self._broken or self._asked:
-            return
-        short = [k for k, depth in self._depths.items() if len(self._ready[k]) < depth]
-        if not short:
-            return
-        process = self._process or self._start()
-        if process is None or process.stdin is None:
-            return
-        kind = max(short, key=lambda k: self._last_asked.get(k, 0))
-        try:
-            process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
-            process.stdin.flush()
-            self._asked.append(kind)
-        except (OSError, ValueError):
-            self._broken = True
+        """Keep the worker busy with ``IN_FLIGHT`` requests: each for the kind short of its depth (counting
+        what is ready and on its way) that was taken most recently (lock held)."""
+        while not self._broken and len(self._asked) < IN_FLIGHT:
+            short = [k for k, depth in self._depths.items() if len(self._ready[k]) + self._asked.count(k) < depth]
+            if not short:
+                return
+            process = self._process or self._start()
+            if process is None or process.stdin is None:
+                return
+            kind = max(short, key=lambda k: self._last_asked.get(k, 0))
+            try:
+                process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
+                process.stdin.flush()
+                self._asked.append(kind)
+            except (OSError, ValueError):
+                self._broken = True
 
     def _start(self) -> subprocess.Popen[bytes] | None:
         try:
@@ -140,6 +180,7 @@ class RsaKeyPool:
             with self._lock:
                 kind = self._asked.popleft()
                 self._ready[kind].append(der)
+                self._delivered.notify_all()
                 self._feed()
         stream.close()
         with self._lock:
@@ -150,12 +191,24 @@ class RsaKeyPool:
             process, self._process = self._process, None
             self._broken = True
         if process is not None and process.stdin is not None:
-            process.stdin.close()
+            # The worker may have died with a request still buffered: there is nothing left to tell it.
+            with contextlib.suppress(OSError):
+                process.stdin.close()
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _load(ready: bytes | rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
+    if isinstance(ready, rsa.RSAPrivateKey):
+        return ready
+    # Made by our own worker with cryptography: re-validating the key would only cost time.
+    key = serialization.load_der_private_key(ready, password=None, unsafe_skip_rsa_key_validation=True)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("the key pool's worker sent something other than an RSA key")
+    return key
 
 
 def shared_pool() -> RsaKeyPool | None:

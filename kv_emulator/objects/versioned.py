@@ -331,15 +331,6 @@ class VersionedStore(Generic[P]):
         self._changed(key)
         return version
 
-    def set_managed_enabled(self, name: str, version: str, enabled: bool) -> None:
-        """Mirror a certificate version's ``enabled`` to its managed key or secret version, if there is one.
-        No catch-up."""
-        obj = self._live.get(name.lower())
-        target = obj.versions.get(version) if obj is not None and obj.managed else None
-        if target is not None:
-            target.attributes.enabled = enabled
-            target.attributes.updated = self._now()
-
     def set_managed_attributes(self, name: str, version: str, attributes: Mapping[str, Any]) -> None:
         """Mirror a certificate version's attributes (``enabled``, ``not_before``, ``expires``) to its managed
         key or secret version, if there is one. No catch-up."""
@@ -349,6 +340,7 @@ class VersionedStore(Generic[P]):
             for field, value in attributes.items():
                 setattr(target.attributes, field, value)
             target.attributes.updated = self._now()
+            self._changed(name.lower())  # an expiry moved: so may its notification
 
     def delete_managed(self, name: str) -> None:
         """Delete the managed object of a certificate being deleted (soft, or for good). No catch-up."""
