@@ -43,14 +43,18 @@ class EmulatorNotActive(RuntimeError):
     """A request to an Azure identity or Key Vault host that the guard kept from the network."""
 
 
-def refusal(url: str) -> str | None:
-    """Why the guard refuses ``url`` now, or None when it may go to the network."""
+def refusal(url: str, *, proxy: tuple[str | None, int | None] = (None, None)) -> str | None:
+    """Why the guard refuses ``url`` now, or None when it may go on.
+
+    A request sent through ``proxy`` when that is a kv-emulator server of this process reaches the emulator,
+    not the network: it passes, unless its host is a near miss (which the server would tunnel onward).
+    """
     host = (urlsplit(url).hostname or "").lower()
     vaultish = bool(_VAULTISH.search(host))
     if vaultish and not INTERCEPTED_URL.match(url):
         return f"kv-emulator is not active for {url}: not a Key Vault URL (https://<name>.vault.azure.net)"
     guarded = vaultish or host in _LOGIN_HOSTS or host == _IMDS_HOST
-    if guarded and not active.is_active():
+    if guarded and not active.is_active() and not active.is_server(*proxy):
         return f"kv-emulator is not active for {url}: use the keyvault fixture or --kv-intercept=session"
     return None
 
@@ -77,7 +81,8 @@ class Guard:
         urlopen = HTTPConnectionPool.urlopen
 
         def guarded_urlopen(pool: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            reason = refusal(_pool_url(pool, url))
+            via = getattr(pool, "proxy", None)
+            reason = refusal(_pool_url(pool, url), proxy=(via.host, via.port) if via is not None else (None, None))
             if reason is not None:
                 raise EmulatorNotActive(reason)
             return urlopen(pool, method, url, *args, **kwargs)
@@ -91,7 +96,9 @@ class Guard:
             connect = aiohttp.BaseConnector.connect
 
             async def guarded_connect(connector: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-                reason = refusal(str(request.url))
+                via = getattr(request, "proxy", None)
+                proxy = (via.host, via.port) if via is not None else (None, None)
+                reason = refusal(str(request.url), proxy=proxy)
                 if reason is not None:
                     raise EmulatorNotActive(reason)
                 return await connect(connector, request, *args, **kwargs)

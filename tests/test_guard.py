@@ -180,3 +180,21 @@ def test_a_credential_without_an_emulator_is_refused_before_the_network(guard):
         ClientAuthenticationError, match=r"kv-emulator is not active for https://login\.microsoftonline\.com/"
     ):
         credential.get_token("https://vault.azure.net/.default")
+
+
+def test_traffic_through_this_process_s_server_proxy_passes_the_guard(tmp_path):
+    """A kv-emulator server of this process is not the network: the guard lets its proxy's traffic through
+    while no in-process emulator is active, and still refuses a near miss it would tunnel onward."""
+    from kv_emulator.server import Server, ServerOptions
+
+    options = ServerOptions(port=0, proxy_port=0, ephemeral=True, data_dir=tmp_path)
+    with Guard(), Server(kv_emulator.Emulator(), options) as server:
+        assert kv_emulator.current() is None
+        via = {"https": server.proxy_url}
+        url = "https://kv-emulator.vault.azure.net/secrets?api-version=2026-04-01"
+        answer = requests.get(url, proxies=via, verify=str(server.ca_path), timeout=10)
+        assert answer.status_code == 401  # the emulator's challenge, through its own proxy
+        with pytest.raises(EmulatorNotActive, match="not a Key Vault URL"):
+            requests.get("https://kv-emulator.vault.azure.com/secrets", proxies=via, timeout=10)
+    with Guard(), pytest.raises(EmulatorNotActive):  # the server is gone: the same request is refused again
+        requests.get(url, proxies=via, verify=str(server.ca_path), timeout=10)

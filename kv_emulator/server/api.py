@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .. import seed
+from .. import active, seed
 from .env import RUNTIME_FILE, client_env, read_runtime, write_bundle
 from .listeners import DoorServer
 from .management import ManagementApp
@@ -143,7 +143,12 @@ class Server:
             thread.daemon = True
             thread.start()
             self._threads.append(thread)
+        for address in self._proxy_addresses():
+            active.add_server(*address)  # the guard lets traffic through this proxy: it stays in the process
         return self
+
+    def _proxy_addresses(self) -> set[tuple[str, int]]:
+        return {(host, self.proxy_port) for host in (self.options.connect_host, "127.0.0.1", "localhost")}
 
     def _apply_seed(self, path: Path) -> None:
         seed.apply(self.emulator, seed.load_seed(path))
@@ -166,6 +171,9 @@ class Server:
             self.store.save(self.emulator, vault)
 
     def stop(self) -> None:
+        if self._listeners:
+            for address in self._proxy_addresses():
+                active.remove_server(*address)
         for listener in self._listeners:
             listener.shutdown()
             listener.close_connections()
