@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 __all__ = ["Clock", "wall_time"]
@@ -29,9 +30,18 @@ class Clock:
         self._lock = threading.Lock()
         self._offset = 0.0
         self._frozen_at: float | None = None
+        self._listeners: list[Callable[[], None]] = []
         self.virtual = False
         """Virtual time: the SDK's retry and polling sleeps, and injected latency, advance this clock
         instead of waiting, so back-off tests take milliseconds."""
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every move of the clock (events fall due on it: kv_emulator.events)."""
+        self._listeners.append(listener)
+
+    def _moved(self) -> None:
+        for listener in list(self._listeners):
+            listener()
 
     def time(self) -> float:
         """Seconds since the epoch, as the emulator sees them."""
@@ -49,6 +59,7 @@ class Clock:
         instant = _to_timestamp(at) if at is not None else self.time()
         with self._lock:
             self._frozen_at = instant
+        self._moved()
         return self.now()
 
     def unfreeze(self) -> None:
@@ -80,6 +91,7 @@ class Clock:
                 self._frozen_at += seconds
             else:
                 self._offset += seconds
+        self._moved()
         return self.now()
 
     def reset(self) -> None:

@@ -195,6 +195,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         section = _journal_section(item)
         if section is not None:
             report.sections.append(section)
+        emulator = item.stash.get(_FIXTURE_KEY, None) or item.config.stash.get(_SESSION_KEY, None)
+        if emulator is not None and emulator.events.errors:
+            report.sections.append(("kv-emulator event handler errors", emulator.events.format_errors()))
     return report
 
 

@@ -83,6 +83,8 @@ class KeyVaultApp:
         self.throttler = throttler
         self.directory = directory
         self.tokens = auth.TokenCache()
+        self.after_request: list[Callable[[], None]] = []
+        """Called once a request is answered and journaled, its vault's lock released (events out)."""
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         from_door = environ.get(TRANSPORT_KEY)
@@ -106,6 +108,8 @@ class KeyVaultApp:
             exchange.entry.exception = traceback.format_exc()
         status, headers, payload = self.render(exchange)
         self.record(exchange, time.perf_counter() - started)
+        for hook in self.after_request:
+            hook()
         if from_door is None:
             self._act_out(exchange.transport)
         start_response(status, headers)

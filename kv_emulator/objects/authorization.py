@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import Forbidden
@@ -183,11 +184,27 @@ class Authorization:
         self.vault = vault
         self.location = location
         self.resource_id = resource_id
-        self.rbac = rbac
-        """True: Azure RBAC; False: access policies; None: no checks (the emulator's default)."""
+        self._rbac = rbac
+        self.on_change: list[Callable[[], None]] = []
+        """Told when the access policies or the permission model change (VaultAccessPolicyChanged)."""
         self._lock = threading.Lock()
         self._assignments: list[RoleAssignment] = []
         self._policies: dict[str, AccessPolicy] = {}
+
+    @property
+    def rbac(self) -> bool | None:
+        """True: Azure RBAC; False: access policies; None: no checks (the emulator's default)."""
+        return self._rbac
+
+    @rbac.setter
+    def rbac(self, value: bool | None) -> None:
+        changed, self._rbac = value != self._rbac, value
+        if changed:
+            self._changed()
+
+    def _changed(self) -> None:
+        for observer in self.on_change:
+            observer()
 
     # -- RBAC ---------------------------------------------------------------------------------------
 
@@ -229,11 +246,14 @@ class Authorization:
         )
         with self._lock:
             self._policies[policy.object_id] = policy
+        self._changed()
         return policy
 
     def remove_access_policy(self, principal: Any) -> None:
         with self._lock:
-            self._policies.pop(_principal_id(principal), None)
+            removed = self._policies.pop(_principal_id(principal), None)
+        if removed is not None:
+            self._changed()
 
     # -- the check ----------------------------------------------------------------------------------
 

@@ -376,6 +376,7 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
         self._attach(version, operation.key, ordered, policy)
         operation.status, operation.status_details = "completed", None
         self._changed(operation.name.lower())
+        self.announce(version)  # a certificate version is new once issued (its key and secret too, in _attach)
         return version
 
     def _attach(
@@ -399,11 +400,15 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
             return dataclasses.replace(version.attributes)
 
         name, ident = version.name, version.version
-        self.keys.insert_version(
-            name, Version(name, ident, attributes(), {}, KeyValue(material, tuple(policy.key_ops())), managed=True)
+        self.keys.announce(
+            self.keys.insert_version(
+                name, Version(name, ident, attributes(), {}, KeyValue(material, tuple(policy.key_ops())), managed=True)
+            )
         )
-        self.secrets.insert_version(
-            name, Version(name, ident, attributes(), {}, SecretValue(value, content_type), managed=True)
+        self.secrets.announce(
+            self.secrets.insert_version(
+                name, Version(name, ident, attributes(), {}, SecretValue(value, content_type), managed=True)
+            )
         )
 
     def import_certificate(

@@ -72,6 +72,8 @@ class VaultRegistry:
         self._sealer = BackupSealer()
         self._lock = threading.Lock()
         self._vaults: dict[str, Vault] = {}
+        self.on_new_vault: list[Callable[[Vault], None]] = []
+        """Told of each vault made (Event Grid listens to its changes); called under the registry's lock."""
         self._deleted: dict[str, float] = {}
         """Vaults ARM deleted, by DNS name, with their purge time: unreachable until then, unless recovered
         (:meth:`put`) or purged (:meth:`release`)."""
@@ -92,6 +94,8 @@ class VaultRegistry:
                     read_policy=self._read_policy,
                     cloud=address.cloud,
                 )
+                for listener in self.on_new_vault:
+                    listener(vault)
             return vault
 
     def for_host(self, host: str) -> Vault:

@@ -153,6 +153,8 @@ class VersionedStore(Generic[P]):
         self._live_order: builtins.list[str] = []  # the keys of _live, sorted
         self._deleted_order: builtins.list[str] = []  # the keys of _deleted, sorted
         self._schedule.register("purge", kind, self._purge_due)
+        self.on_new_version: list[Callable[[Version[P]], None]] = []
+        """Told of every new version however made (Event Grid events); called under the vault's lock."""
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -409,7 +411,13 @@ class VersionedStore(Generic[P]):
         attributes.created = attributes.updated = at
         version = Version(name=obj.name, version=new_version_id(), attributes=attributes, tags=tags, payload=payload)
         obj.versions[version.version] = version
+        self.announce(version)
         return version
+
+    def announce(self, version: Version[P]) -> None:
+        """Tell the observers a new version exists (restores and recoveries bring back old ones: not new)."""
+        for observer in self.on_new_version:
+            observer(version)
 
     def update(
         self,

@@ -1,0 +1,360 @@
+"""The emulator's Event Grid: turns the vaults' changes and the clock into Key Vault events, in order.
+
+The models only say "a new version exists" (``VersionedStore.on_new_version``) and "the access policies
+changed" (``Authorization.on_change``); this module decides what that publishes. Events are queued while
+the vault's lock is held and delivered after it is released: at the end of each request, when the clock
+moves, when a test reads ``published``/``received``, or on :meth:`EventGrid.flush`. Near-expiry and
+expiry events keep their own schedule here, so a jump of the clock delivers every event that fell due
+inside it, oldest first, each with ``eventTime`` the moment it fell due.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..clock import Clock
+from ..errors import KeyVaultError
+from ..hosts import VaultAddress, parse_name_or_url
+from .delivery import Delivery, validate_endpoint
+from .shapes import Event, to_eventgrid
+from .subscriptions import HandlerError, Subscription
+
+if TYPE_CHECKING:
+    from ..objects.vault import Vault
+    from ..objects.versioned import Version, VersionedStore
+
+__all__ = ["EventGrid"]
+
+DAY = 86_400
+NEAR_EXPIRY = 30 * DAY  # secrets and certificates; keys follow their rotation policy's Notify action
+
+
+class _Tracked:
+    """One version whose NearExpiry/Expired events may still fall due."""
+
+    def __init__(self, vault: Vault, store: VersionedStore[Any], kind: str, version: Version[Any], sequence: int):
+        self.vault, self.store, self.kind, self.version, self.sequence = vault, store, kind, version, sequence
+        self.superseded_at: float | None = None
+        self.fired: set[str] = set()
+
+
+class EventGrid:
+    """``emulator.events``: subscribe to the vaults' events; see docs/events.md."""
+
+    def __init__(self, clock: Clock, default_vault: Callable[[], str]) -> None:
+        self.clock = clock
+        self._default_vault = default_vault
+        self._lock = threading.Lock()
+        self._sequence = itertools.count(1)
+        self._last_sequence = 0
+        self._names = itertools.count(1)
+        self._subscriptions: list[Subscription] = []
+        self._published: list[Event] = []
+        self._pending: list[Event] = []
+        self._tracked: dict[tuple[int, str, str], list[_Tracked]] = {}
+        self._retries: list[tuple[float, int, Delivery]] = []
+        self._vaults: list[Vault] = []
+        self._flush_lock = threading.Lock()
+        clock.add_listener(self.flush)
+
+    # -- the public API ---------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        handler: Callable[[dict[str, Any]], Any] | None = None,
+        *,
+        endpoint: str | None = None,
+        types: str | Iterable[str] | None = None,
+        subject_begins_with: str | None = None,
+        subject_ends_with: str | None = None,
+        schema: str = "eventgrid",
+        vault: str | None = None,
+        name: str | None = None,
+    ) -> Subscription:
+        """Receive the events of changes made from now on: call ``handler(event_dict)``, POST to ``endpoint``,
+        or both; ``subscription.received`` records every match. ``ValueError`` for arguments that cannot work."""
+        vault_name = self._vault_name(vault)
+        subscription = Subscription(
+            name or f"kv-emulator-{next(self._names)}",
+            handler=handler,
+            endpoint=endpoint,
+            types=types,
+            subject_begins_with=subject_begins_with,
+            subject_ends_with=subject_ends_with,
+            schema=schema,
+            vault=vault_name,
+            since=0,
+        )
+        if subscription.endpoint is not None:
+            topic = VaultAddress(vault_name or self._default_vault()).resource_id
+            validate_endpoint(subscription, topic, self.clock.time())
+        self.flush()  # what happened before this subscription is not its business
+        with self._lock:
+            subscription.since = self._last_sequence
+            subscription._refresh = self.flush
+            self._subscriptions.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            subscription.active = False
+            self._subscriptions = [s for s in self._subscriptions if s is not subscription]
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        with self._lock:
+            return list(self._subscriptions)
+
+    @property
+    def published(self) -> list[dict[str, Any]]:
+        """Every event the vaults published, subscribed or not, in the Event Grid schema, oldest first."""
+        self.flush()
+        with self._lock:
+            return [to_eventgrid(event) for event in self._published]
+
+    @property
+    def errors(self) -> list[HandlerError]:
+        """Every subscription's handler errors (shown in pytest's report when a test fails)."""
+        return [error for subscription in self.subscriptions for error in subscription.errors]
+
+    def format_errors(self) -> str:
+        return "\n".join(f"subscription {e.event.get('subject')!r}: {e.traceback}" for e in self.errors)
+
+    def clear(self) -> None:
+        """Forget subscriptions, published events, schedules and pending retries."""
+        with self._lock:
+            for subscription in self._subscriptions:
+                subscription.active = False
+            self._subscriptions.clear()
+            self._published.clear()
+            self._pending.clear()
+            self._tracked.clear()
+            self._retries.clear()
+
+    # -- what the models tell us ------------------------------------------------------------------
+
+    def watch(self, vault: Vault) -> None:
+        """Listen to a new vault's changes (Managed HSMs publish no Key Vault events: unverified)."""
+        if vault.managed_hsm:
+            return
+        with self._lock:
+            self._vaults.append(vault)
+        for store in (vault.secrets, vault.keys, vault.certificates):
+            store.on_new_version.append(self._observer(vault, store))
+        vault.authorization.on_change.append(lambda: self._policy_changed(vault))
+
+    def _observer(self, vault: Vault, store: VersionedStore[Any]) -> Callable[[Version[Any]], None]:
+        def new_version(version: Version[Any]) -> None:
+            # Called under the vault's lock: only queue. The moment is the version's own (a rotation or
+            # renewal made late by a clock jump is stamped when it fell due).
+            now = self.clock.time()
+            when = now if int(now) == version.attributes.created else float(version.attributes.created)
+            attributes = version.attributes
+            with self._lock:
+                sequence = self._next_sequence()
+                self._pending.append(
+                    Event.for_version(
+                        "NewVersionCreated",
+                        kind=store.kind,
+                        vault=vault.name,
+                        vault_url=vault.url,
+                        topic=VaultAddress(vault.name).resource_id,
+                        name=version.name,
+                        version=version.version,
+                        not_before=attributes.not_before,
+                        expires=attributes.expires,
+                        time=when,
+                        sequence=sequence,
+                    )
+                )
+                versions = self._tracked.setdefault((id(vault), store.kind, version.name.lower()), [])
+                if versions:
+                    versions[-1].superseded_at = when
+                versions.append(_Tracked(vault, store, store.kind, version, sequence))
+
+        return new_version
+
+    def _policy_changed(self, vault: Vault) -> None:
+        with self._lock:
+            self._pending.append(
+                Event.access_policy_changed(
+                    vault=vault.name,
+                    vault_url=vault.url,
+                    topic=VaultAddress(vault.name).resource_id,
+                    time=self.clock.time(),
+                    sequence=self._next_sequence(),
+                )
+            )
+
+    def _next_sequence(self) -> int:
+        self._last_sequence = next(self._sequence)
+        return self._last_sequence
+
+    # -- delivery ---------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Deliver everything due by the emulator's clock now, oldest first. Safe to call any time."""
+        self._flush(catch_up=True)
+
+    def after_request(self) -> None:
+        """The pipeline's hook: deliver what the request caused (nothing to do without subscriptions)."""
+        if self._subscriptions:
+            self._flush(catch_up=False)  # the request itself read its store, which caught up
+
+    def _flush(self, *, catch_up: bool) -> None:
+        if not self._flush_lock.acquire(blocking=False):
+            return  # a handler's own request or clock move, or another thread: the running loop covers it
+        try:
+            if catch_up:
+                self._catch_up_vaults()
+            while self._deliver_due():
+                pass
+        finally:
+            self._flush_lock.release()
+
+    def _catch_up_vaults(self) -> None:
+        """Let each vault run its own time-driven work (rotation, renewal) so its new versions are seen."""
+        with self._lock:
+            vaults = list(self._vaults)
+        for vault in vaults:
+            catch_up = getattr(vault, "catch_up", None)
+            if catch_up is not None:
+                catch_up(self.clock.time())
+            else:  # the stores act lazily when read
+                vault.keys.list()
+                vault.certificates.list()
+
+    def _deliver_due(self) -> bool:
+        now = self.clock.time()
+        work: list[tuple[float, int, Event | Delivery]] = []
+        with self._lock:
+            work.extend((e.time, e.sequence, e) for e in self._pending)
+            self._pending.clear()
+            while self._retries and self._retries[0][0] <= now:
+                work.append(heapq.heappop(self._retries))
+        work.extend((e.time, e.sequence, e) for e in self._expiry_events(now))
+        if not work:
+            return False
+        heapq.heapify(work)
+        while work and work[0][0] <= now:
+            _, order, item = heapq.heappop(work)
+            if isinstance(item, Delivery):
+                if not item.attempt():
+                    heapq.heappush(work, (item.due, order, item))
+            else:
+                for delivery in self._publish(item):
+                    if not delivery.attempt():
+                        heapq.heappush(work, (delivery.due, item.sequence, delivery))
+        with self._lock:
+            for when, order, item in work:
+                if isinstance(item, Delivery):
+                    heapq.heappush(self._retries, (when, order, item))
+                else:
+                    self._pending.append(item)
+        return True
+
+    def _publish(self, event: Event) -> list[Delivery]:
+        with self._lock:
+            self._published.append(event)
+            matched = [s for s in self._subscriptions if s.matches(event)]
+        deliveries = []
+        for subscription in matched:
+            rendered = event.render(subscription.schema)
+            subscription._record(rendered)
+            if subscription.handler is not None:
+                try:
+                    subscription.handler(event.render(subscription.schema))
+                except Exception as exc:  # the request that caused the event must not fail
+                    subscription._record_error(rendered, exc)
+            if subscription.endpoint is not None:
+                deliveries.append(Delivery(subscription, rendered, published=event.time, due=event.time))
+        return deliveries
+
+    # -- near expiry and expired ------------------------------------------------------------------
+
+    def _expiry_events(self, now: float) -> list[Event]:
+        with self._lock:
+            tracked = [(key, list(versions)) for key, versions in self._tracked.items()]
+        due: list[Event] = []
+        for key, versions in tracked:
+            for entry in versions:
+                due.extend(self._due_for(entry, now))
+            self._forget_settled(key, versions)
+        return due
+
+    def _due_for(self, entry: _Tracked, now: float) -> list[Event]:
+        expires = entry.version.attributes.expires
+        superseded = entry.superseded_at
+        if expires is None:
+            if superseded is not None:
+                entry.fired.update(("NearExpiry", "Expired"))  # no longer current: can never expire as such
+            return []
+        near = self._key_notify_time(entry, expires) if entry.kind == "key" else expires - NEAR_EXPIRY
+        created = entry.version.attributes.created
+        events = []
+        for what, when in (("NearExpiry", max(near, created) if near is not None else None), ("Expired", expires)):
+            if what in entry.fired:
+                continue
+            if when is None or (superseded is not None and superseded <= when):
+                entry.fired.add(what)  # only the current version's expiry is announced
+                continue
+            if when > now or not self._still_live(entry):
+                continue
+            entry.fired.add(what)
+            attributes = entry.version.attributes
+            events.append(
+                Event.for_version(
+                    what,
+                    kind=entry.kind,
+                    vault=entry.vault.name,
+                    vault_url=entry.vault.url,
+                    topic=VaultAddress(entry.vault.name).resource_id,
+                    name=entry.version.name,
+                    version=entry.version.version,
+                    not_before=attributes.not_before,
+                    expires=attributes.expires,
+                    time=float(when),
+                    sequence=entry.sequence,
+                )
+            )
+        return events
+
+    @staticmethod
+    def _key_notify_time(entry: _Tracked, expires: int) -> int | None:
+        try:
+            policy = entry.vault.keys.get_rotation_policy(entry.version.name)
+        except KeyVaultError:
+            return expires - NEAR_EXPIRY
+        return policy.next_action(entry.version.attributes.created, expires, "Notify")
+
+    @staticmethod
+    def _still_live(entry: _Tracked) -> bool:
+        try:
+            entry.store.get(entry.version.name, entry.version.version)
+        except KeyVaultError:
+            return False  # deleted: nothing expires in the bin (unverified)
+        return True
+
+    def _forget_settled(self, key: tuple[int, str, str], versions: list[_Tracked]) -> None:
+        settled = [v for v in versions if len(v.fired) == 2]
+        if settled:
+            with self._lock:
+                current = self._tracked.get(key, [])
+                current[:] = [v for v in current if v not in settled or v is current[-1]]
+
+    def _vault_name(self, vault: str | None) -> str | None:
+        if vault is None:
+            return None
+        if not isinstance(vault, str):
+            raise ValueError(f"vault takes a vault name or URL, not {vault!r}")
+        try:
+            return parse_name_or_url(vault).name.lower()
+        except (ValueError, KeyVaultError) as exc:
+            raise ValueError(f"vault={vault!r} is not a vault name or URL: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"<EventGrid {len(self._subscriptions)} subscription(s), {len(self._published)} published>"

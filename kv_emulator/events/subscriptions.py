@@ -1,0 +1,182 @@
+"""Event subscriptions: what one subscriber asked for (filters, schema, handler or webhook) and what it got.
+
+The filters are Event Grid's: included event types, subject begins/ends with (case-insensitive, as Event
+Grid's default ``isSubjectCaseSensitive: false``), and the vault (the topic). Arguments that can never
+match anything are refused at subscribe time with a ``ValueError``, so a typo does not pass silently.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from .shapes import EVENT_TYPES, PREFIX, SCHEMAS, Event
+
+__all__ = ["HandlerError", "Subscription"]
+
+# Subjects are object names (or the vault's name): letters, digits and dashes only.
+_SUBJECT_TEXT = re.compile(r"^[0-9a-zA-Z-]*$")
+_SHORT_TYPES = {t[len(PREFIX) :].lower(): t for t in EVENT_TYPES}
+
+
+class HandlerError:
+    """A handler (or webhook) failure: the event it failed on and the error, kept for the test report."""
+
+    def __init__(self, event: dict[str, Any], error: BaseException | str) -> None:
+        self.event = event
+        self.error = error
+        self.traceback = (
+            "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            if isinstance(error, BaseException)
+            else str(error)
+        )
+
+    def __repr__(self) -> str:
+        return f"<HandlerError {self.event.get('eventType') or self.event.get('type')}: {self.error!r}>"
+
+
+def _event_types(types: str | Iterable[str] | None) -> frozenset[str] | None:
+    if types is None:
+        return None
+    given = [types] if isinstance(types, str) else list(types)
+    if not given:
+        raise ValueError("types=[] can never match: give at least one event type, or None for all of them")
+    resolved = set()
+    for name in given:
+        if not isinstance(name, str):
+            raise ValueError(f"event types are strings, not {name!r}")
+        full = _SHORT_TYPES.get(name.lower().removeprefix(PREFIX.lower()))
+        if full is None:
+            raise ValueError(f"unknown Key Vault event type {name!r}; known types: {', '.join(EVENT_TYPES)}")
+        resolved.add(full)
+    return frozenset(resolved)
+
+
+def _subject_filter(value: str | None, which: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{which} takes a string, not {value!r}")
+    if not _SUBJECT_TEXT.match(value) or len(value) > 127:
+        raise ValueError(
+            f"{which}={value!r} can never match: a Key Vault event's subject is the object's name "
+            "(letters, digits and dashes, at most 127), e.g. subject_begins_with='db-'"
+        )
+    return value.lower()
+
+
+def _endpoint(endpoint: str | None) -> str | None:
+    if endpoint is None:
+        return None
+    parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"endpoint must be an http(s) URL, not {endpoint!r}")
+    return endpoint
+
+
+class Subscription:
+    """One event subscription. ``received`` lists the events it matched, in its schema, in order."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        handler: Callable[[dict[str, Any]], Any] | None,
+        endpoint: str | None,
+        types: str | Iterable[str] | None,
+        subject_begins_with: str | None,
+        subject_ends_with: str | None,
+        schema: str,
+        vault: str | None,
+        since: int,
+    ) -> None:
+        if handler is not None and not callable(handler):
+            raise ValueError(f"handler must be callable, not {handler!r}")
+        resolved = SCHEMAS.get(schema.lower()) if isinstance(schema, str) else None
+        if resolved is None:
+            raise ValueError(f"unknown schema {schema!r}: use 'eventgrid' or 'cloudevents'")
+        self.name = name
+        self.handler = handler
+        self.endpoint = _endpoint(endpoint)
+        self.types = _event_types(types)
+        self.subject_begins_with = _subject_filter(subject_begins_with, "subject_begins_with")
+        self.subject_ends_with = _subject_filter(subject_ends_with, "subject_ends_with")
+        self.schema = resolved
+        self.vault = vault
+        """The vault's name (lowercase), or None for every vault of the emulator."""
+        self.since = since
+        self.active = True
+        self._lock = threading.Lock()
+        self._received: list[dict[str, Any]] = []
+        self._dead_letters: list[dict[str, Any]] = []
+        self._errors: list[HandlerError] = []
+        self._refresh: Callable[[], None] = lambda: None
+
+    def matches(self, event: Event) -> bool:
+        subject = event.subject.lower()
+        return (
+            self.active
+            and event.sequence > self.since
+            and (self.vault is None or event.vault.lower() == self.vault)
+            and (self.types is None or event.type in self.types)
+            and (self.subject_begins_with is None or subject.startswith(self.subject_begins_with))
+            and (self.subject_ends_with is None or subject.endswith(self.subject_ends_with))
+        )
+
+    # -- what it got ------------------------------------------------------------------------------
+
+    @property
+    def received(self) -> list[dict[str, Any]]:
+        """Every event this subscription matched, as dicts in its schema (events due by now included)."""
+        self._refresh()
+        with self._lock:
+            return list(self._received)
+
+    @property
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """Events its webhook never accepted: the event plus ``deadLetterReason``, ``deliveryAttempts``, ..."""
+        self._refresh()
+        with self._lock:
+            return list(self._dead_letters)
+
+    @property
+    def errors(self) -> list[HandlerError]:
+        """Exceptions its handler raised (the request that caused the event went on unharmed)."""
+        self._refresh()
+        with self._lock:
+            return list(self._errors)
+
+    def _record(self, rendered: dict[str, Any]) -> None:
+        with self._lock:
+            self._received.append(rendered)
+
+    def _record_error(self, rendered: dict[str, Any], error: BaseException | str) -> None:
+        with self._lock:
+            self._errors.append(HandlerError(rendered, error))
+
+    def _record_dead_letter(self, letter: dict[str, Any]) -> None:
+        with self._lock:
+            self._dead_letters.append(letter)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly description (for the server's management API)."""
+        return {
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "types": sorted(self.types) if self.types is not None else None,
+            "subject_begins_with": self.subject_begins_with,
+            "subject_ends_with": self.subject_ends_with,
+            "schema": self.schema,
+            "vault": self.vault,
+            "received": len(self._received),
+            "dead_letters": len(self._dead_letters),
+            "errors": len(self._errors),
+        }
+
+    def __repr__(self) -> str:
+        target = self.endpoint or getattr(self.handler, "__name__", None) or "recorded only"
+        return f"<Subscription {self.name} -> {target}, {len(self._received)} received>"
