@@ -52,6 +52,7 @@ class EventGrid:
         self._sequence = itertools.count(1)
         self._last_sequence = 0
         self._names = itertools.count(1)
+        self._tie = itertools.count()  # keeps equal times in the order they were queued
         self._subscriptions: list[Subscription] = []
         self._published: list[Event] = []
         self._pending: list[Event] = []
@@ -230,25 +231,26 @@ class EventGrid:
 
     def _deliver_due(self) -> bool:
         now = self.clock.time()
+        tie = self._tie
         work: list[tuple[float, int, Event | Delivery]] = []
         with self._lock:
-            work.extend((e.time, e.sequence, e) for e in self._pending)
+            work.extend((e.time, next(tie), e) for e in self._pending)
             self._pending.clear()
             while self._retries and self._retries[0][0] <= now:
                 work.append(heapq.heappop(self._retries))
-        work.extend((e.time, e.sequence, e) for e in self._expiry_events(now))
+        work.extend((e.time, next(tie), e) for e in self._expiry_events(now))
         if not work:
             return False
         heapq.heapify(work)
         while work and work[0][0] <= now:
-            _, order, item = heapq.heappop(work)
+            _, _, item = heapq.heappop(work)
             if isinstance(item, Delivery):
                 if not item.attempt():
-                    heapq.heappush(work, (item.due, order, item))
+                    heapq.heappush(work, (item.due, next(tie), item))
             else:
                 for delivery in self._publish(item):
                     if not delivery.attempt():
-                        heapq.heappush(work, (delivery.due, item.sequence, delivery))
+                        heapq.heappush(work, (delivery.due, next(tie), delivery))
         with self._lock:
             for when, order, item in work:
                 if isinstance(item, Delivery):
