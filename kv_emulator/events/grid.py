@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["EventGrid"]
 
 DAY = 86_400
+_VAULT_NAME = re.compile(r"^[a-z0-9-]{3,24}$")
 NEAR_EXPIRY = 30 * DAY  # secrets and certificates; keys follow their rotation policy's Notify action
 
 
@@ -39,6 +41,7 @@ class _Tracked:
     def __init__(self, vault: Vault, store: VersionedStore[Any], kind: str, version: Version[Any], sequence: int):
         self.vault, self.store, self.kind, self.version, self.sequence = vault, store, kind, version, sequence
         self.superseded_at: float | None = None
+        self.announced_at = float(version.attributes.created)
         self.fired: set[str] = set()
 
 
@@ -176,6 +179,7 @@ class EventGrid:
                 if versions:
                     versions[-1].superseded_at = when
                 versions.append(_Tracked(vault, store, store.kind, version, sequence))
+                versions[-1].announced_at = when
 
         return new_version
 
@@ -319,7 +323,7 @@ class EventGrid:
                     version=entry.version.version,
                     not_before=attributes.not_before,
                     expires=attributes.expires,
-                    time=float(when),
+                    time=max(float(when), entry.announced_at),  # never before its version was announced
                     sequence=entry.sequence,
                 )
             )
@@ -354,9 +358,12 @@ class EventGrid:
         if not isinstance(vault, str):
             raise ValueError(f"vault takes a vault name or URL, not {vault!r}")
         try:
-            return parse_name_or_url(vault).name.lower()
+            name = parse_name_or_url(vault).name.lower()
         except (ValueError, KeyVaultError) as exc:
             raise ValueError(f"vault={vault!r} is not a vault name or URL: {exc}") from None
+        if not _VAULT_NAME.match(name):
+            raise ValueError(f"vault={vault!r} is not a vault name or URL (3-24 letters, digits and dashes)")
+        return name
 
     def __repr__(self) -> str:
         return f"<EventGrid {len(self._subscriptions)} subscription(s), {len(self._published)} published>"

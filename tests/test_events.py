@@ -1,0 +1,460 @@
+"""Event Grid notifications: every Key Vault event type, caused the way the service causes it, parsed by the
+unmodified ``azure-eventgrid`` and ``cloudevents`` libraries. Webhook delivery is in test_events_webhooks.py."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from azure.eventgrid import EventGridEvent, SystemEventNames
+from azure.keyvault.certificates import (
+    CertificateClient,
+    CertificatePolicy,
+    CertificatePolicyAction,
+    KeyCurveName,
+    KeyType,
+    LifetimeAction,
+    WellKnownIssuerNames,
+)
+from azure.keyvault.keys import KeyClient, KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
+from azure.keyvault.secrets import SecretClient
+from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
+from cloudevents.core.bindings.http import HTTPMessage, from_http
+from cloudevents.core.formats.json import JSONFormat
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from kv_emulator.events import EVENT_TYPES
+from kv_emulator.objects.crypto import KeyMaterial
+
+DAY = datetime.timedelta(days=1)
+SECRET_NEW = SystemEventNames.KeyVaultSecretNewVersionCreatedEventName
+
+
+@pytest.fixture
+def secrets(keyvault):
+    return SecretClient(keyvault.vault_url, keyvault.credential)
+
+
+@pytest.fixture
+def keys(keyvault):
+    return KeyClient(keyvault.vault_url, keyvault.credential)
+
+
+@pytest.fixture
+def certificates(keyvault):
+    return CertificateClient(keyvault.vault_url, keyvault.credential)
+
+
+def ec_policy(issuer: str = WellKnownIssuerNames.self, **kw) -> CertificatePolicy:
+    return CertificatePolicy(
+        issuer, subject="CN=app.example", key_type=KeyType.ec, key_curve_name=KeyCurveName.p_256, **kw
+    )
+
+
+def types_of(events) -> list[str]:
+    return [e.get("eventType") or e.get("type") for e in events]
+
+
+def parse(event: dict) -> EventGridEvent:
+    """What an Azure Function or a webhook receiver does with one: the unmodified SDK's model."""
+    return EventGridEvent.from_dict(json.loads(json.dumps(event)))
+
+
+# -- shapes -------------------------------------------------------------------------------------------------
+
+
+def test_every_event_type_is_one_azure_eventgrid_knows():
+    known = {getattr(SystemEventNames, n) for n in dir(SystemEventNames) if n.startswith("KeyVault")}
+    assert set(EVENT_TYPES) == known and len(EVENT_TYPES) == 10
+
+
+def test_secret_new_version_created_as_on_the_wire(keyvault, secrets):
+    keyvault.clock.freeze(datetime.datetime(2030, 1, 1, 12, 0, 0, 250000, tzinfo=datetime.timezone.utc))
+    subscription = keyvault.events.subscribe()
+    nbf = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    made = secrets.set_secret("db-password", "hunter2", not_before=nbf, expires_on=nbf + 365 * DAY)
+
+    (event,) = subscription.received
+    assert list(event) == [
+        "id", "topic", "subject", "eventType", "data", "dataVersion", "metadataVersion", "eventTime"
+    ]  # fmt: skip
+    assert event["topic"] == (
+        "/subscriptions/00000000-0000-0000-0000-00000000c0de/resourceGroups/kv-emulator"
+        "/providers/Microsoft.KeyVault/vaults/kv-emulator"
+    )
+    assert event["subject"] == "db-password" and event["eventType"] == SECRET_NEW
+    assert event["eventTime"] == "2030-01-01T12:00:00.2500000Z"
+    assert (event["dataVersion"], event["metadataVersion"]) == ("1", "1")
+    assert event["data"] == {
+        "Id": made.id,
+        "VaultName": "kv-emulator",
+        "ObjectType": "Secret",
+        "ObjectName": "db-password",
+        "Version": made.properties.version,
+        "NBF": int(nbf.timestamp()),
+        "EXP": int((nbf + 365 * DAY).timestamp()),
+    }
+    parsed = parse(event)
+    assert parsed.event_type == SECRET_NEW and parsed.data["Version"] == made.properties.version
+    assert parsed.event_time == datetime.datetime(2030, 1, 1, 12, 0, 0, 250000, tzinfo=datetime.timezone.utc)
+
+
+def test_absent_dates_are_null_as_the_service_sends_them(keyvault, secrets):
+    subscription = keyvault.events.subscribe()
+    secrets.set_secret("plain", "x")
+    (event,) = subscription.received
+    assert event["data"]["NBF"] is None and event["data"]["EXP"] is None
+
+
+def test_cloudevents_schema_parses_with_the_cloudevents_package(keyvault, secrets):
+    subscription = keyvault.events.subscribe(schema="cloudevents")
+    made = secrets.set_secret("api-key", "v1")
+    (event,) = subscription.received
+    assert set(event) == {"id", "source", "specversion", "type", "subject", "time", "data"}
+    message = HTTPMessage({"content-type": "application/cloudevents+json"}, json.dumps(event).encode())
+    parsed = from_http(message, JSONFormat())
+    assert parsed.get_type() == SECRET_NEW and parsed.get_specversion() == "1.0"
+    assert parsed.get_source() == keyvault.vault().authorization.resource_id
+    assert parsed.get_subject() == "api-key" and parsed.get_data()["Id"] == made.id
+
+
+# -- what causes NewVersionCreated ---------------------------------------------------------------------------
+
+
+def test_every_way_of_making_a_secret_or_key_version_announces_it(keyvault, secrets, keys):
+    subscription = keyvault.events.subscribe()
+    secrets.set_secret("s", "1")
+    secrets.set_secret("s", "2")
+    keys.create_ec_key("k", curve="P-256")
+    keys.rotate_key("k")
+    keyvault.vault().keys.import_key("imported", KeyMaterial("EC", ec.generate_private_key(ec.SECP256R1())))
+    keyvault.vault().secrets.set("direct", "seeded without HTTP")
+    received = subscription.received
+    assert types_of(received) == [SECRET_NEW] * 2 + [SystemEventNames.KeyVaultKeyNewVersionCreatedEventName] * 3 + [
+        SECRET_NEW
+    ]
+    assert [e["subject"] for e in received] == ["s", "s", "k", "k", "imported", "direct"]
+    assert len({e["data"]["Version"] for e in received}) == 6
+    for event in received:
+        parse(event)
+
+
+def test_updates_restores_and_recoveries_make_no_new_version_so_no_event(keyvault, secrets):
+    secrets.set_secret("kept", "1")
+    backup = secrets.backup_secret("kept")
+    subscription = keyvault.events.subscribe()
+    secrets.update_secret_properties("kept", enabled=False)
+    secrets.begin_delete_secret("kept").wait()
+    secrets.begin_recover_deleted_secret("kept").wait()
+    secrets.begin_delete_secret("kept").wait()
+    secrets.purge_deleted_secret("kept")
+    secrets.restore_secret_backup(backup)
+    assert subscription.received == []
+
+
+def test_rotation_by_policy_is_announced_when_it_fell_due(keyvault, keys):
+    keyvault.clock.freeze(datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+    keys.create_ec_key("rotating", curve="P-256")
+    keys.update_key_rotation_policy(
+        "rotating",
+        KeyRotationPolicy(
+            lifetime_actions=[KeyRotationLifetimeAction(KeyRotationPolicyAction.rotate, time_after_create="P30D")]
+        ),
+    )
+    subscription = keyvault.events.subscribe(types=["KeyNewVersionCreated"])
+    keyvault.clock.advance(days=65)  # no request: the clock's move alone delivers
+    times = [e["eventTime"] for e in subscription.received]
+    assert times == ["2030-01-31T00:00:00.0000000Z", "2030-03-02T00:00:00.0000000Z"]
+
+
+def test_a_certificate_announces_itself_its_key_and_its_secret_once_issued(keyvault, certificates):
+    subscription = keyvault.events.subscribe()
+    cert = certificates.begin_create_certificate("web", ec_policy()).result()
+    received = subscription.received
+    assert sorted(types_of(received)) == sorted(
+        [
+            SystemEventNames.KeyVaultKeyNewVersionCreatedEventName,
+            SystemEventNames.KeyVaultSecretNewVersionCreatedEventName,
+            SystemEventNames.KeyVaultCertificateNewVersionCreatedEventName,
+        ]
+    )
+    assert {e["data"]["Version"] for e in received} == {cert.properties.version}
+    (announced,) = [e for e in received if e["data"]["ObjectType"] == "Certificate"]
+    assert announced["data"]["Id"] == cert.id
+    assert announced["data"]["EXP"] == int(cert.properties.expires_on.timestamp())
+
+
+def test_a_merge_announces_the_version_when_it_completes_not_when_pending(keyvault, certificates):
+    subscription = keyvault.events.subscribe(types=["CertificateNewVersionCreated"])
+    operation = certificates.begin_create_certificate("ext", ec_policy(WellKnownIssuerNames.unknown)).result()
+    assert subscription.received == []  # pending: nothing issued yet
+    csr = x509.load_der_x509_csr(bytes(operation.csr))
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(ca_name)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - DAY)
+        .not_valid_after(now + 90 * DAY)
+        .sign(ca_key, hashes.SHA256())
+    )
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    merged = certificates.merge_certificate("ext", [leaf.public_bytes(Encoding.DER)])
+    (event,) = subscription.received
+    assert event["data"]["Version"] == merged.properties.version
+
+
+def test_auto_renewal_is_announced_at_the_moment_it_fell_due(keyvault, certificates):
+    keyvault.clock.freeze(datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+    policy = ec_policy(
+        validity_in_months=1,
+        lifetime_actions=[LifetimeAction(CertificatePolicyAction.auto_renew, days_before_expiry=10)],
+    )
+    certificates.begin_create_certificate("short", policy).result()
+    subscription = keyvault.events.subscribe(types=["CertificateNewVersionCreated"])
+    keyvault.clock.advance(days=25)
+    (renewed,) = subscription.received
+    assert renewed["eventTime"] == "2030-01-22T00:00:00.0000000Z"  # 10 days before 1 February
+
+
+def test_only_changes_made_after_subscribing_are_delivered(keyvault, secrets):
+    secrets.set_secret("early", "1", expires_on=datetime.datetime.now(datetime.timezone.utc) + 40 * DAY)
+    subscription = keyvault.events.subscribe()
+    secrets.set_secret("late", "1")
+    keyvault.clock.advance(days=45)  # "early" expires, but it was made before the subscription
+    assert [e["subject"] for e in subscription.received] == ["late"]
+    assert [e["subject"] for e in keyvault.events.published] == ["early", "late", "early", "early"]
+
+
+async def test_async_clients_cause_the_same_events(keyvault):
+    subscription = keyvault.events.subscribe()
+    async with AsyncSecretClient(keyvault.vault_url, keyvault.async_credential) as client:
+        await client.set_secret("from-async", "1")
+    assert [e["subject"] for e in subscription.received] == ["from-async"]
+
+
+# -- near expiry and expired ------------------------------------------------------------------------------
+
+
+def test_near_expiry_and_expired_fall_due_in_order_once_each(keyvault, secrets, certificates):
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    keyvault.clock.freeze(start)
+    subscription = keyvault.events.subscribe(
+        types=[
+            "SecretNearExpiry",
+            "SecretExpired",
+            "Microsoft.KeyVault.CertificateNearExpiry",
+            "Microsoft.KeyVault.CertificateExpired",
+        ]
+    )
+    secrets.set_secret("a", "1", expires_on=start + 40 * DAY)  # near expiry on day 10, expired day 40
+    secrets.set_secret("b", "1", expires_on=start + 35 * DAY)  # day 5, day 35
+    keyvault.clock.advance(days=31)
+    assert [(e["eventType"].split(".")[-1], e["subject"], e["eventTime"][:10]) for e in subscription.received] == [
+        ("SecretNearExpiry", "b", "2030-01-06"),
+        ("SecretNearExpiry", "a", "2030-01-11"),
+    ]
+    keyvault.clock.advance(days=31)
+    keyvault.clock.advance(days=31)
+    assert [(e["eventType"].split(".")[-1], e["subject"]) for e in subscription.received] == [
+        ("SecretNearExpiry", "b"),
+        ("SecretNearExpiry", "a"),
+        ("SecretExpired", "b"),
+        ("SecretExpired", "a"),
+    ]
+    for event in subscription.received:
+        assert parse(event).data["EXP"] is not None
+
+
+def test_a_version_expiring_within_30_days_is_near_expiry_at_once(keyvault, secrets):
+    keyvault.clock.freeze()
+    subscription = keyvault.events.subscribe()
+    secrets.set_secret("soon", "1", expires_on=keyvault.clock.now() + 10 * DAY)
+    assert types_of(subscription.received) == [SECRET_NEW, SystemEventNames.KeyVaultSecretNearExpiryEventName]
+    assert subscription.received[0]["eventTime"] == subscription.received[1]["eventTime"]
+
+
+def test_certificates_and_keys_expire_too(keyvault, certificates, keys):
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    keyvault.clock.freeze(start)
+    subscription = keyvault.events.subscribe(types=["CertificateNearExpiry", "CertificateExpired", "KeyExpired"])
+    emails_only = [LifetimeAction(CertificatePolicyAction.email_contacts, days_before_expiry=10)]  # no renewal
+    certificates.begin_create_certificate("cert", ec_policy(validity_in_months=2, lifetime_actions=emails_only))
+    keys.create_ec_key("plain-key", curve="P-256", expires_on=start + 20 * DAY)
+    keyvault.clock.advance(days=70)
+    assert [(e["eventType"].split(".")[-1], e["subject"], e["eventTime"][:10]) for e in subscription.received] == [
+        ("KeyExpired", "plain-key", "2030-01-21"),
+        ("CertificateNearExpiry", "cert", "2030-01-30"),  # 30 days before 1 March
+        ("KeyExpired", "cert", "2030-03-01"),  # the certificate's own key expires with it
+        ("CertificateExpired", "cert", "2030-03-01"),
+    ]
+
+
+def test_a_certificate_that_renews_itself_is_announced_instead_of_expiring(keyvault, certificates):
+    keyvault.clock.freeze(datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+    certificates.begin_create_certificate("cert", ec_policy(validity_in_months=2)).result()  # renews at 80 %
+    subscription = keyvault.events.subscribe(types=["CertificateNewVersionCreated", "CertificateExpired"])
+    keyvault.clock.advance(days=70)
+    assert types_of(subscription.received) == [SystemEventNames.KeyVaultCertificateNewVersionCreatedEventName]
+
+
+def test_key_near_expiry_follows_the_rotation_policys_notify_action(keyvault, keys):
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    keyvault.clock.freeze(start)
+    subscription = keyvault.events.subscribe(types=["KeyNearExpiry"])
+    keys.create_ec_key("k", curve="P-256", expires_on=start + 100 * DAY)
+    keys.update_key_rotation_policy(
+        "k",
+        KeyRotationPolicy(
+            lifetime_actions=[KeyRotationLifetimeAction(KeyRotationPolicyAction.notify, time_before_expiry="P60D")]
+        ),
+    )
+    keyvault.clock.advance(days=39)
+    assert subscription.received == []
+    keyvault.clock.advance(days=2)
+    (event,) = subscription.received
+    assert event["eventTime"][:10] == "2030-02-10"  # 100 - 60 days after the start
+
+
+def test_a_replaced_version_never_expires_as_the_current_one(keyvault, secrets):
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    keyvault.clock.freeze(start)
+    subscription = keyvault.events.subscribe(types=["SecretNearExpiry", "SecretExpired"])
+    secrets.set_secret("s", "old", expires_on=start + 40 * DAY)
+    keyvault.clock.advance(days=5)
+    secrets.set_secret("s", "new")  # no expiry; the old one is not the current version anymore
+    keyvault.clock.advance(days=60)
+    assert subscription.received == []
+
+
+def test_moving_the_expiry_moves_the_events(keyvault, secrets):
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    keyvault.clock.freeze(start)
+    subscription = keyvault.events.subscribe(types=["SecretExpired"])
+    secrets.set_secret("s", "1", expires_on=start + 100 * DAY)
+    secrets.update_secret_properties("s", expires_on=start + 2 * DAY)
+    keyvault.clock.advance(days=3)
+    (event,) = subscription.received
+    assert event["eventTime"][:10] == "2030-01-03"
+
+
+# -- access policies ------------------------------------------------------------------------------------
+
+
+def test_access_policy_changes_and_the_rbac_switch_are_announced(keyvault):
+    subscription = keyvault.events.subscribe(types=["VaultAccessPolicyChanged"])
+    authorization = keyvault.vault().authorization
+    authorization.set_access_policy("00000000-0000-0000-0000-000000000001", secrets=["get"])
+    authorization.remove_access_policy("00000000-0000-0000-0000-000000000001")
+    authorization.remove_access_policy("00000000-0000-0000-0000-000000000001")  # nothing left: no change
+    authorization.rbac = True
+    authorization.rbac = True  # the same model: no change
+    received = subscription.received
+    assert len(received) == 3
+    event = parse(received[0])
+    assert event.event_type == SystemEventNames.KeyVaultVaultAccessPolicyChangedEventName
+    assert event.subject == "kv-emulator" and event.data["VaultName"] == "kv-emulator"
+
+
+# -- filters and bad input -------------------------------------------------------------------------------
+
+
+def test_filters_select_by_type_subject_and_vault(keyvault, secrets, keys):
+    by_prefix = keyvault.events.subscribe(subject_begins_with="DB-")  # case-insensitive, as Event Grid's default
+    by_suffix = keyvault.events.subscribe(subject_ends_with="-key")
+    keys_only = keyvault.events.subscribe(types="KeyNewVersionCreated")
+    elsewhere = keyvault.events.subscribe(vault="https://other.vault.azure.net")
+    secrets.set_secret("db-password", "1")
+    secrets.set_secret("api-key", "1")
+    keys.create_ec_key("signing-key", curve="P-256")
+    SecretClient("https://other.vault.azure.net", keyvault.credential).set_secret("there", "1")
+    assert [e["subject"] for e in by_prefix.received] == ["db-password"]
+    assert [e["subject"] for e in by_suffix.received] == ["api-key", "signing-key"]
+    assert [e["subject"] for e in keys_only.received] == ["signing-key"]
+    assert [e["subject"] for e in elsewhere.received] == ["there"]
+    assert elsewhere.received[0]["topic"].endswith("/vaults/other")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"types": ["SecretCreated"]}, "unknown Key Vault event type"),
+        ({"types": []}, "can never match"),
+        ({"schema": "cloudevents-0.1"}, "unknown schema"),
+        ({"subject_begins_with": "/secrets/"}, "can never match"),
+        ({"subject_ends_with": "db_password"}, "can never match"),
+        ({"endpoint": "ftp://example.com/hook"}, "http(s) URL"),
+        ({"endpoint": "not a url"}, "http(s) URL"),
+        ({"handler": "not callable"}, "callable"),
+        ({"vault": "not a vault!"}, "not a vault name"),
+    ],
+)
+def test_subscribe_refuses_what_can_never_work(keyvault, arguments, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        keyvault.events.subscribe(**arguments)
+    assert keyvault.events.subscriptions == []
+
+
+def test_a_failing_handler_does_not_break_the_request(keyvault, secrets):
+    def broken(event):
+        raise RuntimeError("handler bug")
+
+    subscription = keyvault.events.subscribe(broken)
+    assert secrets.set_secret("s", "1").value == "1"
+    assert secrets.get_secret("s").value == "1"
+    (error,) = subscription.errors
+    assert isinstance(error.error, RuntimeError) and "handler bug" in error.traceback
+    assert error.event["subject"] == "s" and len(subscription.received) == 1
+    assert keyvault.requests.internal_errors() == []
+
+
+def test_handler_errors_appear_in_pytests_failure_report(pytester):
+    pytester.makepyfile(
+        """
+        from azure.keyvault.secrets import SecretClient
+
+        def test_rotation(keyvault):
+            def handler(event):
+                raise ValueError("cannot rotate " + event["subject"])
+            keyvault.events.subscribe(handler)
+            SecretClient(keyvault.vault_url, keyvault.credential).set_secret("db", "1")
+            assert False, "the test fails for its own reason"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*kv-emulator event handler errors*", "*ValueError: cannot rotate db*"])
+
+
+def test_a_handler_may_call_the_vault_itself(keyvault, secrets):
+    seen = []
+
+    def rotate_dependents(event):
+        seen.append(secrets.get_secret(event["subject"]).value)
+        if event["subject"] == "primary":
+            secrets.set_secret("replica", "copied")
+
+    keyvault.events.subscribe(rotate_dependents, types=["SecretNewVersionCreated"])
+    secrets.set_secret("primary", "v1")
+    assert seen == ["v1", "copied"]
+
+
+def test_clear_and_reset_forget_subscriptions_and_events(keyvault, secrets):
+    subscription = keyvault.events.subscribe()
+    secrets.set_secret("s", "1")
+    keyvault.events.clear()
+    assert keyvault.events.published == [] and keyvault.events.subscriptions == []
+    secrets.set_secret("s", "2")
+    assert len(subscription.received) == 1
+    keyvault.events.subscribe()
+    keyvault.reset()
+    assert keyvault.events.subscriptions == []
