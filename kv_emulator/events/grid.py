@@ -194,6 +194,8 @@ class EventGrid:
                     sequence=self._next_sequence(),
                 )
             )
+        if self._subscriptions:
+            self._flush(catch_up=False)  # told outside any vault lock: deliver now
 
     def _next_sequence(self) -> int:
         self._last_sequence = next(self._sequence)
