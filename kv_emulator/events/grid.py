@@ -10,6 +10,7 @@ inside it, oldest first, each with ``eventTime`` the moment it fell due.
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import re
@@ -32,6 +33,8 @@ __all__ = ["EventGrid"]
 
 DAY = 86_400
 _VAULT_NAME = re.compile(r"^[a-z0-9-]{3,24}$")
+PUBLISHED_KEPT = 10_000  # ``published`` keeps the newest this many (a long session-mode run stays small)
+PENDING_LIMIT = 1_000  # with nobody subscribed, events wait for a reader; past this they are published anyway
 NEAR_EXPIRY = 30 * DAY  # secrets and certificates; keys follow their rotation policy's Notify action
 
 
@@ -57,13 +60,13 @@ class EventGrid:
         self._names = itertools.count(1)
         self._tie = itertools.count()  # keeps equal times in the order they were queued
         self._subscriptions: list[Subscription] = []
-        self._published: list[Event] = []
+        self._published: collections.deque[Event] = collections.deque(maxlen=PUBLISHED_KEPT)
         self._pending: list[Event] = []
         self._tracked: dict[tuple[int, str, str], list[_Tracked]] = {}
         self._retries: list[tuple[float, int, Delivery]] = []
         self._vaults: list[Vault] = []
         self._flush_lock = threading.Lock()
-        clock.add_listener(self.flush)
+        clock.add_listener(self._clock_moved)
 
     # -- the public API ---------------------------------------------------------------------------
 
@@ -209,8 +212,12 @@ class EventGrid:
 
     def after_request(self) -> None:
         """The pipeline's hook: deliver what the request caused (nothing to do without subscriptions)."""
-        if self._subscriptions:
+        if self._subscriptions or len(self._pending) > PENDING_LIMIT:
             self._flush(catch_up=False)  # the request itself read its store, which caught up
+
+    def _clock_moved(self) -> None:
+        if self._subscriptions:
+            self.flush()
 
     def _flush(self, *, catch_up: bool) -> None:
         if not self._flush_lock.acquire(blocking=False):
