@@ -94,7 +94,7 @@ class Emulator:
             record=functools.partial(_record_fields, self.requests),  # the journal, not self: no reference cycle
         )
         """Azure Resource Manager (management.azure.com): resource groups, vaults, role assignments."""
-        self.events = EventGrid(self.clock, lambda: self.settings.vault_name)
+        self.events = EventGrid(self.clock, lambda: self.settings.vault_name, lambda: self.vaults)
         """Event Grid notifications: ``emulator.events.subscribe(handler, types=[...])``; see docs/events.md."""
         self._vaults.on_new_vault.append(self.events.watch)
         self.app.after_request.append(self.events.after_request)

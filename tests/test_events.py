@@ -384,6 +384,10 @@ def test_filters_select_by_type_subject_and_vault(keyvault, secrets, keys):
     assert elsewhere.received[0]["topic"].endswith("/vaults/other")
 
 
+async def _async_handler(event):
+    pass
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -395,6 +399,7 @@ def test_filters_select_by_type_subject_and_vault(keyvault, secrets, keys):
         ({"endpoint": "ftp://example.com/hook"}, "http(s) URL"),
         ({"endpoint": "not a url"}, "http(s) URL"),
         ({"handler": "not callable"}, "callable"),
+        ({"handler": _async_handler}, "called synchronously"),
         ({"vault": "not a vault!"}, "not a vault name"),
     ],
 )
@@ -458,3 +463,30 @@ def test_clear_and_reset_forget_subscriptions_and_events(keyvault, secrets):
     keyvault.events.subscribe()
     keyvault.reset()
     assert keyvault.events.subscriptions == []
+
+
+def test_the_management_view_of_a_subscription_is_plain_json(keyvault, secrets):
+    subscription = keyvault.events.subscribe(types="SecretNewVersionCreated", subject_begins_with="db-", name="ops")
+    secrets.set_secret("db-1", "x")
+    described = json.loads(json.dumps(subscription.to_dict()))
+    assert described == {
+        "name": "ops",
+        "endpoint": None,
+        "types": [SECRET_NEW],
+        "subject_begins_with": "db-",
+        "subject_ends_with": None,
+        "schema": "eventgrid",
+        "vault": None,
+        "received": 1,
+        "dead_letters": 0,
+        "errors": 0,
+    }
+    keyvault.events.unsubscribe(subscription)
+    secrets.set_secret("db-2", "x")
+    assert len(subscription.received) == 1 and keyvault.events.subscriptions == []
+
+
+def test_managed_hsms_publish_no_key_vault_events(keyvault):
+    subscription = keyvault.events.subscribe()
+    keyvault.vault("https://hsm1.managedhsm.azure.net").keys.create("k", "EC-HSM", curve="P-256")
+    assert subscription.received == [] and keyvault.events.published == []

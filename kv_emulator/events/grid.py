@@ -51,9 +51,10 @@ class _Tracked:
 class EventGrid:
     """``emulator.events``: subscribe to the vaults' events; see docs/events.md."""
 
-    def __init__(self, clock: Clock, default_vault: Callable[[], str]) -> None:
+    def __init__(self, clock: Clock, default_vault: Callable[[], str], vaults: Callable[[], list[Vault]]) -> None:
         self.clock = clock
         self._default_vault = default_vault
+        self._all_vaults = vaults
         self._lock = threading.Lock()
         self._sequence = itertools.count(1)
         self._last_sequence = 0
@@ -64,7 +65,6 @@ class EventGrid:
         self._pending: list[Event] = []
         self._tracked: dict[tuple[int, str, str], list[_Tracked]] = {}
         self._retries: list[tuple[float, int, Delivery]] = []
-        self._vaults: list[Vault] = []
         self._flush_lock = threading.Lock()
         clock.add_listener(self._clock_moved)
 
@@ -148,8 +148,6 @@ class EventGrid:
         """Listen to a new vault's changes (Managed HSMs publish no Key Vault events: unverified)."""
         if vault.managed_hsm:
             return
-        with self._lock:
-            self._vaults.append(vault)
         for store in (vault.secrets, vault.keys, vault.certificates):
             store.on_new_version.append(self._observer(vault, store))
         vault.authorization.on_change.append(lambda: self._policy_changed(vault))
@@ -232,9 +230,9 @@ class EventGrid:
 
     def _catch_up_vaults(self) -> None:
         """Let each vault run its own time-driven work (rotation, renewal) so its new versions are seen."""
-        with self._lock:
-            vaults = list(self._vaults)
-        for vault in vaults:
+        for vault in self._all_vaults():
+            if vault.managed_hsm:
+                continue
             catch_up = getattr(vault, "catch_up", None)
             if catch_up is not None:
                 catch_up(self.clock.time())

@@ -7,6 +7,7 @@ match anything are refused at subscribe time with a ``ValueError``, so a typo do
 
 from __future__ import annotations
 
+import inspect
 import re
 import threading
 import traceback
@@ -96,6 +97,8 @@ class Subscription:
     ) -> None:
         if handler is not None and not callable(handler):
             raise ValueError(f"handler must be callable, not {handler!r}")
+        if inspect.iscoroutinefunction(handler):
+            raise ValueError("handlers are called synchronously, with the request: pass a plain function")
         resolved = SCHEMAS.get(schema.lower()) if isinstance(schema, str) else None
         if resolved is None:
             raise ValueError(f"unknown schema {schema!r}: use 'eventgrid' or 'cloudevents'")
