@@ -306,7 +306,12 @@ class EventGrid:
             if superseded is not None:
                 entry.fired.update(("NearExpiry", "Expired"))  # no longer current: can never expire as such
             return []
-        near = self._key_notify_time(entry, expires) if entry.kind == "key" else expires - NEAR_EXPIRY
+        if "NearExpiry" in entry.fired:
+            near: int | None = expires  # settled: no need to ask the key's policy again
+        elif entry.kind == "key":
+            near = self._key_notify_time(entry, expires)
+        else:
+            near = expires - NEAR_EXPIRY
         created = entry.version.attributes.created
         events = []
         for what, when in (("NearExpiry", max(near, created) if near is not None else None), ("Expired", expires)):
