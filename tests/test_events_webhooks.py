@@ -14,12 +14,22 @@ import pytest
 import requests
 import responses
 from azure.eventgrid import EventGridEvent, SystemEventNames
+from azure.keyvault.certificates import (
+    CertificateClient,
+    CertificatePolicy,
+    CertificatePolicyAction,
+    KeyType,
+    LifetimeAction,
+)
+from azure.keyvault.keys import KeyClient
 from azure.keyvault.secrets import SecretClient
 from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.formats.json import JSONFormat
 
 HOOK = "https://hooks.example.com/keyvault"
 SECRET_NEW = SystemEventNames.KeyVaultSecretNewVersionCreatedEventName
+ALL_TEN = {getattr(SystemEventNames, n) for n in dir(SystemEventNames) if n.startswith("KeyVault")}
+DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
@@ -205,3 +215,42 @@ def test_a_real_local_server_receives_and_can_call_the_vault_back(keyvault, secr
         thread.join(5)
     assert [e["subject"] for e in _Handler.seen] == ["from-server"]
     assert _Handler.fetched == ["v1"]
+
+
+def _cause_all_ten(keyvault) -> None:
+    """One scenario that makes a vault publish every Key Vault event type."""
+    now = keyvault.clock.now()
+    SecretClient(keyvault.vault_url, keyvault.credential).set_secret("s", "1", expires_on=now + 40 * DAY)
+    KeyClient(keyvault.vault_url, keyvault.credential).create_ec_key("k", curve="P-256", expires_on=now + 40 * DAY)
+    policy = CertificatePolicy(
+        "Self",
+        subject="CN=c",
+        key_type=KeyType.ec,
+        validity_in_months=1,
+        lifetime_actions=[LifetimeAction(CertificatePolicyAction.email_contacts, days_before_expiry=5)],
+    )
+    CertificateClient(keyvault.vault_url, keyvault.credential).begin_create_certificate("c", policy).result()
+    keyvault.vault().authorization.set_access_policy("00000000-0000-0000-0000-0000000000aa", keys=["get"])
+    keyvault.clock.advance(days=45)
+
+
+def test_every_event_type_reaches_a_webhook_and_parses_with_azure_eventgrid(keyvault, hook):
+    keyvault.clock.freeze()
+    keyvault.events.subscribe(endpoint=HOOK)
+    _cause_all_ten(keyvault)
+    parsed = [EventGridEvent.from_dict(event) for _, body in hook.notifications for event in json.loads(body)]
+    assert {event.event_type for event in parsed} == ALL_TEN
+    assert all(event.topic.endswith("/vaults/kv-emulator") and event.data["VaultName"] for event in parsed)
+
+
+def test_every_event_type_reaches_a_webhook_as_a_cloudevent(keyvault, hook):
+    keyvault.clock.freeze()
+    keyvault.events.subscribe(endpoint=HOOK, schema="cloudevents")
+    _cause_all_ten(keyvault)
+    parsed = [
+        from_http(HTTPMessage({"content-type": headers["Content-Type"]}, body), JSONFormat())
+        for headers, body in hook.notifications
+    ]
+    assert {event.get_type() for event in parsed} == ALL_TEN
+    times = [event.get_time() for event in parsed]
+    assert times == sorted(times)  # delivered oldest first, each stamped when it fell due
