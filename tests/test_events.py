@@ -437,7 +437,13 @@ def test_handler_errors_appear_in_pytests_failure_report(pytester):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*kv-emulator event handler errors*", "*ValueError: cannot rotate db*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*kv-emulator event handler errors*",
+            "subscription kv-emulator-1, Microsoft.KeyVault.SecretNewVersionCreated for 'db':",
+            "*ValueError: cannot rotate db*",
+        ]
+    )
 
 
 def test_a_handler_may_call_the_vault_itself(keyvault, secrets):

@@ -129,7 +129,7 @@ class EventGrid:
         return [error for subscription in self.subscriptions for error in subscription.errors]
 
     def format_errors(self) -> str:
-        return "\n".join(f"subscription {e.event.get('subject')!r}: {e.traceback}" for e in self.errors)
+        return "\n".join(str(error) for error in self.errors)
 
     def clear(self) -> None:
         """Forget subscriptions, published events, schedules and pending retries."""

@@ -27,7 +27,8 @@ _SHORT_TYPES = {t[len(PREFIX) :].lower(): t for t in EVENT_TYPES}
 class HandlerError:
     """A handler (or webhook) failure: the event it failed on and the error, kept for the test report."""
 
-    def __init__(self, event: dict[str, Any], error: BaseException | str) -> None:
+    def __init__(self, subscription: str, event: dict[str, Any], error: BaseException | str) -> None:
+        self.subscription = subscription
         self.event = event
         self.error = error
         self.traceback = (
@@ -36,8 +37,16 @@ class HandlerError:
             else str(error)
         )
 
+    @property
+    def event_type(self) -> str:
+        return str(self.event.get("eventType") or self.event.get("type"))
+
+    def __str__(self) -> str:
+        subject = self.event.get("subject")
+        return f"subscription {self.subscription}, {self.event_type} for {subject!r}:\n{self.traceback}"
+
     def __repr__(self) -> str:
-        return f"<HandlerError {self.event.get('eventType') or self.event.get('type')}: {self.error!r}>"
+        return f"<HandlerError {self.subscription} {self.event_type}: {self.error!r}>"
 
 
 def _event_types(types: str | Iterable[str] | None) -> frozenset[str] | None:
@@ -159,7 +168,7 @@ class Subscription:
 
     def _record_error(self, rendered: dict[str, Any], error: BaseException | str) -> None:
         with self._lock:
-            self._errors.append(HandlerError(rendered, error))
+            self._errors.append(HandlerError(self.name, rendered, error))
 
     def _record_dead_letter(self, letter: dict[str, Any]) -> None:
         with self._lock:
