@@ -31,13 +31,20 @@ class Clock:
         self._offset = 0.0
         self._frozen_at: float | None = None
         self._listeners: list[Callable[[], None]] = []
+        self._stops: list[Callable[[], float | None]] = []
         self.virtual = False
         """Virtual time: the SDK's retry and polling sleeps, and injected latency, advance this clock
         instead of waiting, so back-off tests take milliseconds."""
 
-    def add_listener(self, listener: Callable[[], None]) -> None:
-        """Call ``listener()`` after every move of the clock (events fall due on it: kv_emulator.events)."""
+    def add_listener(self, listener: Callable[[], None], stop: Callable[[], float | None] | None = None) -> None:
+        """Call ``listener()`` after every move of the clock (events fall due on it: kv_emulator.events).
+
+        With ``stop``, :meth:`advance` also halts at the time ``stop()`` names inside a jump and calls the
+        listener there, so what happens at that moment (a handler's own requests) is stamped with it.
+        """
         self._listeners.append(listener)
+        if stop is not None:
+            self._stops.append(stop)
 
     def _moved(self) -> None:
         for listener in list(self._listeners):
@@ -86,12 +93,19 @@ class Clock:
         seconds = step.total_seconds()
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at += seconds
-            else:
-                self._offset += seconds
-        self._moved()
+        while seconds > 0:  # stop at each moment a listener asked for inside the jump, then at the end
+            now, move = self.time(), seconds
+            for stop in self._stops:
+                due = stop()
+                if due is not None and now < due < now + move:
+                    move = due - now
+            with self._lock:
+                if self._frozen_at is not None:
+                    self._frozen_at += move
+                else:
+                    self._offset += move
+            seconds -= move
+            self._moved()
         return self.now()
 
     def reset(self) -> None:

@@ -307,6 +307,29 @@ def test_a_certificate_that_renews_itself_is_announced_instead_of_expiring(keyva
     assert types_of(subscription.received) == [SystemEventNames.KeyVaultCertificateNewVersionCreatedEventName]
 
 
+def test_a_jump_stops_where_an_event_falls_due_so_the_handler_acts_at_that_moment(keyvault, certificates):
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    keyvault.clock.freeze(start)
+    emails_only = [LifetimeAction(CertificatePolicyAction.email_contacts, days_before_expiry=10)]
+    policy = ec_policy(validity_in_months=3, lifetime_actions=emails_only)
+    handled_at = []
+
+    def renew(event):
+        handled_at.append(keyvault.clock.now())
+        certificates.begin_create_certificate("shop", policy).result()
+
+    keyvault.events.subscribe(renew, types=["CertificateNearExpiry"])
+    expired = keyvault.events.subscribe(types=["CertificateExpired"])
+    first = certificates.begin_create_certificate("shop", policy).result()
+    keyvault.clock.advance(days=100)  # one call; the clock halts at the near-expiry moment on the way
+
+    due = first.properties.expires_on - 30 * DAY
+    assert handled_at == [due]
+    renewed = certificates.get_certificate("shop")
+    assert renewed.properties.created_on == due  # the handler's renewal is stamped when it ran
+    assert expired.received == []  # renewed before the first version expired: never the current one to expire
+
+
 def test_key_near_expiry_follows_the_rotation_policys_notify_action(keyvault, keys):
     start = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
     keyvault.clock.freeze(start)

@@ -66,7 +66,7 @@ class EventGrid:
         self._tracked: dict[tuple[int, str, str], list[_Tracked]] = {}
         self._retries: list[tuple[float, int, Delivery]] = []
         self._flush_lock = threading.Lock()
-        clock.add_listener(self._clock_moved)
+        clock.add_listener(self._clock_moved, stop=self.next_due)
 
     # -- the public API ---------------------------------------------------------------------------
 
@@ -216,6 +216,34 @@ class EventGrid:
     def _clock_moved(self) -> None:
         if self._subscriptions:
             self.flush()
+
+    def next_due(self) -> float | None:
+        """When something is next due for a subscriber (an expiry event, a retry, a vault's own timed work), so
+        that a jump of the clock stops there: handlers then run, and make their changes, at that moment."""
+        if not self._subscriptions:
+            return None
+        with self._lock:
+            candidates = [self._retries[0][0]] if self._retries else []
+            tracked = [entry for versions in self._tracked.values() for entry in versions]
+        candidates.extend(due for entry in tracked if (due := self._next_due_for(entry)) is not None)
+        for vault in self._all_vaults():
+            due = getattr(vault, "next_due", None)  # the vault's schedule, where the models keep one
+            if isinstance(due, (int, float)) and due != float("inf") and not vault.managed_hsm:
+                candidates.append(float(due))
+        return min(candidates, default=None)
+
+    def _next_due_for(self, entry: _Tracked) -> float | None:
+        expires = entry.version.attributes.expires
+        if expires is None or len(entry.fired) == 2:
+            return None
+        times = [] if "Expired" in entry.fired else [float(expires)]
+        if "NearExpiry" not in entry.fired:
+            near = self._key_notify_time(entry, expires) if entry.kind == "key" else expires - NEAR_EXPIRY
+            if near is not None:
+                times.append(float(max(near, entry.version.attributes.created)))
+        if entry.superseded_at is not None:
+            times = [t for t in times if t < entry.superseded_at]
+        return min(times, default=None)
 
     def _flush(self, *, catch_up: bool) -> None:
         if not self._flush_lock.acquire(blocking=False):
