@@ -23,8 +23,9 @@ from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
 from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.formats.json import JSONFormat
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from kv_emulator.events import EVENT_TYPES
@@ -206,11 +207,32 @@ def test_a_merge_announces_the_version_when_it_completes_not_when_pending(keyvau
         .not_valid_after(now + 90 * DAY)
         .sign(ca_key, hashes.SHA256())
     )
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    merged = certificates.merge_certificate("ext", [leaf.public_bytes(Encoding.DER)])
+    merged = certificates.merge_certificate("ext", [leaf.public_bytes(serialization.Encoding.DER)])
     (event,) = subscription.received
     assert event["data"]["Version"] == merged.properties.version
+
+
+def test_an_imported_certificate_is_announced(keyvault, certificates):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "imported.example")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - DAY)
+        .not_valid_after(now + 30 * DAY)
+        .sign(key, hashes.SHA256())
+    )
+    pfx = pkcs12.serialize_key_and_certificates(b"c", key, cert, None, serialization.NoEncryption())
+    subscription = keyvault.events.subscribe(types=["CertificateNewVersionCreated", "CertificateNearExpiry"])
+    imported = certificates.import_certificate("imported", pfx)
+    assert [(e["eventType"].split(".")[-1], e["data"]["Version"]) for e in subscription.received] == [
+        ("CertificateNewVersionCreated", imported.properties.version),
+        ("CertificateNearExpiry", imported.properties.version),  # 30 days left at import: near expiry at once
+    ]
 
 
 def test_auto_renewal_is_announced_at_the_moment_it_fell_due(keyvault, certificates):
