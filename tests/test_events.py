@@ -446,6 +446,7 @@ async def _async_handler(event):
         ({"handler": "not callable"}, "callable"),
         ({"handler": _async_handler}, "called synchronously"),
         ({"vault": "not a vault!"}, "not a vault name"),
+        ({"vault": "https://hsm1.managedhsm.azure.net"}, "Managed HSMs publish no"),
     ],
 )
 def test_subscribe_refuses_what_can_never_work(keyvault, arguments, message):

@@ -399,9 +399,12 @@ class EventGrid:
         if not isinstance(vault, str):
             raise ValueError(f"vault takes a vault name or URL, not {vault!r}")
         try:
-            name = parse_name_or_url(vault).name.lower()
+            address = parse_name_or_url(vault)
         except (ValueError, KeyVaultError) as exc:
             raise ValueError(f"vault={vault!r} is not a vault name or URL: {exc}") from None
+        if address.managed_hsm:
+            raise ValueError(f"vault={vault!r} can never match: Managed HSMs publish no Key Vault events")
+        name = address.name.lower()
         if not _VAULT_NAME.match(name):
             raise ValueError(f"vault={vault!r} is not a vault name or URL (3-24 letters, digits and dashes)")
         return name
