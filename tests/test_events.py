@@ -533,6 +533,7 @@ def test_the_management_view_of_a_subscription_is_plain_json(keyvault, secrets):
         "dead_letters": 0,
         "errors": 0,
     }
+    assert keyvault.events.subscription("OPS") is subscription
     keyvault.events.unsubscribe(subscription)
     secrets.set_secret("db-2", "x")
     assert len(subscription.received) == 1 and keyvault.events.subscriptions == []

@@ -116,6 +116,14 @@ class EventGrid:
         with self._lock:
             return list(self._subscriptions)
 
+    def subscription(self, name: str) -> Subscription:
+        """The subscription called ``name`` (``KeyError`` if none): for a management API that names them."""
+        with self._lock:
+            for subscription in self._subscriptions:
+                if subscription.name.lower() == name.lower():
+                    return subscription
+        raise KeyError(name)
+
     @property
     def published(self) -> list[dict[str, Any]]:
         """Every event the vaults published, subscribed or not, in the Event Grid schema, oldest first."""
