@@ -446,6 +446,7 @@ async def _async_handler(event):
         ({"handler": "not callable"}, "callable"),
         ({"handler": _async_handler}, "called synchronously"),
         ({"vault": "not a vault!"}, "not a vault name"),
+        ({"name": "a b"}, "3-64 letters"),
         ({"vault": "https://hsm1.managedhsm.azure.net"}, "Managed HSMs publish no"),
     ],
 )
@@ -534,6 +535,8 @@ def test_the_management_view_of_a_subscription_is_plain_json(keyvault, secrets):
         "errors": 0,
     }
     assert keyvault.events.subscription("OPS") is subscription
+    with pytest.raises(ValueError, match="exists already"):
+        keyvault.events.subscribe(name="ops")
     keyvault.events.unsubscribe(subscription)
     secrets.set_secret("db-2", "x")
     assert len(subscription.received) == 1 and keyvault.events.subscriptions == []

@@ -85,6 +85,8 @@ class EventGrid:
         """Receive the events of changes made from now on: call ``handler(event_dict)``, POST to ``endpoint``,
         or both; ``subscription.received`` records every match. ``ValueError`` for arguments that cannot work."""
         vault_name = self._vault_name(vault)
+        if name is not None and any(s.name.lower() == str(name).lower() for s in self.subscriptions):
+            raise ValueError(f"a subscription named {name!r} exists already")
         subscription = Subscription(
             name or f"kv-emulator-{next(self._names)}",
             handler=handler,

@@ -111,6 +111,8 @@ class Subscription:
         resolved = SCHEMAS.get(schema.lower()) if isinstance(schema, str) else None
         if resolved is None:
             raise ValueError(f"unknown schema {schema!r}: use 'eventgrid' or 'cloudevents'")
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9-]{3,64}$", name):
+            raise ValueError(f"name={name!r}: Event Grid names subscriptions with 3-64 letters, digits and dashes")
         self.name = name
         self.handler = handler
         self.endpoint = _endpoint(endpoint)
