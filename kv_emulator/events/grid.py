@@ -237,10 +237,8 @@ class EventGrid:
             candidates = [self._retries[0][0]] if self._retries else []
             tracked = [entry for versions in self._tracked.values() for entry in versions]
         candidates.extend(due for entry in tracked if (due := self._next_due_for(entry)) is not None)
-        for vault in self._all_vaults():
-            due = getattr(vault, "next_due", None)  # the vault's schedule, where the models keep one
-            if isinstance(due, (int, float)) and due != float("inf") and not vault.managed_hsm:
-                candidates.append(float(due))
+        vaults = [vault for vault in self._all_vaults() if not vault.managed_hsm]
+        candidates.extend(due for vault in vaults if (due := vault.next_due) != float("inf"))
         return min(candidates, default=None)
 
     def _next_due_for(self, entry: _Tracked) -> float | None:
@@ -268,16 +266,11 @@ class EventGrid:
             self._flush_lock.release()
 
     def _catch_up_vaults(self) -> None:
-        """Let each vault run its own time-driven work (rotation, renewal) so its new versions are seen."""
+        """Let each vault do its timed work (rotation, renewal) due by now, so its new versions are seen."""
+        now = self.clock.time()
         for vault in self._all_vaults():
-            if vault.managed_hsm:
-                continue
-            catch_up = getattr(vault, "catch_up", None)
-            if catch_up is not None:
-                catch_up(self.clock.time())
-            else:  # the stores act lazily when read
-                vault.keys.list()
-                vault.certificates.list()
+            if not vault.managed_hsm:
+                vault.catch_up(now)
 
     def _deliver_due(self) -> bool:
         now = self.clock.time()
