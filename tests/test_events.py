@@ -166,10 +166,17 @@ def test_rotation_by_policy_is_announced_when_it_fell_due(keyvault, keys):
             lifetime_actions=[KeyRotationLifetimeAction(KeyRotationPolicyAction.rotate, time_after_create="P30D")]
         ),
     )
-    subscription = keyvault.events.subscribe(types=["KeyNewVersionCreated"])
+    seen_at = []
+    subscription = keyvault.events.subscribe(
+        lambda event: seen_at.append(keyvault.clock.now()), types=["KeyNewVersionCreated"]
+    )
     keyvault.clock.advance(days=65)  # no request: the clock's move alone delivers
     times = [e["eventTime"] for e in subscription.received]
     assert times == ["2030-01-31T00:00:00.0000000Z", "2030-03-02T00:00:00.0000000Z"]
+    assert seen_at == [
+        datetime.datetime(2030, 1, 31, tzinfo=datetime.timezone.utc),
+        datetime.datetime(2030, 3, 2, tzinfo=datetime.timezone.utc),
+    ]  # the jump halted at each rotation (the vault's schedule says when)
 
 
 def test_a_certificate_announces_itself_its_key_and_its_secret_once_issued(keyvault, certificates):
