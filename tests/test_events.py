@@ -3,6 +3,7 @@ unmodified ``azure-eventgrid`` and ``cloudevents`` libraries. Webhook delivery i
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import json
 
@@ -553,3 +554,12 @@ def test_managed_hsms_publish_no_key_vault_events(keyvault):
     subscription = keyvault.events.subscribe()
     keyvault.vault("https://hsm1.managedhsm.azure.net").keys.create("k", "EC-HSM", curve="P-256")
     assert subscription.received == [] and keyvault.events.published == []
+
+
+def test_concurrent_requests_each_event_delivered_once(keyvault, secrets):
+    subscription = keyvault.events.subscribe()
+    secrets.set_secret("warm-up", "x")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: secrets.set_secret(f"s{i % 5}", str(i)), range(40)))
+    versions = [e["data"]["Version"] for e in subscription.received]
+    assert len(versions) == 41 and len(set(versions)) == 41

@@ -255,15 +255,18 @@ class EventGrid:
         return min(times, default=None)
 
     def _flush(self, *, catch_up: bool) -> None:
-        if not self._flush_lock.acquire(blocking=False):
-            return  # a handler's own request or clock move, or another thread: the running loop covers it
-        try:
-            if catch_up:
-                self._catch_up_vaults()
-            while self._deliver_due():
-                pass
-        finally:
-            self._flush_lock.release()
+        for _ in range(3):  # again if another thread queued events just as the delivering one finished
+            if not self._flush_lock.acquire(blocking=False):
+                return  # a handler's own request or clock move, or another thread: the running loop covers it
+            try:
+                if catch_up:
+                    self._catch_up_vaults()
+                while self._deliver_due():
+                    pass
+            finally:
+                self._flush_lock.release()
+            if not self._pending:
+                return
 
     def _catch_up_vaults(self) -> None:
         """Let each vault do its timed work (rotation, renewal) due by now, so its new versions are seen."""
