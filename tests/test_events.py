@@ -563,3 +563,14 @@ def test_concurrent_requests_each_event_delivered_once(keyvault, secrets):
         list(pool.map(lambda i: secrets.set_secret(f"s{i % 5}", str(i)), range(40)))
     versions = [e["data"]["Version"] for e in subscription.received]
     assert len(versions) == 41 and len(set(versions)) == 41
+
+
+def test_events_are_delivered_even_if_the_clock_is_set_back(keyvault, secrets):
+    keyvault.clock.freeze(datetime.datetime(2030, 6, 1, tzinfo=datetime.timezone.utc))
+    subscription = keyvault.events.subscribe()
+    keyvault.vault().secrets.set("direct", "x")  # queued until the next delivery moment: the clock's move
+    keyvault.clock.freeze(datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+    secrets.set_secret("after", "x")
+    received = subscription.received
+    assert [e["subject"] for e in received] == ["direct", "after"]
+    assert [e["eventTime"][:10] for e in received] == ["2030-06-01", "2030-01-01"]  # each its own moment

@@ -288,21 +288,21 @@ class EventGrid:
         if not work:
             return False
         heapq.heapify(work)
-        while work and work[0][0] <= now:
-            _, _, item = heapq.heappop(work)
+        later: list[tuple[float, int, Delivery]] = []
+        while work:
+            when, order, item = heapq.heappop(work)
             if isinstance(item, Delivery):
-                if not item.attempt():
+                if when > now:
+                    later.append((when, order, item))  # a retry not due yet
+                elif not item.attempt():
                     heapq.heappush(work, (item.due, next(tie), item))
-            else:
+            else:  # an event is published whatever the clock says now (it may have been set back)
                 for delivery in self._publish(item):
                     if not delivery.attempt():
                         heapq.heappush(work, (delivery.due, next(tie), delivery))
         with self._lock:
-            for when, order, item in work:
-                if isinstance(item, Delivery):
-                    heapq.heappush(self._retries, (when, order, item))
-                else:
-                    self._pending.append(item)
+            for entry in later:
+                heapq.heappush(self._retries, entry)
         return True
 
     def _publish(self, event: Event) -> list[Delivery]:
