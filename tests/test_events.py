@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from kv_emulator.events import EVENT_TYPES
+from kv_emulator.events import EVENT_TYPES, format_time
 from kv_emulator.objects.crypto import KeyMaterial
 
 DAY = datetime.timedelta(days=1)
@@ -574,3 +574,9 @@ def test_events_are_delivered_even_if_the_clock_is_set_back(keyvault, secrets):
     received = subscription.received
     assert [e["subject"] for e in received] == ["direct", "after"]
     assert [e["eventTime"][:10] for e in received] == ["2030-06-01", "2030-01-01"]  # each its own moment
+
+
+def test_event_times_have_seven_fractional_digits():
+    assert format_time(1893456000) == "2030-01-01T00:00:00.0000000Z"
+    assert format_time(1893456000.1234567) == "2030-01-01T00:00:00.1234567Z"
+    assert format_time(1893456000.99999999) == "2030-01-01T00:00:01.0000000Z"

@@ -10,6 +10,7 @@ names; the spec wins. Captured events show ``"NBF": null`` / ``"EXP": null`` whe
 from __future__ import annotations
 
 import dataclasses
+import math
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -60,8 +61,11 @@ def event_type(kind: str, what: str) -> str:
 
 def format_time(seconds: float) -> str:
     """ISO 8601 in UTC with seven fractional digits, as Event Grid writes ``eventTime``."""
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    ticks = round((seconds - int(seconds)) * 10_000_000) % 10_000_000
+    whole = math.floor(seconds)
+    ticks = round((seconds - whole) * 10_000_000)
+    if ticks == 10_000_000:  # rounded up into the next second
+        whole, ticks = whole + 1, 0
+    moment = datetime.fromtimestamp(whole, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{ticks:07d}Z"
 
 
