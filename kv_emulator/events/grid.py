@@ -156,7 +156,11 @@ class EventGrid:
     # -- what the models tell us ------------------------------------------------------------------
 
     def watch(self, vault: Vault) -> None:
-        """Listen to a new vault's changes (Managed HSMs publish no Key Vault events: unverified)."""
+        """Listen to a new vault's changes (Managed HSMs publish no Key Vault events: unverified).
+
+        A certificate's issued version comes with versions of its key and secret, announced as Key and Secret
+        events too (unverified: no capture says whether the service sends them); restores and recoveries
+        bring back existing versions and announce nothing (none documented or reported)."""
         if vault.managed_hsm:
             return
         for store in (vault.secrets, vault.keys, vault.certificates):
