@@ -418,6 +418,32 @@ def test_access_policy_changes_and_the_rbac_switch_are_announced(keyvault):
     assert event.subject == "kv-emulator" and event.data["VaultName"] == "kv-emulator"
 
 
+def test_a_control_plane_style_batch_of_policy_changes_is_one_event_and_none_without_a_change(keyvault):
+    authorization = keyvault.vault().authorization
+    authorization.set_access_policy("00000000-0000-0000-0000-0000000000a1", secrets=["get"])
+    subscription = keyvault.events.subscribe(types=["VaultAccessPolicyChanged"])
+    authorization.set_access_policy("00000000-0000-0000-0000-0000000000a1", secrets=["get"])  # the same: no change
+    with authorization.batch():  # what a PUT of the vault does: every policy replaced
+        authorization.remove_access_policy("00000000-0000-0000-0000-0000000000a1")
+        authorization.set_access_policy("00000000-0000-0000-0000-0000000000a1", secrets=["get"])
+    assert subscription.received == []
+    with authorization.batch():
+        authorization.remove_access_policy("00000000-0000-0000-0000-0000000000a1")
+        authorization.set_access_policy("00000000-0000-0000-0000-0000000000a1", secrets=["get", "list"])
+        authorization.rbac = False
+    assert len(subscription.received) == 1
+
+
+def test_the_topic_is_the_vaults_resource_id_as_the_control_plane_sets_it(keyvault, secrets):
+    vault = keyvault.vault()
+    vault.authorization.resource_id = (
+        "/subscriptions/1234/resourceGroups/prod/providers/Microsoft.KeyVault/vaults/kv-emulator"
+    )
+    subscription = keyvault.events.subscribe()
+    secrets.set_secret("s", "1")
+    assert subscription.received[0]["topic"] == vault.authorization.resource_id
+
+
 # -- filters and bad input -------------------------------------------------------------------------------
 
 

@@ -182,7 +182,7 @@ class EventGrid:
                         kind=store.kind,
                         vault=vault.name,
                         vault_url=vault.url,
-                        topic=VaultAddress(vault.name).resource_id,
+                        topic=vault.authorization.resource_id,
                         name=version.name,
                         version=version.version,
                         not_before=attributes.not_before,
@@ -205,7 +205,7 @@ class EventGrid:
                 Event.access_policy_changed(
                     vault=vault.name,
                     vault_url=vault.url,
-                    topic=VaultAddress(vault.name).resource_id,
+                    topic=vault.authorization.resource_id,
                     time=self.clock.time(),
                     sequence=self._next_sequence(),
                 )
@@ -369,7 +369,7 @@ class EventGrid:
                     kind=entry.kind,
                     vault=entry.vault.name,
                     vault_url=entry.vault.url,
-                    topic=VaultAddress(entry.vault.name).resource_id,
+                    topic=entry.vault.authorization.resource_id,
                     name=entry.version.name,
                     version=entry.version.version,
                     not_before=attributes.not_before,

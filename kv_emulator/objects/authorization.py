@@ -7,10 +7,11 @@ access policies). Grants and revocations take effect on the next request. Refusa
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import Forbidden
@@ -185,6 +186,7 @@ class Authorization:
         self.location = location
         self.resource_id = resource_id
         self._rbac = rbac
+        self._batch_depth = 0
         self.on_change: list[Callable[[], None]] = []
         """Told when the access policies or the permission model change (VaultAccessPolicyChanged)."""
         self._lock = threading.Lock()
@@ -203,8 +205,27 @@ class Authorization:
             self._changed()
 
     def _changed(self) -> None:
+        if self._batch_depth:
+            return  # told once, at the end of the batch
         for observer in self.on_change:
             observer()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make several changes as one (a control-plane PUT replacing every policy): observers hear once at the
+        end, and only if the access policies or the permission model differ from before."""
+        before = self._state()
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if not self._batch_depth and self._state() != before:
+                self._changed()
+
+    def _state(self) -> tuple[bool | None, dict[str, AccessPolicy]]:
+        with self._lock:
+            return self._rbac, {oid: dataclasses.replace(p) for oid, p in self._policies.items()}
 
     # -- RBAC ---------------------------------------------------------------------------------------
 
@@ -245,8 +266,9 @@ class Authorization:
             {p.lower() for p in certificates},
         )
         with self._lock:
-            self._policies[policy.object_id] = policy
-        self._changed()
+            previous, self._policies[policy.object_id] = self._policies.get(policy.object_id), policy
+        if policy != previous:
+            self._changed()
         return policy
 
     def remove_access_policy(self, principal: Any) -> None:
