@@ -124,6 +124,16 @@ def test_cloudevents_schema_parses_with_the_cloudevents_package(keyvault, secret
     assert parsed.get_subject() == "api-key" and parsed.get_data()["Id"] == made.id
 
 
+def test_raw_http_through_the_wsgi_app_publishes_too(keyvault, wire):
+    handled = []
+    keyvault.events.subscribe(handled.append)
+    answer = wire.put("/secrets/raw", body={"value": "x"})
+    assert answer.status_code == 200
+    assert [e["data"]["Id"] for e in handled] == [answer.json["id"]]
+    assert wire.put("/secrets/bad_name", body={"value": "x"}).status_code == 400  # nothing made, nothing sent
+    assert len(handled) == 1
+
+
 # -- what causes NewVersionCreated ---------------------------------------------------------------------------
 
 
