@@ -13,7 +13,7 @@ from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
 from .config import Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
-from .events import EventGrid
+from .events import EventGrid, weakly
 from .hosts import INTERCEPTED_URL, VaultAddress, parse_name_or_url
 from .http.app import KeyVaultApp
 from .http.attestation_app import AttestationApp, is_attestation_url
@@ -94,10 +94,11 @@ class Emulator:
             record=functools.partial(_record_fields, self.requests),  # the journal, not self: no reference cycle
         )
         """Azure Resource Manager (management.azure.com): resource groups, vaults, role assignments."""
-        self.events = EventGrid(self.clock, lambda: self.settings.vault_name, lambda: self.vaults)
+        registry = self._vaults
+        self.events = EventGrid(self.clock, lambda: registry.settings.vault_name, registry.all)
         """Event Grid notifications: ``emulator.events.subscribe(handler, types=[...])``; see docs/events.md."""
-        self._vaults.on_new_vault.append(self.events.watch)
-        self.app.after_request.append(self.events.after_request)
+        self._vaults.on_new_vault.append(weakly(self.events.watch))
+        self.app.after_request.append(weakly(self.events.after_request))
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
         self._interceptors: list[Interceptor] = []

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime
+import gc
 import json
+import weakref
 
 import pytest
 from azure.eventgrid import SystemEventNames
@@ -26,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from events_support import DAY, SECRET_NEW, certificates, ec_policy, keys, parse, secrets, types_of
 
+import kv_emulator
 from kv_emulator.events import EVENT_TYPES, format_time
 from kv_emulator.objects.crypto import KeyMaterial
 
@@ -443,3 +446,22 @@ def test_event_times_have_seven_fractional_digits():
     assert format_time(1893456000) == "2030-01-01T00:00:00.0000000Z"
     assert format_time(1893456000.1234567) == "2030-01-01T00:00:00.1234567Z"
     assert format_time(1893456000.99999999) == "2030-01-01T00:00:01.0000000Z"
+
+
+def test_events_keep_no_reference_cycle_an_emulator_is_freed_by_reference_counting():
+    gc.collect()
+    gc.disable()
+    try:
+        with kv_emulator.emulate() as emulator:
+            received: list[dict] = []
+            subscription = emulator.events.subscribe(received.append)
+            client = SecretClient(emulator.vault_url, emulator.credential)
+            client.set_secret("a", "b", expires_on=emulator.clock.now() + 2 * DAY)
+            emulator.clock.advance(days=3)
+            emulator.vault().authorization.rbac = True
+            refs = [weakref.ref(o) for o in (emulator, emulator.events, emulator.vault(), emulator.vault().secrets)]
+        del emulator, client
+        assert [ref() for ref in refs] == [None] * len(refs)
+        assert len(received) == 4 and subscription.received == received  # the subscription outlives it
+    finally:
+        gc.enable()

@@ -11,10 +11,12 @@ inside it, oldest first, each with ``eventTime`` the moment it fell due.
 from __future__ import annotations
 
 import collections
+import functools
 import heapq
 import itertools
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +31,25 @@ if TYPE_CHECKING:
     from ..objects.vault import Vault
     from ..objects.versioned import Version, VersionedStore
 
-__all__ = ["EventGrid"]
+__all__ = ["EventGrid", "weakly"]
 
 DAY = 86_400
 _VAULT_NAME = re.compile(r"^[a-z0-9-]{3,24}$")
 PUBLISHED_KEPT = 10_000  # ``published`` keeps the newest this many (a long session-mode run stays small)
 PENDING_LIMIT = 1_000  # with nobody subscribed, events wait for a reader; past this they are published anyway
 NEAR_EXPIRY = 30 * DAY  # secrets and certificates; keys follow their rotation policy's Notify action
+
+
+def weakly(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A callable that calls ``method`` while its object lives (and does nothing after): for hooks that the
+    emulator's own parts hold, so they never keep the emulator alive in a reference cycle."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        target = ref()
+        return None if target is None else target(*args, **kwargs)
+
+    return call
 
 
 class _Tracked:
@@ -66,7 +80,7 @@ class EventGrid:
         self._tracked: dict[tuple[int, str, str], list[_Tracked]] = {}
         self._retries: list[tuple[float, int, Delivery]] = []
         self._flush_lock = threading.Lock()
-        clock.add_listener(self._clock_moved, stop=self.next_due)
+        clock.add_listener(weakly(self._clock_moved), stop=weakly(self.next_due))
 
     # -- the public API ---------------------------------------------------------------------------
 
@@ -104,7 +118,7 @@ class EventGrid:
         self.flush()  # what happened before this subscription is not its business
         with self._lock:
             subscription.since = self._last_sequence
-            subscription._refresh = self.flush
+            subscription._refresh = weakly(self.flush)
             self._subscriptions.append(subscription)
         return subscription
 
@@ -163,43 +177,59 @@ class EventGrid:
         bring back existing versions and announce nothing (none documented or reported)."""
         if vault.managed_hsm:
             return
-        for store in (vault.secrets, vault.keys, vault.certificates):
-            store.on_new_version.append(self._observer(vault, store))
-        vault.authorization.on_change.append(lambda: self._policy_changed(vault))
+        # The hooks hold the vault and this hub weakly: the models keep no reference cycle through them.
+        vault_ref, policy_changed = weakref.ref(vault), weakly(self._policy_changed)
+        for kind in ("secret", "key", "certificate"):
+            self._store(vault, kind).on_new_version.append(
+                functools.partial(weakly(self._new_version), vault_ref, kind)
+            )
+        vault.authorization.on_change.append(lambda: policy_changed(vault_ref()))
 
-    def _observer(self, vault: Vault, store: VersionedStore[Any]) -> Callable[[Version[Any]], None]:
-        def new_version(version: Version[Any]) -> None:
-            # Called under the vault's lock: only queue. The moment is the version's own (a rotation or
-            # renewal made late by a clock jump is stamped when it fell due).
-            now = self.clock.time()
-            when = now if int(now) == version.attributes.created else float(version.attributes.created)
-            attributes = version.attributes
-            with self._lock:
-                sequence = self._next_sequence()
-                self._pending.append(
-                    Event.for_version(
-                        "NewVersionCreated",
-                        kind=store.kind,
-                        vault=vault.name,
-                        vault_url=vault.url,
-                        topic=vault.authorization.resource_id,
-                        name=version.name,
-                        version=version.version,
-                        not_before=attributes.not_before,
-                        expires=attributes.expires,
-                        time=when,
-                        sequence=sequence,
-                    )
+    @staticmethod
+    def _store(vault: Vault, kind: str) -> VersionedStore[Any]:
+        stores: dict[str, VersionedStore[Any]] = {
+            "secret": vault.secrets,
+            "key": vault.keys,
+            "certificate": vault.certificates,
+        }
+        return stores[kind]
+
+    def _new_version(self, vault_ref: weakref.ref[Vault], kind: str, version: Version[Any]) -> None:
+        vault = vault_ref()
+        if vault is None:
+            return
+        store = self._store(vault, kind)
+        # Called under the vault's lock: only queue. The moment is the version's own (a rotation or
+        # renewal made late by a clock jump is stamped when it fell due).
+        now = self.clock.time()
+        when = now if int(now) == version.attributes.created else float(version.attributes.created)
+        attributes = version.attributes
+        with self._lock:
+            sequence = self._next_sequence()
+            self._pending.append(
+                Event.for_version(
+                    "NewVersionCreated",
+                    kind=store.kind,
+                    vault=vault.name,
+                    vault_url=vault.url,
+                    topic=vault.authorization.resource_id,
+                    name=version.name,
+                    version=version.version,
+                    not_before=attributes.not_before,
+                    expires=attributes.expires,
+                    time=when,
+                    sequence=sequence,
                 )
-                versions = self._tracked.setdefault((id(vault), store.kind, version.name.lower()), [])
-                if versions:
-                    versions[-1].superseded_at = when
-                versions.append(_Tracked(vault, store, store.kind, version, sequence))
-                versions[-1].announced_at = when
+            )
+            versions = self._tracked.setdefault((id(vault), store.kind, version.name.lower()), [])
+            if versions:
+                versions[-1].superseded_at = when
+            versions.append(_Tracked(vault, store, store.kind, version, sequence))
+            versions[-1].announced_at = when
 
-        return new_version
-
-    def _policy_changed(self, vault: Vault) -> None:
+    def _policy_changed(self, vault: Vault | None) -> None:
+        if vault is None:
+            return
         with self._lock:
             self._pending.append(
                 Event.access_policy_changed(
