@@ -254,3 +254,17 @@ def test_every_event_type_reaches_a_webhook_as_a_cloudevent(keyvault, hook):
     assert {event.get_type() for event in parsed} == ALL_TEN
     times = [event.get_time() for event in parsed]
     assert times == sorted(times)  # delivered oldest first, each stamped when it fell due
+
+
+def test_the_json_api_a_server_offers_subscribes_a_webhook_and_reports_what_it_got(keyvault, secrets, hook):
+    subscription = keyvault.events.subscribe_json(
+        {"endpoint": HOOK, "types": ["SecretNewVersionCreated"], "name": "ci-hook"}
+    )
+    secrets.set_secret("s", "1")
+    described = json.loads(json.dumps(keyvault.events.subscription("ci-hook").to_dict(events=True)))
+    assert described["endpoint"] == HOOK and [e["subject"] for e in described["received"]] == ["s"]
+    assert described["dead_letters"] == [] and described["errors"] == []
+    assert subscription.received == described["received"]
+    for bad in ({"handler": "print"}, ["not", "an", "object"], {"types": ["Nope"]}):
+        with pytest.raises(ValueError):
+            keyvault.events.subscribe_json(bad)

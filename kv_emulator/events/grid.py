@@ -122,6 +122,18 @@ class EventGrid:
             self._subscriptions.append(subscription)
         return subscription
 
+    def subscribe_json(self, body: Any) -> Subscription:
+        """:meth:`subscribe` from a JSON object (the server's ``/_kv/events``): ``endpoint``, ``types``,
+        ``subject_begins_with``, ``subject_ends_with``, ``schema``, ``vault``, ``name``; ``ValueError`` for
+        anything else (a handler cannot travel over HTTP)."""
+        allowed = {"endpoint", "types", "subject_begins_with", "subject_ends_with", "schema", "vault", "name"}
+        if not isinstance(body, dict):
+            raise ValueError("a subscription is a JSON object")
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise ValueError(f"unknown subscription fields {unknown}; known: {sorted(allowed)}")
+        return self.subscribe(**body)
+
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
             subscription.active = False

@@ -176,8 +176,18 @@ class Subscription:
         with self._lock:
             self._dead_letters.append(letter)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly description (for the server's management API)."""
+    def to_dict(self, *, events: bool = False) -> dict[str, Any]:
+        """A JSON-friendly description (for the server's management API); with ``events=True`` the received
+        events, dead letters and handler errors themselves instead of their counts."""
+        if events:
+            self._refresh()
+            with self._lock:
+                details = {
+                    "received": list(self._received),
+                    "dead_letters": list(self._dead_letters),
+                    "errors": [{"event": e.event, "error": e.traceback} for e in self._errors],
+                }
+            return {**self.to_dict(), **details}
         return {
             "name": self.name,
             "endpoint": self.endpoint,
