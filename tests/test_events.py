@@ -255,12 +255,13 @@ async def test_async_clients_cause_the_same_events(keyvault):
 
 
 def test_access_policy_changes_and_the_rbac_switch_are_announced(keyvault):
-    subscription = keyvault.events.subscribe(types=["VaultAccessPolicyChanged"])
     authorization = keyvault.vault().authorization
+    authorization.rbac = False  # the emulator's checks switched on (access policies): not a service event
+    subscription = keyvault.events.subscribe(types=["VaultAccessPolicyChanged"])
     authorization.set_access_policy("00000000-0000-0000-0000-000000000001", secrets=["get"])
     authorization.remove_access_policy("00000000-0000-0000-0000-000000000001")
     authorization.remove_access_policy("00000000-0000-0000-0000-000000000001")  # nothing left: no change
-    authorization.rbac = True
+    authorization.rbac = True  # access policies -> Azure RBAC
     authorization.rbac = True  # the same model: no change
     received = subscription.received
     assert len(received) == 3
@@ -458,7 +459,7 @@ def test_events_keep_no_reference_cycle_an_emulator_is_freed_by_reference_counti
             client = SecretClient(emulator.vault_url, emulator.credential)
             client.set_secret("a", "b", expires_on=emulator.clock.now() + 2 * DAY)
             emulator.clock.advance(days=3)
-            emulator.vault().authorization.rbac = True
+            emulator.vault().authorization.set_access_policy("00000000-0000-0000-0000-0000000000b1", keys=["get"])
             refs = [weakref.ref(o) for o in (emulator, emulator.events, emulator.vault(), emulator.vault().secrets)]
         del emulator, client
         assert [ref() for ref in refs] == [None] * len(refs)

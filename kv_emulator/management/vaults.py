@@ -81,10 +81,12 @@ def _apply(request: ArmRequest, record: VaultRecord, previous: dict[str, Any] | 
     vault = request.vaults.configure(VaultAddress(record.name.lower()), _settings(request, record))
     vault.authorization.resource_id = vault_id(request, record)
     grant_inherited(request.state, record, vault)
-    for entry in (previous or {}).get("accessPolicies", []):
-        vault.authorization.remove_access_policy(entry["objectId"])
-    for entry in record.properties.get("accessPolicies", []):
-        vault.authorization.set_access_policy(entry["objectId"], **permissions_for_data_plane(entry["permissions"]))
+    with vault.authorization.batch():  # one VaultAccessPolicyChanged for the PUT, none if nothing changed
+        for entry in (previous or {}).get("accessPolicies", []):
+            vault.authorization.remove_access_policy(entry["objectId"])
+        for entry in record.properties.get("accessPolicies", []):
+            policy = permissions_for_data_plane(entry["permissions"])
+            vault.authorization.set_access_policy(entry["objectId"], **policy)
     acls = record.properties.get("networkAcls") or {}
     vault.network.configure(
         public_network_access=record.properties.get("publicNetworkAccess", "Enabled") == "Enabled",

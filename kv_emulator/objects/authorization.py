@@ -200,7 +200,9 @@ class Authorization:
 
     @rbac.setter
     def rbac(self, value: bool | None) -> None:
-        changed, self._rbac = value != self._rbac, value
+        # Switching between access policies and RBAC is a change the service announces; switching the
+        # emulator's checks on (from None, as a control-plane PUT does for a new vault) is not.
+        changed, self._rbac = None not in (value, self._rbac) and value != self._rbac, value
         if changed:
             self._changed()
 

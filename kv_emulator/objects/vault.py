@@ -117,8 +117,8 @@ class Vault:
             for store in (self.secrets, self.keys, self.certificates):
                 store.settings = settings
             self.keys.premium = self.certificates.premium = settings.sku == "premium"
-            self.authorization.rbac = settings.enable_rbac_authorization
             self.authorization.location = self.network.location = settings.location
+        self.authorization.rbac = settings.enable_rbac_authorization  # outside the lock: its observers deliver events
 
     @property
     def attestation(self) -> AttestationAuthority:
