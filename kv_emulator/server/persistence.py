@@ -162,8 +162,11 @@ def _arm_state(emulator: Any) -> dict[str, Any]:
         }
 
 
+_HOOKS = ("on_new_version", "on_change")  # observer lists (Event Grid's live hooks): the running emulator's, not state
+
+
 def _store_state(store: Any) -> dict[str, Any]:
-    return {attr: value for attr, value in vars(store).items() if not inspect.ismethod(value)}
+    return {attr: value for attr, value in vars(store).items() if not inspect.ismethod(value) and attr not in _HOOKS}
 
 
 class StateStore:
