@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -48,6 +48,11 @@ _RULES = Map(
         Rule("/_kv/identity/managed-identities", methods=["POST"], endpoint="managed_identity_add"),
         Rule("/_kv/identity/roles", methods=["POST"], endpoint="role_assign"),
         Rule("/_kv/identity/access-policies", methods=["POST"], endpoint="access_policy_set"),
+        Rule("/_kv/events", methods=["GET"], endpoint="events"),
+        Rule("/_kv/events", methods=["DELETE"], endpoint="events_clear"),
+        Rule("/_kv/events/subscriptions", methods=["POST"], endpoint="events_subscribe"),
+        Rule("/_kv/events/subscriptions/<name>", methods=["GET"], endpoint="events_subscription"),
+        Rule("/_kv/events/subscriptions/<name>", methods=["DELETE"], endpoint="events_unsubscribe"),
         Rule("/_kv/state", methods=["GET"], endpoint="state"),
         Rule("/_kv/state", methods=["PUT"], endpoint="state_put"),
     ],
@@ -255,6 +260,38 @@ class ManagementApp:
             certificates=body.get("certificates", ()),
         )
         return {k: sorted(v) if isinstance(v, set) else v for k, v in dataclasses.asdict(policy).items()}
+
+    def _events(self, request: Request) -> dict[str, Any]:
+        """Every published event (Event Grid schema) and the subscriptions, with counts."""
+        events = self.emulator.events
+        return {"published": events.published, "subscriptions": [s.to_dict() for s in events.subscriptions]}
+
+    def _events_clear(self, request: Request) -> dict[str, Any]:
+        self.emulator.events.clear()
+        return {"status": "cleared"}
+
+    def _events_subscribe(self, request: Request) -> Response:
+        """A webhook subscription (``endpoint`` required over HTTP: a handler cannot travel); the validation
+        handshake runs before the answer, so a 201 means the endpoint accepted it."""
+        body = self._json(request)
+        if not body.get("endpoint"):
+            raise BadRequest("an endpoint is required: over HTTP a subscription delivers to a webhook")
+        subscription = self.emulator.events.subscribe_json(body)
+        return Response(json.dumps(subscription.to_dict()), status=201, mimetype="application/json")
+
+    def _events_subscription(self, request: Request, name: str) -> dict[str, Any]:
+        """One subscription with what it received, its dead letters and its delivery errors."""
+        return dict(self._subscription(name).to_dict(events=True))
+
+    def _events_unsubscribe(self, request: Request, name: str) -> dict[str, Any]:
+        self.emulator.events.unsubscribe(self._subscription(name))
+        return {"status": "deleted", "name": name}
+
+    def _subscription(self, name: str) -> Any:
+        try:
+            return self.emulator.events.subscription(name)
+        except KeyError:
+            raise NotFound(f"no event subscription named {name!r}") from None
 
     def _state(self, request: Request) -> Any:
         return seed.dump(self.emulator)
