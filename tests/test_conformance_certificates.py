@@ -294,3 +294,28 @@ async def test_async_sdk_reads_the_updated_validity(keyvault, wire):
         nbf = int(cert.properties.not_before.timestamp()) + 3600
         wire.patch(f"/certificates/c/{cert.properties.version}", body={"attributes": {"nbf": nbf}})
         assert int((await client.get_certificate("c")).properties.not_before.timestamp()) == nbf
+
+
+def test_an_issuer_whose_provider_key_vault_does_not_know_fails_the_operation(wire):
+    _issuer(wire, "contoso", provider="Contoso")
+    assert wire.post("/certificates/c/create", body={"policy": policy("contoso")}).status_code == 202
+    failed = wire.get("/certificates/c/pending").get_json()
+    assert (failed["status"], failed["error"]["code"]) == ("failed", "UnknownIssuerProvider")
+    assert "'Contoso'" in failed["error"]["message"]
+    _issuer(wire, "gs", provider="GlobalSign")  # a partner CA issues (signed by the emulator's test CA)
+    assert wire.post("/certificates/g/create", body={"policy": policy("gs")}).status_code == 202
+    assert wire.get("/certificates/g/pending").get_json()["status"] == "completed"
+
+
+def test_sdk_poller_ends_failed_for_an_unknown_provider(keyvault):
+    client = CertificateClient(keyvault.vault_url, keyvault.credential)
+    client.create_issuer("contoso", "Contoso")
+    result = client.begin_create_certificate("c", ec_policy("contoso")).result()
+    assert (result.status, result.error.code) == ("failed", "UnknownIssuerProvider")
+
+
+async def test_async_sdk_poller_ends_failed_for_an_unknown_provider(keyvault):
+    async with AsyncCertificateClient(keyvault.vault_url, keyvault.async_credential) as client:
+        await client.create_issuer("contoso", "Contoso")
+        result = await client.create_certificate("c", ec_policy("contoso"))
+        assert (result.status, result.error.code) == ("failed", "UnknownIssuerProvider")

@@ -17,7 +17,12 @@ from ..clock import Clock
 from ..errors import BadParameter, ContactsNotFound, IssuerNotFound
 from .versioned import validate_name
 
-__all__ = ["CertificateContacts", "Contact", "Issuer", "IssuerRegistry"]
+__all__ = ["ISSUER_PROVIDERS", "CertificateContacts", "Contact", "Issuer", "IssuerRegistry"]
+
+#: Providers a named issuer may name, lowercased: Key Vault's partner CAs (DigiCert, GlobalSign), Microsoft's
+#: internal ones, and "Test", which the SDKs' own live tests use. The emulator's test CA signs for all of
+#: them; an issuer naming any other provider ends its certificate operations ``failed`` (unverified).
+ISSUER_PROVIDERS = frozenset({"digicert", "globalsign", "onecertv2-publicca", "onecertv2-privateca", "test"})
 
 
 @dataclasses.dataclass

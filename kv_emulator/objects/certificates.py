@@ -36,7 +36,7 @@ from . import certificate_crypto as certs
 from . import crypto
 from .backup import BackupSealer, check_backup_size
 from .certificate_backup import CertificateDocument, read_certificate_document, write_certificate_document
-from .certificate_issuers import CertificateContacts, IssuerRegistry
+from .certificate_issuers import ISSUER_PROVIDERS, CertificateContacts, IssuerRegistry
 from .certificate_lifetime import LifetimeActionsMixin
 from .certificate_operations import CertificateOperation, CertificateValue, OperationsMixin, current_version
 from .certificate_policy import CertificatePolicy
@@ -324,6 +324,15 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
             if not issuer.enabled:
                 # unverified code and text
                 self._fail(operation, "IssuerDisabled", f"The issuer '{issuer.name}' is disabled.")
+                return
+            if issuer.provider.lower() not in ISSUER_PROVIDERS:
+                # A provider Key Vault has no partnership with cannot be asked. Unverified code and text.
+                self._fail(
+                    operation,
+                    "UnknownIssuerProvider",
+                    f"The issuer '{issuer.name}' names the provider '{issuer.provider}', which Key Vault does not "
+                    f"know; known providers: {', '.join(sorted(ISSUER_PROVIDERS))}.",
+                )
                 return
         csr = x509.load_der_x509_csr(operation.csr)
         key = operation.key.key
