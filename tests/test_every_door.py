@@ -40,7 +40,7 @@ def _sdk_outcome(exc: BaseException | None) -> str:
     raise AssertionError(f"unexpected {exc!r}")
 
 
-def _sync_sdk(emulator: Emulator) -> Callable[[], str]:
+def _sync_sdk(emulator: Emulator, request: pytest.FixtureRequest) -> Callable[[], str]:
     client = SecretClient(emulator.vault_url, emulator.credential, retry_total=0)
 
     def attempt() -> str:
@@ -53,7 +53,7 @@ def _sync_sdk(emulator: Emulator) -> Callable[[], str]:
     return attempt
 
 
-def _async_sdk(emulator: Emulator) -> Callable[[], str]:
+def _async_sdk(emulator: Emulator, request: pytest.FixtureRequest) -> Callable[[], str]:
     def attempt() -> str:
         async def once() -> str:
             async with AsyncSecretClient(emulator.vault_url, emulator.async_credential, retry_total=0) as client:
@@ -68,7 +68,7 @@ def _async_sdk(emulator: Emulator) -> Callable[[], str]:
     return attempt
 
 
-def _raw_requests(emulator: Emulator) -> Callable[[], str]:
+def _raw_requests(emulator: Emulator, request: pytest.FixtureRequest) -> Callable[[], str]:
     def attempt() -> str:
         try:
             response = requests.get(
@@ -86,7 +86,7 @@ def _raw_requests(emulator: Emulator) -> Callable[[], str]:
     return attempt
 
 
-def _test_client(emulator: Emulator) -> Callable[[], str]:
+def _test_client(emulator: Emulator, request: pytest.FixtureRequest) -> Callable[[], str]:
     client = Client(emulator.app)
 
     def attempt() -> str:
@@ -106,10 +106,12 @@ def _test_client(emulator: Emulator) -> Callable[[], str]:
     return attempt
 
 
-def _server(emulator: Emulator, tmp_path) -> tuple[Callable[[], str], Server]:
+def _server(emulator: Emulator, request: pytest.FixtureRequest) -> Callable[[], str]:
     emulator.stop()  # the in-process doors would answer first: this door is the socket server alone
-    options = ServerOptions(port=0, proxy_port=0, ephemeral=True, data_dir=tmp_path, fault_timeout=3.0)
+    data_dir = request.getfixturevalue("tmp_path")
+    options = ServerOptions(port=0, proxy_port=0, ephemeral=True, data_dir=data_dir, fault_timeout=3.0)
     server = Server(emulator, options).start()
+    request.addfinalizer(server.stop)
 
     def attempt() -> str:
         try:
@@ -127,7 +129,7 @@ def _server(emulator: Emulator, tmp_path) -> tuple[Callable[[], str], Server]:
         assert response.status_code != 200 or response.json()["value"] == "v"
         return "ok" if response.status_code == 200 else str(response.status_code)
 
-    return attempt, server
+    return attempt
 
 
 DOORS = {
@@ -140,13 +142,9 @@ DOORS = {
 
 
 @pytest.fixture(params=sorted(DOORS))
-def door(request, keyvault, tmp_path):
+def door(request, keyvault):
     keyvault.vault().secrets.set("s", "v")
-    if request.param == "https-server-proxy":
-        attempt, server = _server(keyvault, tmp_path)
-        request.addfinalizer(server.stop)
-        return attempt
-    return DOORS[request.param](keyvault)
+    return DOORS[request.param](keyvault, request)
 
 
 def test_the_same_fault_script_has_the_same_outcome_through_every_door(door, keyvault):
