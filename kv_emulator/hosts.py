@@ -9,6 +9,7 @@ not emulated.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -113,7 +114,9 @@ class VaultAddress:
         )
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_host(host: str) -> VaultAddress | None:
+    """The vault a host name names (any port), or None; cached, as every request asks."""
     match = _HOST.match(host)
     if match is None:
         return None

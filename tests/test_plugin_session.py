@@ -98,6 +98,8 @@ def pytest_sessionfinish(session):
 
 def test_xdist_runs_one_emulator_per_worker_and_none_in_the_controller(pytester, monkeypatch):
     pytest.importorskip("xdist")
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)  # this suite itself may run under xdist
     records = pytester.mkdir("records")
     monkeypatch.setenv("KV_RECORDS", str(records))
     pytester.makeconftest(CONFTEST_AT_IMPORT + CONTROLLER_PROBE)

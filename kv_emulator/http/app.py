@@ -53,6 +53,21 @@ CHALLENGE_RESOURCE_KEY = "kv_emulator.challenge_resource"
 #: The request's journal entry, for a door that logs one line per request.
 ENTRY_KEY = "kv_emulator.journal_entry"
 _RBAC_COLLECTIONS = ("secrets", "keys", "certificates")
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+_QUERY_ARGS: dict[str, Any] = {}
+"""Parsed query strings by their text: clients repeat the same few (``api-version=7.6``)."""
+_QUERY_ARGS_LIMIT = 512
+
+
+def _query_args(request: Request) -> Any:
+    """``request.args`` (an immutable MultiDict), parsed once per distinct query string."""
+    query = request.environ.get("QUERY_STRING", "")
+    args = _QUERY_ARGS.get(query)
+    if args is None:
+        if len(_QUERY_ARGS) >= _QUERY_ARGS_LIMIT:
+            _QUERY_ARGS.clear()
+        args = _QUERY_ARGS[query] = request.args
+    return args
 
 
 class _InjectedFault(Exception):
@@ -118,28 +133,32 @@ class KeyVaultApp:
     # -- the steps ----------------------------------------------------------------------------------
 
     def identify(self, request: Request, transport: TransportAct | None) -> Exchange:
-        """Request id: a fresh ``x-ms-request-id`` and the journal entry every later step fills in."""
-        host = request.headers.get("Host") or request.host
+        """Request id: a fresh ``x-ms-request-id`` and the journal entry every later step fills in.
+
+        Hot values are read once, from the environ: werkzeug's header and host properties recompute on
+        every access, and this runs for every request the emulator answers."""
+        environ = request.environ
+        host = environ.get("HTTP_HOST") or request.host
         transport = transport or TransportAct()
         entry = JournalEntry(
             method=request.method,
             url=f"{request.scheme}://{host}{request.full_path.rstrip('?')}",
-            vault=request.environ.get(VAULT_HOST_KEY) or host,  # a server door names the vault of localhost
-            client_request_id=request.headers.get("x-ms-client-request-id"),
+            vault=environ.get(VAULT_HOST_KEY) or host,  # a server door names the vault of localhost
+            client_request_id=environ.get("HTTP_X_MS_CLIENT_REQUEST_ID"),
             request_id=str(uuid.uuid4()),
             time=self.clock.time(),
             delay=transport.client_delay,
         )
-        request.environ[ENTRY_KEY] = entry
-        return Exchange(request, entry, transport, self.vaults.settings)
+        environ[ENTRY_KEY] = entry
+        return Exchange(request, entry, transport, self.vaults.settings, host=host, args=_query_args(request))
 
     def challenge(self, exchange: Exchange) -> None:
         """The vault the host names, then the 401 challenge for a request without a bearer token."""
         settings = exchange.settings
         environ = exchange.request.environ
-        vault = exchange.vault = self.vaults.for_host(environ.get(VAULT_HOST_KEY) or exchange.request.host)
+        vault = exchange.vault = self.vaults.for_host(environ.get(VAULT_HOST_KEY) or exchange.host)
         resource = environ.get(CHALLENGE_RESOURCE_KEY)
-        token = auth.bearer_token(exchange.request.headers.get("Authorization"))
+        token = auth.bearer_token(environ.get("HTTP_AUTHORIZATION"))
         if token is None:
             raise auth.challenge(
                 settings.tenant_id, managed_hsm=vault.managed_hsm, cloud=vault.cloud, resource=resource
@@ -160,12 +179,10 @@ class KeyVaultApp:
         else:
             exchange.entry.caller = self.tokens.claims(token)
         exchange.entry.authorized = True
-        vault.network.check(settings.client_ip or exchange.request.remote_addr, exchange.entry.caller)  # networkAcls
+        vault.network.check(settings.client_ip or environ.get("REMOTE_ADDR"), exchange.entry.caller)  # networkAcls
 
     def api_version(self, exchange: Exchange) -> None:
-        version = api_versions.resolve(
-            exchange.request.args.get("api-version"), strict=exchange.settings.strict_api_version
-        )
+        version = api_versions.resolve(exchange.args.get("api-version"), strict=exchange.settings.strict_api_version)
         exchange.version = version
         exchange.entry.api_version = version.requested
 
@@ -208,7 +225,10 @@ class KeyVaultApp:
         """Service limits (when ``throttling`` is on): count the transaction or answer the exact 429."""
         request = exchange.request
         # A bodiless request (most reads) skips werkzeug's stream wrapping.
-        has_body = request.content_length or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        environ = request.environ
+        has_body = environ.get("CONTENT_LENGTH", "0") not in ("", "0") or (
+            "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        )
         exchange.raw_body = request.get_data(cache=False) if has_body else b""
         settings = exchange.settings
         if not settings.throttling:
@@ -235,7 +255,7 @@ class KeyVaultApp:
             base_url=f"{exchange.request.scheme}://{exchange.host}",
             path=exchange.request.path,
             api_version=exchange.version,
-            query=exchange.request.args,
+            query=exchange.args,
             raw_body=exchange.raw_body,
         )
         exchange.reply = handler(context, **exchange.arguments)
@@ -259,7 +279,7 @@ class KeyVaultApp:
         if reply.body is None:
             headers.append(("Content-Length", "0"))
             return status, headers, b""
-        payload = json.dumps(reply.body, separators=(",", ":")).encode()
+        payload = _COMPACT_JSON.encode(reply.body).encode()
         headers.append(("Content-Type", _JSON))
         headers.append(("Content-Length", str(len(payload))))
         return status, headers, payload

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request
@@ -41,8 +42,7 @@ class Exchange:
     reply: Reply | None = None
     headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     """Headers of an error or injected fault, beyond the service's usual ones."""
-
-    @property
-    def host(self) -> str:
-        """The Host header verbatim (werkzeug's ``request.host`` would drop an explicit ``:443``)."""
-        return self.request.headers.get("Host") or self.request.host
+    host: str = ""
+    """The Host header verbatim (werkzeug's ``request.host`` would drop an explicit ``:443``)."""
+    args: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """The query's parameters (parsed by werkzeug, shared between requests with the same query string)."""

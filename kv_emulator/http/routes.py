@@ -155,11 +155,18 @@ def route(path: str, method: str, version: ApiVersion | None = None) -> tuple[st
     api-version, an operation that version does not have is routed again among those it has, as the service
     would see the path (see :mod:`kv_emulator.api.availability`).
     """
+    endpoint, arguments = _route(path, method, version.effective if version is not None else None)
+    return endpoint, dict(arguments)  # the cached dict is shared
+
+
+@functools.lru_cache(maxsize=4096)
+def _route(path: str, method: str, effective: str | None) -> tuple[str, dict[str, str]]:
+    """:func:`route` for the raw path, cached: tests repeat the same few paths, and errors are not cached."""
     normalized = normalize_path(path)
     endpoint, cached = match_route(normalized, method)
-    if version is not None and not operation_exists(endpoint, version):
-        endpoint, cached = match_route(normalized, method, version.effective)
-    arguments = dict(cached)  # the cached dict is shared
+    if effective is not None and not operation_exists(endpoint, ApiVersion(effective, effective)):
+        endpoint, cached = match_route(normalized, method, effective)
+    arguments = dict(cached)
     if "name" in arguments:
         segments = path.split("/")
         index = 3 if endpoint in _ISSUER_OPERATIONS else 2  # segments[0] is the empty string before "/"
