@@ -13,8 +13,9 @@ Times, in one run, the same read four ways (and one more way after many fixtures
 
 Each is warmed up, then makes ``--iterations`` timed calls split into ``--repeats`` repeats; the setups take
 turns every 100 calls so a slow spell of a shared machine lands on all alike. The median repeat is reported,
-with ratios. ``--after-fixtures N`` then starts and stops N emulators (each used once, as N tests would) and
-times the emulator again in the same process, to show cost left behind by earlier fixtures.
+with ratios. ``--after-fixtures N`` then compares two fresh worker processes taking turns the same way: one
+that first started and stopped N emulators (each used once, as N tests would) and one that did not, to show
+cost left behind by earlier fixtures (garbage, patches, caches that grow).
 
     python benchmarks/get_secret.py [--iterations 2000] [--repeats 5] [--after-fixtures 1000]
 """
@@ -28,6 +29,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -247,6 +249,61 @@ def use_fixtures(count: int) -> None:
             client.close()
 
 
+def worker(fixtures: int) -> None:
+    """A timing worker: ``fixtures`` emulators first, then one emulator timed on request (``--worker``).
+
+    Reads a call count per line from stdin and answers the seconds those calls took (wall and CPU)."""
+    use_fixtures(fixtures)
+    with emulator_setup() as setup, setup() as call:
+        for _ in range(WARMUP):
+            call()
+        print("ready", flush=True)
+        for line in sys.stdin:
+            count = int(line)
+            cpu = time.process_time()
+            wall = time_calls(call, count)
+            print(wall, time.process_time() - cpu, flush=True)
+
+
+def after_fixtures(fixtures: int, iterations: int, repeats: int) -> tuple[float, float]:
+    """(wall, CPU) per-call ratio of a process that ran ``fixtures`` emulators to a fresh one, in turns."""
+    command = [sys.executable, __file__, "--worker"]
+    used = subprocess.Popen([*command, str(fixtures)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    fresh = subprocess.Popen([*command, "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    workers = {"fresh": fresh, "used": used}
+    try:
+        for process in workers.values():
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "ready":
+                raise SystemExit("a timing worker failed to start")
+        per_repeat = max(1, iterations // repeats)
+        walls: dict[str, list[float]] = {name: [] for name in workers}
+        cpus: dict[str, list[float]] = {name: [] for name in workers}
+        for _ in range(repeats):
+            totals = {name: [0.0, 0.0] for name in workers}
+            for _ in range(max(1, per_repeat // CHUNK)):
+                for name, process in workers.items():
+                    assert process.stdin is not None and process.stdout is not None
+                    process.stdin.write(f"{CHUNK}\n")
+                    process.stdin.flush()
+                    wall, cpu = map(float, process.stdout.readline().split())
+                    totals[name][0] += wall
+                    totals[name][1] += cpu
+            for name, (wall, cpu) in totals.items():
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+    finally:
+        for process in workers.values():
+            if process.stdin is not None:
+                process.stdin.close()
+            process.wait(timeout=30)
+    ratio = {
+        kind: statistics.median(series["used"]) / statistics.median(series["fresh"])
+        for kind, series in (("wall", walls), ("cpu", cpus))
+    }
+    return ratio["wall"], ratio["cpu"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=2000, help="timed calls per setup (default: 2000)")
@@ -254,7 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--after-fixtures", type=int, default=1000, help="emulators to start and stop before the last timing (0: skip)"
     )
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker is not None:
+        worker(args.worker)
+        return 0
     if args.repeats < 1 or args.iterations < args.repeats:
         parser.error("--repeats must be at least 1 and --iterations at least --repeats")
 
@@ -291,13 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         print("  moto: not installed (pip install -e '.[bench]')")
 
     if args.after_fixtures:
-        use_fixtures(args.after_fixtures)
-        with emulator_setup() as again:
-            after = run({"emulator": again}, args.iterations, args.repeats)["emulator"]
-        after_median = statistics.median(after) * 1e6
+        wall, cpu = after_fixtures(args.after_fixtures, args.iterations, args.repeats)
         print(
-            f"  after {args.after_fixtures} fixtures     {after_median:8.1f} us/call median "
-            f"({after_median / medians['emulator']:.2f}x the fresh process)"
+            f"  after {args.after_fixtures} fixtures     {wall:8.2f}x a fresh process (wall time, "
+            f"{cpu:.2f}x in CPU time; two processes taking turns)"
         )
     print(f"  total run time           {time.perf_counter() - began:8.1f} s")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -54,3 +55,20 @@ def test_vault_url_honours_a_vault_name_given_as_a_url(name):
     emulator = kv_emulator.Emulator(vault_name=name)
     assert emulator.vault_url == name
     assert emulator.vault().url == name
+
+
+def test_every_answer_has_its_own_random_uuid_request_id(wire):
+    ids = [wire.get("/secrets/none").headers["x-ms-request-id"] for _ in range(50)]
+    assert len(set(ids)) == 50
+    for request_id in ids:
+        parsed = uuid.UUID(request_id)
+        assert str(parsed) == request_id and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_query_strings_parsed_once_are_still_told_apart(wire):
+    wire.put("/secrets/s", body={"value": "v"})
+    assert wire.get("/secrets/s", api_version="7.6").status_code == 200
+    assert wire.get("/secrets/s", api_version="7.6").status_code == 200  # served from the parsed-query cache
+    bad = wire.get("/secrets/s", api_version="1999-01-01")
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "BadParameter"
+    assert wire.get("/secrets/s?api-version=7.6&outContentType=x").status_code == 200

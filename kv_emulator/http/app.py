@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,7 @@ from ..objects.registry import VaultRegistry
 from . import api_versions, auth
 from .exchange import Exchange
 from .faults import FaultInjector, Outcome
-from .headers import service_headers
+from .headers import new_request_id, service_headers
 from .journal import Journal, JournalEntry
 from .routes import KEYS_SPEC_OPERATIONS, route
 from .throttling import Throttler, classify
@@ -145,7 +144,7 @@ class KeyVaultApp:
             url=f"{request.scheme}://{host}{request.full_path.rstrip('?')}",
             vault=environ.get(VAULT_HOST_KEY) or host,  # a server door names the vault of localhost
             client_request_id=environ.get("HTTP_X_MS_CLIENT_REQUEST_ID"),
-            request_id=str(uuid.uuid4()),
+            request_id=new_request_id(),
             time=self.clock.time(),
             delay=transport.client_delay,
         )
