@@ -217,26 +217,30 @@ def time_calls(call: Call, iterations: int) -> float:
 
 
 def run(setups: dict[str, Setup], iterations: int, repeats: int, chunk: int = CHUNK) -> dict[str, list[float]]:
-    """Seconds per call of each setup, one number per repeat of ``iterations // repeats`` calls."""
-    results: dict[str, list[float]] = {name: [] for name in setups}
+    """Seconds per call of each setup, one number per turn of ``chunk`` calls (the setups take turns)."""
+    turns: dict[str, list[float]] = {name: [] for name in setups}
     for name, active in setups.items():
         with active() as call:
             for _ in range(WARMUP):
                 if (value := call()) != SECRET_VALUE:
                     raise SystemExit(f"{name}: read {value!r}, expected {SECRET_VALUE!r}")
-    per_repeat = max(1, iterations // repeats)
-    for _ in range(repeats):
-        elapsed = dict.fromkeys(setups, 0.0)
-        done = 0
-        while done < per_repeat:
-            batch = min(chunk, per_repeat - done)
-            for name, active in setups.items():
-                with active() as call:
-                    elapsed[name] += time_calls(call, batch)
-            done += batch
-        for name, seconds in elapsed.items():
-            results[name].append(seconds / per_repeat)
-    return results
+    for _ in range(max(1, iterations // chunk)):
+        for name, active in setups.items():
+            with active() as call:
+                turns[name].append(time_calls(call, chunk) / chunk)
+    return turns
+
+
+def per_repeat(turns: list[float], repeats: int) -> list[float]:
+    """The turns grouped into ``repeats`` consecutive repeats, each its mean seconds per call."""
+    size = max(1, len(turns) // repeats)
+    return [statistics.fmean(turns[i : i + size]) for i in range(0, size * repeats, size) if turns[i : i + size]]
+
+
+def paired_ratio(mine: list[float], other: list[float]) -> float:
+    """The median over turns of one setup's time to the other's in the adjacent turn: a slow spell of a shared
+    machine lands on both of a pair, so it cancels out of the ratio."""
+    return statistics.median(a / b for a, b in zip(mine, other, strict=True))
 
 
 def use_fixtures(count: int) -> None:
@@ -265,7 +269,7 @@ def worker(fixtures: int) -> None:
             print(wall, time.process_time() - cpu, flush=True)
 
 
-def after_fixtures(fixtures: int, iterations: int, repeats: int) -> tuple[float, float]:
+def after_fixtures(fixtures: int, iterations: int) -> tuple[float, float]:
     """(wall, CPU) per-call ratio of a process that ran ``fixtures`` emulators to a fresh one, in turns."""
     command = [sys.executable, __file__, "--worker"]
     used = subprocess.Popen([*command, str(fixtures)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -276,20 +280,14 @@ def after_fixtures(fixtures: int, iterations: int, repeats: int) -> tuple[float,
             assert process.stdout is not None
             if process.stdout.readline().strip() != "ready":
                 raise SystemExit("a timing worker failed to start")
-        per_repeat = max(1, iterations // repeats)
         walls: dict[str, list[float]] = {name: [] for name in workers}
         cpus: dict[str, list[float]] = {name: [] for name in workers}
-        for _ in range(repeats):
-            totals = {name: [0.0, 0.0] for name in workers}
-            for _ in range(max(1, per_repeat // CHUNK)):
-                for name, process in workers.items():
-                    assert process.stdin is not None and process.stdout is not None
-                    process.stdin.write(f"{CHUNK}\n")
-                    process.stdin.flush()
-                    wall, cpu = map(float, process.stdout.readline().split())
-                    totals[name][0] += wall
-                    totals[name][1] += cpu
-            for name, (wall, cpu) in totals.items():
+        for _ in range(max(1, iterations // CHUNK)):
+            for name, process in workers.items():
+                assert process.stdin is not None and process.stdout is not None
+                process.stdin.write(f"{CHUNK}\n")
+                process.stdin.flush()
+                wall, cpu = map(float, process.stdout.readline().split())
                 walls[name].append(wall)
                 cpus[name].append(cpu)
     finally:
@@ -297,10 +295,7 @@ def after_fixtures(fixtures: int, iterations: int, repeats: int) -> tuple[float,
             if process.stdin is not None:
                 process.stdin.close()
             process.wait(timeout=30)
-    ratio = {
-        kind: statistics.median(series["used"]) / statistics.median(series["fresh"])
-        for kind, series in (("wall", walls), ("cpu", cpus))
-    }
+    ratio = {kind: paired_ratio(series["used"], series["fresh"]) for kind, series in (("wall", walls), ("cpu", cpus))}
     return ratio["wall"], ratio["cpu"]
 
 
@@ -341,18 +336,22 @@ def main(argv: list[str] | None = None) -> int:
         "sdk": "SDK pipeline alone",
     }
     medians: dict[str, float] = {}
-    for name, per_call in results.items():
-        micros = [seconds * 1e6 for seconds in per_call]
+    for name, turns in results.items():
+        micros = [seconds * 1e6 for seconds in per_repeat(turns, args.repeats)]
         medians[name] = statistics.median(micros)
         print(f"  {labels[name]:<24} {medians[name]:8.1f} us/call median   (best {min(micros):.1f})")
     for other in ("canned", "moto", "sdk"):
         if other in medians:
-            print(f"  ratio emulator/{other:<8} {medians['emulator'] / medians[other]:8.2f}x")
+            paired = paired_ratio(results["emulator"], results[other])
+            print(
+                f"  ratio emulator/{other:<8} {paired:8.2f}x  (median of {len(results[other])} paired turns; "
+                f"{medians['emulator'] / medians[other]:.2f}x of the medians)"
+            )
     if "moto" not in medians:
         print("  moto: not installed (pip install -e '.[bench]')")
 
     if args.after_fixtures:
-        wall, cpu = after_fixtures(args.after_fixtures, args.iterations, args.repeats)
+        wall, cpu = after_fixtures(args.after_fixtures, args.iterations)
         print(
             f"  after {args.after_fixtures} fixtures     {wall:8.2f}x a fresh process (wall time, "
             f"{cpu:.2f}x in CPU time; two processes taking turns)"
