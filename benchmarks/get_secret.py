@@ -84,14 +84,18 @@ class FixedTokenCredential:
 
 
 class InMemoryTransport(HttpTransport):
-    """The SDK pipeline's floor: the challenge, then the fixed bundle, from memory."""
+    """The SDK pipeline's floor: the challenge, then an answer from memory (the fixed bundle, or whatever
+    ``answer`` returns for the request's URL), with no HTTP stack at all."""
 
     _body = json.dumps(_BUNDLE).encode()
+
+    def __init__(self, answer: Callable[[str], bytes] | None = None) -> None:
+        self._answer = answer or (lambda url: self._body)
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         response = requests.Response()
         if "Authorization" in request.headers:
-            response.status_code, response._content = 200, self._body
+            response.status_code, response._content = 200, self._answer(request.url)
             response.headers["Content-Type"] = "application/json; charset=utf-8"
         else:
             response.status_code, response._content = 401, b""

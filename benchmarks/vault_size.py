@@ -7,7 +7,9 @@ access), so every size is measured in the same process, side by side:
   machine inflates less). Through the SDK, ``SecretClient.list_properties_of_secrets()``
   follows ``nextLink`` (25 secrets a page: 50,000 secrets are 2,000 requests); over the wire, raw GETs to the
   emulator's WSGI app (werkzeug's test client) follow the same links. The wire column is the emulator's own
-  share; the rest of an SDK page is mostly the SDK turning 25 items into models.
+  share. The floor column is the SDK alone: the same client code reading the very pages the wire walk got,
+  replayed from memory by a transport with no HTTP stack and no emulator (what any in-process answer costs
+  at least); the rest of an SDK page is mostly the SDK turning 25 items into models.
 - ``get``: ``get_secret`` of secrets spread over the vault, through the SDK and over the wire; the sizes take
   turns in ``--rounds`` rounds of ``--gets`` calls (garbage collection off while timing, as ``timeit`` does),
   and the median round is shown with its ratio to the smallest vault.
@@ -35,7 +37,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from urllib.parse import parse_qs, urlsplit
+
 from azure.keyvault.secrets import SecretClient
+from get_secret import FixedTokenCredential, InMemoryTransport
 from werkzeug.test import Client
 
 import kv_emulator
@@ -60,6 +65,15 @@ def _timed(call: Callable[[str], object], size: int, count: int, offset: int) ->
     finally:
         gc.enable()
     return statistics.median(times)
+
+
+def _skiptoken(url: str) -> str | None:
+    return parse_qs(urlsplit(url).query).get("$skiptoken", [None])[0]
+
+
+def _replay(pages: dict[str | None, bytes]) -> Callable[[str], bytes]:
+    """Answer a list request with the page recorded for its skiptoken."""
+    return lambda url: pages[_skiptoken(url)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,13 +116,20 @@ def main(argv: list[str] | None = None) -> int:
             sdk, sdk_cpu = time.perf_counter() - start, time.process_time() - cpu
             start, cpu = time.perf_counter(), time.process_time()
             path: str | None = "/secrets?api-version=7.5"
+            pages: dict[str | None, bytes] = {}
             while path:
-                page = json.loads(wire.get(path, base_url=urls[size], headers=HEADERS).data)
+                data = wire.get(path, base_url=urls[size], headers=HEADERS).data
+                pages[_skiptoken(path)] = data
+                page = json.loads(data)
                 count += len(page["value"])
                 path = page["nextLink"][len(urls[size]) :] if page.get("nextLink") else None
-            listed[size] = (sdk, sdk_cpu, time.perf_counter() - start, time.process_time() - cpu)
-            if count != 2 * size:
-                raise SystemExit(f"listed {count} secrets in two passes, expected {2 * size}")
+            wire_list, wire_cpu = time.perf_counter() - start, time.process_time() - cpu
+            floor = SecretClient(urls[size], FixedTokenCredential(), transport=InMemoryTransport(_replay(pages)))
+            start = time.perf_counter()
+            count += sum(1 for _ in floor.list_properties_of_secrets())
+            listed[size] = (sdk, sdk_cpu, time.perf_counter() - start, wire_list, wire_cpu)
+            if count != 3 * size:
+                raise SystemExit(f"listed {count} secrets in three passes, expected {3 * size}")
             kv.requests.clear()
 
         gets: dict[int, tuple[list[float], list[float]]] = {size: ([], []) for size in sizes}
@@ -120,18 +141,19 @@ def main(argv: list[str] | None = None) -> int:
         for client in clients.values():
             client.close()
 
-    print(f"  {'':>8}  {'':>7}  {' list all (wall, CPU) ':-^52}  {' get_secret ':-^41}")
-    columns = ("SDK", "CPU", "per page", "wire", "CPU", "SDK", "ratio", "wire", "ratio")
+    print(f"  {'':>8}  {'':>7}  {' list all (wall, CPU) ':-^63}  {' get_secret ':-^41}")
+    columns = ("SDK", "CPU", "per page", "floor", "wire", "CPU", "SDK", "ratio", "wire", "ratio")
     print(f"  {'secrets':>8}  {'seed':>7}  " + "  ".join(f"{c:>9}" for c in columns))
     smallest = sizes[0]
     base_sdk, base_wire = (statistics.median(g) for g in gets[smallest])
     for size in sizes:
         pages = -(-size // 25)
-        sdk_list, sdk_cpu, wire_list, wire_cpu = listed[size]
+        sdk_list, sdk_cpu, floor_list, wire_list, wire_cpu = listed[size]
         sdk_get, wire_get_ = (statistics.median(g) for g in gets[size])
         print(
             f"  {size:>8}  {seeded[size]:6.2f}s"
-            f"  {sdk_list:8.2f}s  {sdk_cpu:8.2f}s  {sdk_list / pages * 1e3:7.2f}ms  {wire_list:8.2f}s  {wire_cpu:8.2f}s"
+            f"  {sdk_list:8.2f}s  {sdk_cpu:8.2f}s  {sdk_list / pages * 1e3:7.2f}ms"
+            f"  {floor_list:8.2f}s  {wire_list:8.2f}s  {wire_cpu:8.2f}s"
             f"  {sdk_get * 1e6:7.0f}us  {sdk_get / base_sdk:8.2f}x  {wire_get_ * 1e6:7.0f}us"
             f"  {wire_get_ / base_wire:8.2f}x"
         )

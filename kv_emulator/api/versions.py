@@ -21,6 +21,7 @@ PUBLISHED = (
     "2026-04-01",
 )
 LATEST = PUBLISHED[-1]
+_RANK = {version: rank for rank, version in enumerate(PUBLISHED)}
 
 #: Preview versions the SDKs have shipped, and the stable version whose behaviour they get.
 PREVIEWS = {
@@ -42,4 +43,5 @@ class ApiVersion:
     effective: str
 
     def at_least(self, version: str) -> bool:
-        return PUBLISHED.index(self.effective) >= PUBLISHED.index(version)
+        """Whether this is ``version`` or later (both published; asked for every field of every item)."""
+        return _RANK[self.effective] >= _RANK[version]
