@@ -13,7 +13,12 @@ test wait longer than making one key would. A size (2048, 3072, 4096, ...) is ke
 asked for; when a request finds none ready, the depth kept for that size doubles (up to ``MAX_DEPTH``), so a
 suite that makes big keys in bursts finds them ready later. The worker is asked for two keys at a time, each
 of the size short of its depth that was asked for most recently, so a suite moving on to 4096-bit keys does
-not wait behind a queue of smaller ones. ``KV_EMULATOR_KEY_POOL=0`` turns the pool off.
+not wait behind a queue of smaller ones.
+
+When the worker has nothing left to make for the pool, it fills the reserve (:mod:`.keyreserve`): keys of the
+kinds this machine's suites asked for, kept on disk for the next run, and taken before any key is generated
+inline. So a suite that makes big keys in bursts waits for them on its first run only.
+``KV_EMULATOR_KEY_POOL=0`` turns the pool (and the reserve) off; ``KV_EMULATOR_KEY_RESERVE=0`` the reserve alone.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .keyreserve import KeyReserve
 
 __all__ = ["RsaKeyPool", "shared_pool"]
 
@@ -57,10 +64,10 @@ class RsaKeyPool:
             return None
         with cls._shared_lock:
             if cls._shared is None:
-                cls._shared = cls()
+                cls._shared = cls(reserve=KeyReserve.default())
             return cls._shared
 
-    def __init__(self, depth: int = DEPTH, max_depth: int = MAX_DEPTH) -> None:
+    def __init__(self, depth: int = DEPTH, max_depth: int = MAX_DEPTH, reserve: KeyReserve | None = None) -> None:
         self.depth = depth
         self.max_depth = max(depth, max_depth)
         self._depths: dict[KeyKind, int] = {}
@@ -72,24 +79,36 @@ class RsaKeyPool:
         self._ready: dict[KeyKind, collections.deque[bytes | rsa.RSAPrivateKey]] = collections.defaultdict(
             collections.deque
         )
-        self._asked: collections.deque[KeyKind] = collections.deque()  # requests in flight, in order
+        # Requests in flight, in order: the kind, and the reserve folder a key goes to (None: to this pool).
+        self._asked: collections.deque[tuple[KeyKind, str | None]] = collections.deque()
+        self.reserve = reserve
+        self._reserve_kinds = reserve.kinds() if reserve is not None else []
         self._last_asked: dict[KeyKind, int] = {}  # kind -> when it was last taken (a counter)
         self._takes = 0
         self.served = 0
-        """Keys handed out from the pool (the rest were generated inline)."""
+        """Keys handed out from the pool or its reserve (the rest were generated inline)."""
+        self.from_reserve = 0
+        """Keys of :attr:`served` that came from the reserve on disk."""
 
     def take(self, bits: int, exponent: int = 65537) -> rsa.RSAPrivateKey:
         """A fresh key: a ready one from the worker, else one generated here and now."""
         kind = (bits, exponent)
         with self._lock:
             ready = self._ready[kind].popleft() if self._ready[kind] else None
-            in_the_making = ready is None and not self._broken and bool(self._asked) and self._asked[0] == kind
-            if ready is None and kind in self._depths:  # asked before, and still ran dry: keep more ready
+            first_ask = kind not in self._depths
+            in_the_making = ready is None and not self._broken and bool(self._asked) and self._asked[0] == (kind, None)
+            if ready is None and not first_ask:  # asked before, and still ran dry: keep more ready
                 self._depths[kind] = min(self._depths[kind] * 2, self.max_depth)
             self._depths.setdefault(kind, self.depth)
             self._takes += 1
             self._last_asked[kind] = self._takes
             self._feed()
+        if ready is None and self.reserve is not None:
+            if first_ask and self.reserve.want(kind) and kind not in self._reserve_kinds:
+                self._reserve_kinds.append(kind)
+            ready = self.reserve.claim(kind)
+            if ready is not None:
+                self.from_reserve += 1
         if ready is not None:
             self.served += 1
             return _load(ready)
@@ -136,21 +155,37 @@ class RsaKeyPool:
 
     def _feed(self) -> None:
         """Keep the worker busy with ``IN_FLIGHT`` requests: each for the kind short of its depth (counting
-        what is ready and on its way) that was taken most recently (lock held)."""
+        what is ready and on its way) that was taken most recently; with nothing short and nothing in flight,
+        one key for the reserve (lock held)."""
         while not self._broken and len(self._asked) < IN_FLIGHT:
-            short = [k for k, depth in self._depths.items() if len(self._ready[k]) + self._asked.count(k) < depth]
-            if not short:
-                return
-            process = self._process or self._start()
-            if process is None or process.stdin is None:
-                return
-            kind = max(short, key=lambda k: self._last_asked.get(k, 0))
-            try:
-                process.stdin.write(f"{kind[0]} {kind[1]}\n".encode())
-                process.stdin.flush()
-                self._asked.append(kind)
-            except (OSError, ValueError):
-                self._broken = True
+            pending = [kind for kind, folder in self._asked if folder is None]
+            short = [k for k, depth in self._depths.items() if len(self._ready[k]) + pending.count(k) < depth]
+            if short:
+                kind = max(short, key=lambda k: self._last_asked.get(k, 0))
+                if not self._ask(kind, None):
+                    return
+                continue
+            if not self._asked and self.reserve is not None:
+                kinds = sorted(self._reserve_kinds, key=lambda k: self._last_asked.get(k, 0), reverse=True)
+                wanted = next((k for k in kinds if self.reserve.count(k) < self.reserve.limit), None)
+                if wanted is not None:
+                    self._ask(wanted, str(self.reserve.kind_folder(wanted)))
+            return
+
+    def _ask(self, kind: KeyKind, folder: str | None) -> bool:
+        """Send the worker one request (started on first use); False when there is no worker."""
+        process = self._process or self._start()
+        if process is None or process.stdin is None:
+            return False
+        line = f"{kind[0]} {kind[1]}" + (f" {folder}" if folder else "")
+        try:
+            process.stdin.write(f"{line}\n".encode())
+            process.stdin.flush()
+        except (OSError, ValueError):
+            self._broken = True
+            return False
+        self._asked.append((kind, folder))
+        return True
 
     def _start(self) -> subprocess.Popen[bytes] | None:
         try:
@@ -178,9 +213,10 @@ class RsaKeyPool:
                 break
             der = stream.read(struct.unpack(">I", header)[0])
             with self._lock:
-                kind = self._asked.popleft()
-                self._ready[kind].append(der)
-                self._delivered.notify_all()
+                kind, folder = self._asked.popleft()
+                if folder is None:  # a reserve key went to its folder, and is answered with nothing
+                    self._ready[kind].append(der)
+                    self._delivered.notify_all()
                 self._feed()
         stream.close()
         with self._lock:
@@ -194,6 +230,10 @@ class RsaKeyPool:
             # The worker may have died with a request still buffered: there is nothing left to tell it.
             with contextlib.suppress(OSError):
                 process.stdin.close()
+            # Keys still in the making are not needed: stop now rather than after them (reserve keys are
+            # written whole or not at all).
+            with contextlib.suppress(OSError):
+                process.terminate()
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
