@@ -151,3 +151,24 @@ def test_shutdown_stops_a_worker_busy_with_reserve_keys(tmp_path):
     process = pool._process
     pool.shutdown()
     assert process is not None and process.poll() is not None
+
+
+def test_only_the_usual_exponent_is_kept_in_reserve(tmp_path):
+    pool = keypool.RsaKeyPool(depth=1, reserve=KeyReserve(tmp_path, limit=1))
+    try:
+        assert pool.take(2048, 3).private_numbers().public_numbers.e == 3
+        _wait_until(lambda: not pool._asked)
+        assert not (tmp_path / "2048-3").exists() and pool.from_reserve == 0
+    finally:
+        pool.shutdown()
+
+
+def test_no_home_folder_means_no_reserve(monkeypatch):
+    for name in ("KV_EMULATOR_KEY_RESERVE", "KV_EMULATOR_CACHE", "XDG_CACHE_HOME", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_home() -> None:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(keyreserve.Path, "home", staticmethod(no_home))
+    assert keyreserve.default_folder() is None

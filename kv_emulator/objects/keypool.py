@@ -37,7 +37,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .keyreserve import KeyReserve
+from .keyreserve import RESERVED_EXPONENT, KeyReserve
 
 __all__ = ["RsaKeyPool", "shared_pool"]
 
@@ -103,7 +103,7 @@ class RsaKeyPool:
             self._takes += 1
             self._last_asked[kind] = self._takes
             self._feed()
-        if ready is None and self.reserve is not None:
+        if ready is None and self.reserve is not None and exponent == RESERVED_EXPONENT:
             if first_ask and self.reserve.want(kind) and kind not in self._reserve_kinds:
                 self._reserve_kinds.append(kind)
             ready = self.reserve.claim(kind)

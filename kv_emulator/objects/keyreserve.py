@@ -3,7 +3,8 @@
 No machine makes 4096-bit keys as fast as a suite can ask for them (about 0.6 s each on a small VM), so the
 in-memory pool (:mod:`.keypool`) keeps up only when tests leave it time between creates. The reserve keeps
 the time a run had to spare: when the pool's worker has nothing left to make for the pool, it makes keys of
-the kinds this machine's suites have asked for (``RESERVE_LIMIT`` of each) into a folder, and the next run,
+the sizes this machine's suites have asked for (``RESERVE_LIMIT`` of each, public exponent 65537: other
+exponents are rare and only Managed HSMs take them) into a folder, and the next run,
 or another xdist worker, takes them from there before generating any.
 
 Every key is still handed out once and only once: a process claims a file by renaming it to a name of its
@@ -32,6 +33,8 @@ RESERVE_LIMIT = 16
 _STALE = 3600.0
 """Seconds after which a leftover claimed or half-written file (its process died) is swept away."""
 _OFF = ("0", "false", "off", "no", "")
+RESERVED_EXPONENT = 65537
+"""The only public exponent kept in reserve (a vault's keys all have it)."""
 
 KeyKind = tuple[int, int]  # (bits, public exponent)
 
@@ -44,7 +47,12 @@ def default_folder() -> Path | None:
     cache = os.environ.get("KV_EMULATOR_CACHE")
     if cache:
         return Path(cache).expanduser() / "rsa-keys"
-    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home folder to be found: no reserve
+            return None
     return Path(base).expanduser() / "kv-emulator" / "rsa-keys"
 
 
@@ -80,7 +88,7 @@ class KeyReserve:
         with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
             for entry in entries:
                 bits, _, exponent = entry.name.partition("-")
-                if entry.is_dir() and bits.isdigit() and exponent.isdigit():
+                if entry.is_dir() and bits.isdigit() and exponent == str(RESERVED_EXPONENT):
                     found.append((int(bits), int(exponent)))
         return found
 
