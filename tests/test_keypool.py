@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from azure.keyvault.keys import KeyClient
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests_support import wait_until
 
 from kv_emulator.objects import keypool
 
@@ -18,17 +17,10 @@ def pool():
     fresh.shutdown()
 
 
-def _wait_until(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the worker did not deliver in time"
-        time.sleep(0.02)
-
-
 def test_pool_serves_fresh_distinct_keys_from_its_worker(pool):
     first = pool.take(2048)  # nothing ready yet: generated inline, and the worker is asked for more
     assert pool.served == 0
-    _wait_until(lambda: len(pool._ready[(2048, 65537)]) == 2)
+    wait_until(lambda: len(pool._ready[(2048, 65537)]) == 2)
     second, third = pool.take(2048), pool.take(2048)
     assert pool.served == 2
     moduli = {key.private_numbers().public_numbers.n for key in (first, second, third)}
@@ -40,7 +32,7 @@ def test_pool_serves_fresh_distinct_keys_from_its_worker(pool):
 
 def test_pool_keeps_sizes_and_exponents_apart(pool):
     pool.take(3072, 3)
-    _wait_until(lambda: len(pool._ready[(3072, 3)]) >= 1)
+    wait_until(lambda: len(pool._ready[(3072, 3)]) >= 1)
     key = pool.take(3072, 3)
     assert (key.key_size, key.private_numbers().public_numbers.e) == (3072, 3)
 
@@ -49,7 +41,7 @@ def test_a_dead_worker_falls_back_to_inline_generation(pool):
     pool.take(2048)
     pool._process.kill()
     pool._process.wait()
-    _wait_until(lambda: pool._broken)
+    wait_until(lambda: pool._broken)
     assert pool.take(2048).key_size == 2048
 
 
@@ -64,7 +56,7 @@ def test_create_key_uses_the_shared_pool(keyvault):
         pytest.skip("KV_EMULATOR_KEY_POOL=0 in this environment")
     client = KeyClient(keyvault.vault_url, keyvault.credential)
     client.create_rsa_key("warm")
-    _wait_until(lambda: len(shared._ready[(2048, 65537)]) >= 1)
+    wait_until(lambda: len(shared._ready[(2048, 65537)]) >= 1)
     before = shared.served
     key = client.create_rsa_key("pooled")
     assert shared.served == before + 1

@@ -12,18 +12,12 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests_support import wait_until
 
 from kv_emulator.objects import keypool, keyreserve
 from kv_emulator.objects.keyreserve import KeyReserve
 
 KIND = (2048, 65537)
-
-
-def _wait_until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the worker did not fill the reserve in time"
-        time.sleep(0.05)
 
 
 def _modulus(key_or_der):
@@ -50,7 +44,7 @@ def test_the_pool_fills_the_reserve_in_spare_time_and_the_next_run_takes_from_it
     try:
         made_inline = first_run.take(2048)  # nothing anywhere yet: generated here
         assert first_run.from_reserve == 0
-        _wait_until(lambda: first_run.reserve.count(KIND) == 2 and not first_run._asked)
+        wait_until(lambda: first_run.reserve.count(KIND) == 2 and not first_run._asked, timeout=60)
     finally:
         first_run.shutdown()
     folder = tmp_path / "2048-65537"
@@ -147,7 +141,7 @@ def test_an_unwritable_reserve_only_means_no_reserve(tmp_path):
 def test_shutdown_stops_a_worker_busy_with_reserve_keys(tmp_path):
     pool = keypool.RsaKeyPool(depth=1, reserve=KeyReserve(tmp_path, limit=50))
     pool.take(4096)
-    _wait_until(lambda: any(folder for _, folder in pool._asked))  # the worker is making reserve keys
+    wait_until(lambda: any(folder for _, folder in pool._asked), timeout=60)  # the worker is making reserve keys
     process = pool._process
     pool.shutdown()
     assert process is not None and process.poll() is not None
@@ -157,7 +151,7 @@ def test_only_the_usual_exponent_is_kept_in_reserve(tmp_path):
     pool = keypool.RsaKeyPool(depth=1, reserve=KeyReserve(tmp_path, limit=1))
     try:
         assert pool.take(2048, 3).private_numbers().public_numbers.e == 3
-        _wait_until(lambda: not pool._asked)
+        wait_until(lambda: not pool._asked, timeout=60)
         assert not (tmp_path / "2048-3").exists() and pool.from_reserve == 0
     finally:
         pool.shutdown()

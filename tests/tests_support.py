@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -10,3 +11,11 @@ def error_of(response: Any) -> dict[str, Any]:
     body = response.get_json()
     assert set(body) == {"error"}, body
     return body["error"]
+
+
+def wait_until(condition: Any, timeout: float = 30.0, what: str = "the condition") -> None:
+    """Poll ``condition()`` until it is true, failing after ``timeout`` seconds (for background workers)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.02)
