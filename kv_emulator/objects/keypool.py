@@ -91,7 +91,7 @@ class RsaKeyPool:
         """Keys of :attr:`served` that came from the reserve on disk."""
 
     def take(self, bits: int, exponent: int = 65537) -> rsa.RSAPrivateKey:
-        """A fresh key: a ready one from the worker, else one generated here and now."""
+        """A fresh key: a ready one from the worker, else one from the reserve, else one generated here and now."""
         kind = (bits, exponent)
         with self._lock:
             ready = self._ready[kind].popleft() if self._ready[kind] else None
@@ -104,8 +104,10 @@ class RsaKeyPool:
             self._last_asked[kind] = self._takes
             self._feed()
         if ready is None and self.reserve is not None and exponent == RESERVED_EXPONENT:
-            if first_ask and self.reserve.want(kind) and kind not in self._reserve_kinds:
-                self._reserve_kinds.append(kind)
+            if first_ask and self.reserve.want(kind):  # from now on the reserve keeps this kind too
+                with self._lock:
+                    if kind not in self._reserve_kinds:
+                        self._reserve_kinds.append(kind)
             ready = self.reserve.claim(kind)
             if ready is not None:
                 self.from_reserve += 1
@@ -214,7 +216,7 @@ class RsaKeyPool:
             der = stream.read(struct.unpack(">I", header)[0])
             with self._lock:
                 kind, folder = self._asked.popleft()
-                if folder is None:  # a reserve key went to its folder, and is answered with nothing
+                if folder is None:  # (a reserve key went to its folder: the worker answered with nothing)
                     self._ready[kind].append(der)
                     self._delivered.notify_all()
                 self._feed()
