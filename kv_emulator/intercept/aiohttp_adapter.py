@@ -17,7 +17,7 @@ from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.rest._http_response_impl_async import AsyncHttpResponseImpl
 from azure.core.utils import CaseInsensitiveDict
 
-from .wsgi_call import WsgiReply, call_app
+from .wsgi_call import WsgiReply, azure_request_body, call_app
 
 __all__ = ["AioHttpInterceptor"]
 
@@ -53,15 +53,6 @@ class EmulatedAsyncResponse(AsyncHttpResponseImpl):
         self._content = reply.body
 
 
-def _request_body(request: Any) -> bytes | None:
-    body = getattr(request, "content", None)
-    if body is None:
-        body = getattr(request, "data", None) or getattr(request, "body", None)
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    return body
-
-
 class AioHttpInterceptor:
     def __init__(self, app_for: Callable[[str], Any]) -> None:
         self._app_for = app_for
@@ -75,7 +66,7 @@ class AioHttpInterceptor:
             app = app_for(request.url)
             if app is None:
                 return await previous(transport, request, **config)
-            reply = call_app(app, request.method, request.url, request.headers, _request_body(request))
+            reply = call_app(app, request.method, request.url, request.headers, azure_request_body(request))
             if reply.latency:
                 await asyncio.sleep(reply.latency)
             if reply.transport_error == "timeout":

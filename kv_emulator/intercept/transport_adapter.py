@@ -26,7 +26,7 @@ from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from .wsgi_call import WsgiReply, call_app
+from .wsgi_call import WsgiReply, azure_request_body, call_app
 
 __all__ = ["RequestsTransportInterceptor"]
 
@@ -59,15 +59,6 @@ def _response(request: Any, reply: WsgiReply) -> requests.Response:
     return response
 
 
-def _body(request: Any) -> bytes | None:
-    data = getattr(request, "content", None)
-    if data is None:
-        data = request.data
-    if isinstance(data, str):
-        return data.encode("utf-8")
-    return data
-
-
 class RequestsTransportInterceptor:
     def __init__(self, app_for: Callable[[str], Any]) -> None:
         self._app_for = app_for
@@ -81,7 +72,7 @@ class RequestsTransportInterceptor:
             app = app_for(request.url) if not getattr(request, "files", None) else None
             if app is None:
                 return previous(transport, request, **kwargs)
-            reply = call_app(app, request.method, request.url, request.headers, _body(request))
+            reply = call_app(app, request.method, request.url, request.headers, azure_request_body(request))
             if reply.latency:
                 time.sleep(reply.latency)
             if reply.transport_error == "timeout":

@@ -18,7 +18,7 @@ from urllib.parse import unquote_to_bytes, urlencode, urlsplit
 from ..http.transport import TRANSPORT_KEY, TransportAct
 from .sleeps import take_delay
 
-__all__ = ["WsgiReply", "build_environ", "call_app"]
+__all__ = ["WsgiReply", "azure_request_body", "build_environ", "call_app"]
 
 _DEFAULT_PORTS = {"https": "443", "http": "80"}
 
@@ -33,6 +33,17 @@ class WsgiReply:
     """Seconds an injected fault asks the door to wait before answering."""
     transport_error: str | None = None
     """``connection_error`` or ``timeout``: the door raises what its transport would, instead of answering."""
+
+
+def azure_request_body(request: Any) -> bytes | None:
+    """The body of an azure-core ``HttpRequest`` as bytes: ``content`` (azure.core.rest), else the legacy
+    ``data``/``body`` (the sync and async transport doors both send it on)."""
+    body = getattr(request, "content", None)
+    if body is None:
+        body = getattr(request, "data", None) or getattr(request, "body", None)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return body
 
 
 def build_environ(
