@@ -7,6 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from azure.keyvault.certificates import CertificateClient
+from azure.keyvault.keys import KeyClient
+from azure.keyvault.secrets import SecretClient
 from werkzeug.test import Client
 
 # Imported here, in the outer process, because the plugin imports kv_emulator lazily: pytester's in-process
@@ -76,3 +79,21 @@ def no_real_sleep(monkeypatch):
 
     monkeypatch.setattr(time, "sleep", refuse)
     monkeypatch.setattr(asyncio, "sleep", refuse_async)
+
+
+@pytest.fixture
+def secrets(keyvault):
+    """A sync ``SecretClient`` on the test's vault."""
+    return SecretClient(keyvault.vault_url, keyvault.credential)
+
+
+@pytest.fixture
+def keys(keyvault):
+    """A sync ``KeyClient`` on the test's vault."""
+    return KeyClient(keyvault.vault_url, keyvault.credential)
+
+
+@pytest.fixture
+def certificates(keyvault):
+    """A sync ``CertificateClient`` on the test's vault."""
+    return CertificateClient(keyvault.vault_url, keyvault.credential)

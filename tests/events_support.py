@@ -1,41 +1,23 @@
-"""Helpers shared by the Event Grid tests: SDK clients as fixtures, a quick certificate policy, parsing."""
+"""Helpers shared by the Event Grid tests: a quick certificate policy, parsing (the SDK client fixtures are in
+conftest.py)."""
 
 from __future__ import annotations
 
 import datetime
 import json
 
-import pytest
 from azure.eventgrid import EventGridEvent, SystemEventNames
 from azure.keyvault.certificates import (
-    CertificateClient,
     CertificatePolicy,
     KeyCurveName,
     KeyType,
     WellKnownIssuerNames,
 )
-from azure.keyvault.keys import KeyClient
-from azure.keyvault.secrets import SecretClient
 
-__all__ = ["DAY", "SECRET_NEW", "certificates", "ec_policy", "keys", "parse", "secrets", "types_of"]
+__all__ = ["DAY", "SECRET_NEW", "ec_policy", "parse", "types_of"]
 
 DAY = datetime.timedelta(days=1)
 SECRET_NEW = SystemEventNames.KeyVaultSecretNewVersionCreatedEventName
-
-
-@pytest.fixture
-def secrets(keyvault):
-    return SecretClient(keyvault.vault_url, keyvault.credential)
-
-
-@pytest.fixture
-def keys(keyvault):
-    return KeyClient(keyvault.vault_url, keyvault.credential)
-
-
-@pytest.fixture
-def certificates(keyvault):
-    return CertificateClient(keyvault.vault_url, keyvault.credential)
 
 
 def ec_policy(issuer: str = WellKnownIssuerNames.self, **kw) -> CertificatePolicy:

@@ -24,9 +24,8 @@ from azure.keyvault.certificates import (
     LifetimeAction,
     WellKnownIssuerNames,
 )
-from azure.keyvault.keys import KeyClient
 from azure.keyvault.keys.crypto import CryptographyClient, SignatureAlgorithm
-from azure.keyvault.secrets import ContentType, SecretClient
+from azure.keyvault.secrets import ContentType
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -150,16 +149,6 @@ def ec_policy(issuer: str = WellKnownIssuerNames.self, subject: str = "CN=app.ex
 @pytest.fixture
 def client(keyvault):
     return CertificateClient(keyvault.vault_url, keyvault.credential)
-
-
-@pytest.fixture
-def secrets(keyvault):
-    return SecretClient(keyvault.vault_url, keyvault.credential)
-
-
-@pytest.fixture
-def keys(keyvault):
-    return KeyClient(keyvault.vault_url, keyvault.credential)
 
 
 @pytest.fixture

@@ -26,14 +26,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from events_support import DAY, SECRET_NEW, certificates, ec_policy, keys, parse, secrets, types_of
+from events_support import DAY, SECRET_NEW, ec_policy, parse, types_of
 
 import kv_emulator
 from kv_emulator.events import EVENT_TYPES, format_time
 from kv_emulator.objects.crypto import KeyMaterial
-
-__all__ = ["certificates", "keys", "secrets"]  # fixtures, imported for pytest
-
 
 # -- shapes -------------------------------------------------------------------------------------------------
 

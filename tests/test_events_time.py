@@ -8,10 +8,7 @@ import datetime
 from azure.eventgrid import SystemEventNames
 from azure.keyvault.certificates import CertificatePolicyAction, LifetimeAction
 from azure.keyvault.keys import KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction
-from events_support import DAY, SECRET_NEW, certificates, ec_policy, keys, parse, secrets, types_of
-
-__all__ = ["certificates", "keys", "secrets"]  # fixtures, imported for pytest
-
+from events_support import DAY, SECRET_NEW, ec_policy, parse, types_of
 
 # -- near expiry and expired ------------------------------------------------------------------------------
 

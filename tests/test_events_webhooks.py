@@ -25,16 +25,10 @@ from azure.keyvault.keys import KeyClient
 from azure.keyvault.secrets import SecretClient
 from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.formats.json import JSONFormat
+from events_support import DAY, SECRET_NEW
 
 HOOK = "https://hooks.example.com/keyvault"
-SECRET_NEW = SystemEventNames.KeyVaultSecretNewVersionCreatedEventName
 ALL_TEN = {getattr(SystemEventNames, n) for n in dir(SystemEventNames) if n.startswith("KeyVault")}
-DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture
-def secrets(keyvault):
-    return SecretClient(keyvault.vault_url, keyvault.credential)
 
 
 class Receiver:
