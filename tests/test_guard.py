@@ -11,6 +11,7 @@ import requests
 from azure.core.credentials import AccessToken
 from azure.keyvault.secrets import SecretClient
 from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
+from tests_support import switch_on
 
 import kv_emulator
 from kv_emulator.guard import EmulatorNotActive, Guard, refusal
@@ -156,13 +157,7 @@ def test_the_fixture_is_allowed(keyvault):
 @pytest.mark.parametrize("how", ["cli", "env", "ini"])
 def test_each_switch_turns_the_guard_on(pytester, monkeypatch, how):
     pytester.makepyfile(GUARDED_TEST)
-    args = []
-    if how == "cli":
-        args = ["--kv-guard"]
-    elif how == "env":
-        monkeypatch.setenv("PYTEST_KV_GUARD", "1")
-    else:
-        pytester.makeini("[pytest]\nkv_guard = true\n")
+    args = switch_on(how, pytester, monkeypatch, flag="--kv-guard", env=("PYTEST_KV_GUARD", "1"), ini="kv_guard = true")
     with Guard():  # the outer run may have its own guard; the inner one must work on its own too
         pass
     result = pytester.runpytest(*args)

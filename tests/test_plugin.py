@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests_support import switch_on
 
 
 @pytest.fixture(autouse=True)
@@ -103,13 +104,14 @@ def test_marker_is_registered(pytester):
 @pytest.mark.parametrize("how", ["cli", "env", "ini"])
 def test_session_mode_emulates_for_code_that_builds_its_own_client(pytester, monkeypatch, how):
     pytester.makepyfile(USES_OWN_CLIENT)
-    args = []
-    if how == "cli":
-        args = ["--kv-intercept=session"]
-    elif how == "env":
-        monkeypatch.setenv("PYTEST_KV_INTERCEPT", "session")
-    else:
-        pytester.makeini("[pytest]\nkv_intercept = session\n")
+    args = switch_on(
+        how,
+        pytester,
+        monkeypatch,
+        flag="--kv-intercept=session",
+        env=("PYTEST_KV_INTERCEPT", "session"),
+        ini="kv_intercept = session",
+    )
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=2)
     source = {"cli": "command line", "env": "PYTEST_KV_INTERCEPT", "ini": "ini"}[how]

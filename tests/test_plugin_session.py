@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests_support import switch_on
 
 
 @pytest.fixture(autouse=True)
@@ -42,13 +43,14 @@ def test_conftest_read_the_secret_at_import(password):
 def test_session_mode_is_active_while_conftest_is_imported(pytester, monkeypatch, how):
     pytester.makeconftest(CONFTEST_AT_IMPORT)
     pytester.makepyfile(TEST_READS_IT)
-    args = []
-    if how == "cli":
-        args = ["--kv-intercept=session"]
-    elif how == "env":
-        monkeypatch.setenv("PYTEST_KV_INTERCEPT", "session")
-    else:
-        pytester.makeini("[pytest]\nkv_intercept = session\n")
+    args = switch_on(
+        how,
+        pytester,
+        monkeypatch,
+        flag="--kv-intercept=session",
+        env=("PYTEST_KV_INTERCEPT", "session"),
+        ini="kv_intercept = session",
+    )
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=1)
 

@@ -19,3 +19,14 @@ def wait_until(condition: Any, timeout: float = 30.0, what: str = "the condition
     while not condition():
         assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
         time.sleep(0.02)
+
+
+def switch_on(how: str, pytester: Any, monkeypatch: Any, *, flag: str, env: tuple[str, str], ini: str) -> list[str]:
+    """Turn a plugin setting on one of its three ways (``how``: "cli", "env" or "ini"); the pytest arguments."""
+    if how == "cli":
+        return [flag]
+    if how == "env":
+        monkeypatch.setenv(*env)
+    else:
+        pytester.makeini(f"[pytest]\n{ini}\n")
+    return []
