@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from events_support import DAY, SECRET_NEW, ec_policy, parse, types_of
+from tests_support import self_signed
 
 import kv_emulator
 from kv_emulator.events import EVENT_TYPES, format_time
@@ -198,18 +199,7 @@ def test_a_merge_announces_the_version_when_it_completes_not_when_pending(keyvau
 
 def test_an_imported_certificate_is_announced(keyvault, certificates):
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "imported.example")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - DAY)
-        .not_valid_after(now + 30 * DAY)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed(key, "imported.example")
     pfx = pkcs12.serialize_key_and_certificates(b"c", key, cert, None, serialization.NoEncryption())
     subscription = keyvault.events.subscribe(types=["CertificateNewVersionCreated", "CertificateNearExpiry"])
     imported = certificates.import_certificate("imported", pfx)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
 
 
 def error_of(response: Any) -> dict[str, Any]:
@@ -30,3 +35,19 @@ def switch_on(how: str, pytester: Any, monkeypatch: Any, *, flag: str, env: tupl
     else:
         pytester.makeini(f"[pytest]\n{ini}\n")
     return []
+
+
+def self_signed(key: Any, common_name: str, *, days: int = 30) -> Any:
+    """A self-signed certificate for ``key`` (valid from a day ago for ``days`` days), as a user would import."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
