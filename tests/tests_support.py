@@ -1,4 +1,5 @@
-"""Assertion helpers shared by the tests (importable: pytest puts tests/ on sys.path)."""
+"""Helpers shared by the tests: assertions, waiting on background work, plugin switches, test certificates
+(importable: pytest puts tests/ on sys.path)."""
 
 from __future__ import annotations
 
