@@ -81,7 +81,7 @@ def measure(keys: int, gap: float, sizes: list[int], fill: bool) -> None:
         if fill and pool is not None and pool.reserve is not None:
             start = time.perf_counter()
             kinds = [(bits, 65537) for bits in sizes]
-            while any(pool.reserve.count(kind) < pool.reserve.limit for kind in kinds) or pool._asked:
+            while any(pool.reserve.count(kind) < pool.reserve.limit for kind in kinds) or pool.busy:
                 if time.perf_counter() - start > FILL_TIMEOUT:
                     print("  (the reserve was not full after 10 minutes)")
                     break

@@ -44,7 +44,7 @@ def test_the_pool_fills_the_reserve_in_spare_time_and_the_next_run_takes_from_it
     try:
         made_inline = first_run.take(2048)  # nothing anywhere yet: generated here
         assert first_run.from_reserve == 0
-        wait_until(lambda: first_run.reserve.count(KIND) == 2 and not first_run._asked, timeout=60)
+        wait_until(lambda: first_run.reserve.count(KIND) == 2 and not first_run.busy, timeout=60)
     finally:
         first_run.shutdown()
     folder = tmp_path / "2048-65537"
@@ -151,7 +151,7 @@ def test_only_the_usual_exponent_is_kept_in_reserve(tmp_path):
     pool = keypool.RsaKeyPool(depth=1, reserve=KeyReserve(tmp_path, limit=1))
     try:
         assert pool.take(2048, 3).private_numbers().public_numbers.e == 3
-        wait_until(lambda: not pool._asked, timeout=60)
+        wait_until(lambda: not pool.busy, timeout=60)
         assert not (tmp_path / "2048-3").exists() and pool.from_reserve == 0
     finally:
         pool.shutdown()

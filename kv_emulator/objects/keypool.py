@@ -150,6 +150,12 @@ class RsaKeyPool:
         self.served += 1
         return _load(ready)
 
+    @property
+    def busy(self) -> bool:
+        """Whether the worker has keys to make (for the pool or its reserve)."""
+        with self._lock:
+            return bool(self._asked)
+
     def depth_for(self, bits: int, exponent: int = 65537) -> int:
         """How many keys of this kind the pool keeps ready or on their way (0 until one is asked for)."""
         with self._lock:
