@@ -14,6 +14,7 @@ __all__ = [
     "BackupBlobInvalid",
     "BadParameter",
     "ContactsNotFound",
+    "DeletedObjectDisabled",
     "DeletedObjectNotFound",
     "Forbidden",
     "InternalError",
@@ -29,6 +30,7 @@ __all__ = [
     "ObjectAlreadyExists",
     "ObjectDisabled",
     "ObjectIsDeletedButRecoverable",
+    "ObjectNotDeleted",
     "ObjectNotFound",
     "OperationNotImplemented",
     "PendingCertificateNotFound",
@@ -133,6 +135,19 @@ class ObjectIsDeletedButRecoverable(KeyVaultError):
         )
 
 
+class ObjectNotDeleted(KeyVaultError):
+    """Recovering an object that is live, not deleted: 400 with code ``MethodNotAllowed`` (recorded for secrets,
+    2020 and 2023, issue 19; the key and certificate variants follow the secret's and are unverified)."""
+
+    status = 400
+    code = "MethodNotAllowed"
+    inner_code = "RequestNotAllowedOnNonDeletedObject"
+    verified = True
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{_NOUNS[kind]} exists already: {name}")
+
+
 class ObjectAlreadyExists(KeyVaultError):
     """Restoring a backup over a live object of the same name. Text unverified."""
 
@@ -158,6 +173,19 @@ class ObjectDisabled(KeyVaultError):
         self.inner_code = f"{_NOUNS[kind]}Disabled"  # type: ignore[misc]
 
 
+class DeletedObjectDisabled(KeyVaultError):
+    """Getting a deleted secret whose latest version is disabled: 403 ``Operation get is not permitted on this
+    object.`` (recorded 2020-21, issue 19). The inner code ``SecretDisabled`` is unverified (the live form's)."""
+
+    status = 403
+    code = "Forbidden"
+    verified = True
+
+    def __init__(self, kind: str, operation: str) -> None:
+        super().__init__(f"Operation {operation} is not permitted on this object.")
+        self.inner_code = f"{_NOUNS[kind]}Disabled"  # type: ignore[misc]
+
+
 class PurgeNotAllowed(KeyVaultError):
     """Purge in a vault with purge protection (seen in Terraform logs of the real service)."""
 
@@ -174,13 +202,19 @@ class PurgeNotAllowed(KeyVaultError):
 
 
 class BackupBlobInvalid(KeyVaultError):
-    """Restore of a blob this emulator did not make, or one that was changed (recorded, js SDK 2022)."""
+    """Restore of a blob the service cannot read.
+
+    A blob without a version it knows (garbage, all zeros, another kind's blob): ``Backup blob contains invalid or
+    corrupt version.`` (recorded, js SDK 2022, an all-zero blob). A blob with a good version whose content was
+    changed or cut (``corrupt=True``): ``Backup blob is corrupt.`` (recorded, issue 19; that it carries the same
+    code is unverified).
+    """
 
     code = "Malformed backup blob"
     verified = True
 
-    def __init__(self) -> None:
-        super().__init__("Backup blob contains invalid or corrupt version.")
+    def __init__(self, *, corrupt: bool = False) -> None:
+        super().__init__("Backup blob is corrupt." if corrupt else "Backup blob contains invalid or corrupt version.")
 
 
 class ManagedByKeyVault(KeyVaultError):

@@ -239,6 +239,7 @@ def test_tampered_or_foreign_backup_is_refused(client, tamper):
         client.restore_secret_backup(blob)
     assert refused.value.status_code == 400
     assert refused.value.error.code == "Malformed backup blob"
-    assert refused.value.error.message == "Backup blob contains invalid or corrupt version."
+    # a blob whose version is good but whose content is not: "corrupt" (issue 19); see test_fidelity_lifecycle.py
+    assert refused.value.error.message == "Backup blob is corrupt."
     with pytest.raises(ResourceNotFoundError):
         client.get_secret("s")

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import BadParameter
 from ..objects import crypto
+from ..objects.key_material import INVALID_JWK
 from ..objects.keys import Key, ReleasePolicy
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
@@ -155,8 +156,7 @@ def import_key(ctx: RequestContext, name: str) -> Reply:
     body = ctx.json()
     jwk = body.get("key")
     if not isinstance(jwk, dict):
-        # Recorded (azure-sdk-for-java#3405).
-        raise BadParameter('The property "key" must be a valid JsonWebKey object.')
+        raise BadParameter(INVALID_JWK)  # recorded (azure-sdk-for-java#3405)
     hsm = read_bool(body, "Hsm")
     options = _common(body)
     if options["key_ops"] is None and isinstance(jwk.get("key_ops"), list):

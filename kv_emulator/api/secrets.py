@@ -118,7 +118,7 @@ def delete_secret(ctx: RequestContext, name: str) -> Reply:
 
 
 def get_deleted_secret(ctx: RequestContext, name: str) -> Reply:
-    return Reply(_deleted_bundle(ctx, ctx.vault.secrets.get_deleted(name)))
+    return Reply(_deleted_bundle(ctx, ctx.vault.secrets.read_deleted(name)))
 
 
 def get_deleted_secrets(ctx: RequestContext) -> Reply:

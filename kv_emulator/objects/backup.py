@@ -43,11 +43,16 @@ class BackupSealer:
         return magic + nonce + self._aead.encrypt(nonce, document, magic)
 
     def open(self, kind: str, blob: bytes) -> bytes:
+        """The sealed document. The magic is the blob's version: without it (garbage, another kind's blob) the
+        service's "invalid or corrupt version"; with it, a blob that was cut, changed or sealed by another
+        emulator is "corrupt"."""
         magic = _magic(kind)
-        if not blob.startswith(magic) or len(blob) < len(magic) + _NONCE_BYTES + 16:
+        if not blob.startswith(magic):
             raise BackupBlobInvalid()
+        if len(blob) < len(magic) + _NONCE_BYTES + 16:
+            raise BackupBlobInvalid(corrupt=True)
         nonce = blob[len(magic) : len(magic) + _NONCE_BYTES]
         try:
             return self._aead.decrypt(nonce, blob[len(magic) + _NONCE_BYTES :], magic)
         except InvalidTag:
-            raise BackupBlobInvalid() from None
+            raise BackupBlobInvalid(corrupt=True) from None

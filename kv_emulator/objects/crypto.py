@@ -312,7 +312,7 @@ def _incompatible(material: KeyMaterial, alg: str, kid: str | None) -> BadParame
         # Seen from the real service (azure-sdk-for-java#6262): "Key and signing algorithm are incompatible.
         # Key https://…/keys/n/v uses curve 'SECP256K1', and algorithm 'ES256K' can only be used with curve 'P-256K'."
         return BadParameter(
-            f"Key and signing algorithm are incompatible. {key} uses curve '{material.curve}', and algorithm "
+            f"Key and signing algorithm are incompatible. {key} uses curve '{material.crv}', and algorithm "
             f"'{alg}' can only be used with curve '{_EC_SIGNATURES[alg][0]}'."
         )
     if alg in SIGNATURE_ALGORITHMS:

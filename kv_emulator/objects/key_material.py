@@ -24,9 +24,11 @@ from ..errors import BadParameter
 
 __all__ = [
     "CURVES",
+    "INVALID_JWK",
     "KEY_TYPES",
     "MAX_PUBLIC_EXPONENT",
     "OCT_KEY_SIZES",
+    "RSA_IMPORT_SIZES",
     "RSA_KEY_SIZES",
     "KeyMaterial",
     "RsaGenerator",
@@ -40,6 +42,12 @@ __all__ = [
 
 KEY_TYPES = ("EC", "EC-HSM", "RSA", "RSA-HSM", "oct", "oct-HSM")
 RSA_KEY_SIZES = (2048, 3072, 4096)
+#: Imports also take 1024-bit RSA keys: the service accepts them on every api-version (recorded 2016-2023, issue 19).
+RSA_IMPORT_SIZES = (1024, *RSA_KEY_SIZES)
+#: The service's answer to a JWK it cannot read (recorded, azure-sdk-for-java#3405, for a ``key`` that is not an
+#: object; presumed, unverified, for a JWK without ``kty``, with members of the wrong JSON type or not base64url, or
+#: without the public members its type needs).
+INVALID_JWK = 'The property "key" must be a valid JsonWebKey object.'
 OCT_KEY_SIZES = (128, 192, 256)
 #: The largest RSA public exponent a new key may have (unverified: PKCS#11 HSMs take 32-bit exponents).
 MAX_PUBLIC_EXPONENT = 2**32 - 1
@@ -111,15 +119,25 @@ class KeyMaterial:
     shows the secret in its repr.
     """
 
-    __slots__ = ("_key", "kty")
+    __slots__ = ("_crv", "_key", "_public", "kty")
 
-    def __init__(self, kty: str, key: _PrivateKey) -> None:
+    def __init__(
+        self, kty: str, key: _PrivateKey, *, crv: str | None = None, public: Mapping[str, bytes] | None = None
+    ) -> None:
         family = key_family(kty)
         expected = {"RSA": rsa.RSAPrivateKey, "EC": ec.EllipticCurvePrivateKey, "oct": bytes}[family]
         if not isinstance(key, expected):
             raise TypeError(f"a {kty} key needs a {expected.__name__}, not {type(key).__name__}")
         self.kty = kty
         self._key = key
+        self._crv = crv
+        """The curve name as an import spelled it (``SECP256K1``), which the service echoes; None: canonical."""
+        self._public = dict(public or {})
+        """The public members (n, e; x, y) as an import sent them, which the service echoes byte for byte."""
+
+    def with_kty(self, kty: str) -> KeyMaterial:
+        """The same key as another key type of its family (``RSA`` imported as ``RSA-HSM``), as sent."""
+        return KeyMaterial(kty, self._key, crv=self._crv, public=self._public)
 
     def __repr__(self) -> str:
         detail = f"curve={self.curve!r}" if self.curve else f"key_size={self.key_size}"
@@ -154,6 +172,11 @@ class KeyMaterial:
             return _CURVE_BY_OPENSSL_NAME[self._key.curve.name]
         return None
 
+    @property
+    def crv(self) -> str | None:
+        """The curve as the wire shows it: as the import spelled it (``SECP256K1``), else :attr:`curve`."""
+        return self._crv or self.curve
+
     def public_key(self) -> _PublicKey | None:
         """The public half of an RSA or EC key; None for oct, which has none."""
         if isinstance(self._key, bytes):
@@ -168,12 +191,19 @@ class KeyMaterial:
             "key_ops": list(key_ops) if key_ops is not None else default_key_ops(self.kty),
         }
         if isinstance(self._key, rsa.RSAPrivateKey):
-            public = _pyjwt_jwk(self._key.public_key())
+            public = self._public_members(("n", "e"))
             jwk.update(n=public["n"], e=public["e"])
         elif isinstance(self._key, ec.EllipticCurvePrivateKey):
-            public = _pyjwt_jwk(self._key.public_key())
-            jwk.update(crv=self.curve, x=public["x"], y=public["y"])
+            public = self._public_members(("x", "y"))
+            jwk.update(crv=self.crv, x=public["x"], y=public["y"])
         return jwk
+
+    def _public_members(self, names: tuple[str, str]) -> dict[str, str]:
+        """The public members as imported when they were, else PyJWT's canonical encoding."""
+        if all(name in self._public for name in names):
+            return {name: b64url_encode(self._public[name]) for name in names}
+        public = _pyjwt_jwk(self._key.public_key())  # type: ignore[union-attr]  # RSA or EC here
+        return {name: public[name] for name in names}
 
     def private_jwk(self) -> dict[str, str]:
         """Everything needed to rebuild the key (for backup blobs); ``from_jwk`` reads it back."""
@@ -183,10 +213,12 @@ class KeyMaterial:
         elif isinstance(self._key, rsa.RSAPrivateKey):
             private = _pyjwt_jwk(self._key)
             jwk.update({name: private[name] for name in _RSA_PRIVATE_MEMBERS})
+            jwk.update(self._public_members(("n", "e")))  # as imported, so that a restored key shows them alike
         else:
             private = _pyjwt_jwk(self._key)
-            jwk["crv"] = self.curve or ""
+            jwk["crv"] = self.crv or ""
             jwk.update({name: private[name] for name in ("x", "y", "d")})
+            jwk.update(self._public_members(("x", "y")))
         return jwk
 
     @classmethod
@@ -194,10 +226,10 @@ class KeyMaterial:
         """Build key material from an ImportKey JWK, which must carry the private parts; extra members
         (kid, key_ops, ...) are ignored. Missing RSA CRT values are computed, as JWK allows."""
         if not isinstance(jwk, Mapping):
-            raise BadParameter("The key must be a JSON Web Key object.")  # unverified text
+            raise BadParameter(INVALID_JWK)
         kty = jwk.get("kty")
-        if not isinstance(kty, str):
-            raise BadParameter("The key is missing its key type (kty).")  # unverified text
+        if not isinstance(kty, str) or not kty:
+            raise BadParameter(INVALID_JWK)  # presumed: the service cannot read a JWK without its type
         family = key_family(kty)
         if jwk.get("key_hsm") is not None or jwk.get("t") is not None:
             # unverified text
@@ -205,21 +237,34 @@ class KeyMaterial:
                 "A BYOK key (key_hsm) is opened by the vault that holds its key exchange key, not read as key material."
             )
         if family == "RSA":
-            return cls(kty, _rsa_from_jwk(jwk, kty))
+            public = {name: _jwk_bytes(jwk, name, kty, public=True) for name in ("n", "e")}
+            return cls(kty, _rsa_from_jwk(jwk, kty), public=public)
         if family == "EC":
-            return cls(kty, _ec_from_jwk(jwk, kty))
-        k = _jwk_bytes(jwk, "k", kty)
+            crv = jwk.get("crv")
+            public = {name: _jwk_bytes(jwk, name, kty, public=True) for name in ("x", "y")}
+            key = _ec_from_jwk(jwk, kty)
+            return cls(kty, key, crv=crv if crv != _CURVE_BY_OPENSSL_NAME[key.curve.name] else None, public=public)
+        k = _jwk_bytes(jwk, "k", kty, public=True)
         if len(k) * 8 not in OCT_KEY_SIZES:
             # unverified text
             raise BadParameter(f"An {kty} key must be 128, 192 or 256 bits long, not {len(k) * 8} bits.")
         return cls(kty, k)
 
 
-def _jwk_bytes(jwk: Mapping[str, Any], name: str, kty: str) -> bytes:
+def _jwk_bytes(jwk: Mapping[str, Any], name: str, kty: str, *, public: bool = False) -> bytes:
+    """One member's bytes. A member of the wrong JSON type or not base64url, or a missing member the key type
+    needs even in a public JWK (``public``), makes a JWK the service cannot read (presumed, unverified)."""
     value = jwk.get(name)
     if value is None or value == "":
+        if public:
+            raise BadParameter(INVALID_JWK)
         raise BadParameter(f"The {kty} key is missing the required JWK member '{name}'.")  # unverified text
-    return b64url_decode(value, field=name)
+    if not isinstance(value, str):
+        raise BadParameter(INVALID_JWK)
+    try:
+        return encoding.b64url_decode(value)
+    except ValueError:  # binascii.Error included
+        raise BadParameter(INVALID_JWK) from None
 
 
 def _rsa_from_jwk(jwk: Mapping[str, Any], kty: str) -> rsa.RSAPrivateKey:
@@ -245,9 +290,9 @@ def _rsa_from_jwk(jwk: Mapping[str, Any], kty: str) -> rsa.RSAPrivateKey:
         raise BadParameter("RSA key is not valid - cannot instantiate crypto service") from None
     if not isinstance(key, rsa.RSAPrivateKey):  # pragma: no cover - "d" is always given
         raise BadParameter("The RSA key is missing its private part.")  # unverified text
-    if key.key_size not in RSA_KEY_SIZES:
-        # unverified text; the service documents 2048, 3072 and 4096-bit RSA keys only
-        raise BadParameter(f"RSA keys must be 2048, 3072 or 4096 bits long, not {key.key_size} bits.")
+    if key.key_size not in RSA_IMPORT_SIZES:
+        # unverified text; the service documents 2048, 3072 and 4096-bit RSA keys, and takes 1024-bit imports
+        raise BadParameter(f"RSA keys must be 1024, 2048, 3072 or 4096 bits long, not {key.key_size} bits.")
     return key
 
 
@@ -256,7 +301,7 @@ def _ec_from_jwk(jwk: Mapping[str, Any], kty: str) -> ec.EllipticCurvePrivateKey
     with leading zero bytes left out, so they are padded back first)."""
     crv = jwk.get("crv")
     if not isinstance(crv, str) or not crv:
-        raise BadParameter(f"The {kty} key is missing the required JWK member 'crv'.")  # unverified text
+        raise BadParameter(INVALID_JWK)  # presumed: an EC JWK without its curve
     name = _curve_name(crv)
     width = ec_coordinate_bytes(_CURVE_CLASSES[name]())
     coordinates = {member: _jwk_bytes(jwk, member, kty) for member in ("x", "y", "d")}

@@ -31,6 +31,7 @@ from ..errors import (
     ManagedByKeyVault,
     ObjectAlreadyExists,
     ObjectIsDeletedButRecoverable,
+    ObjectNotDeleted,
     ObjectNotFound,
     PurgeNotAllowed,
 )
@@ -463,9 +464,15 @@ class VersionedStore(Generic[P]):
         return deleted
 
     def recover(self, name: str) -> VersionedObject[P]:
+        """Bring a deleted object back. A live one is the service's 400 "exists already"; a name neither live nor
+        deleted its long not-found 404 (recorded 2022 for secrets and keys), not "Deleted ... not found"."""
         with self._lock:
             self._sync()
-            deleted = self._deleted_object(name)
+            deleted = self._deleted.get(name.lower())
+            if deleted is None:
+                if name.lower() in self._live:
+                    raise ObjectNotDeleted(self.kind, name)
+                raise ObjectNotFound(self.kind, name)
             self._refuse_managed(deleted, "recover")
             return self._recover(deleted)
 
