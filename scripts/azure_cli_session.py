@@ -1,6 +1,8 @@
-"""Run the Azure CLI, unmodified, against an in-process emulator: login, groups, vaults, roles, secrets,
-keys and certificates. ``az`` is a Python program whose HTTP goes through ``requests`` (MSAL and the
-SDKs), so the same interception that serves the SDKs serves it, with no server and no proxy.
+"""Run the Azure CLI, unmodified, against an in-process emulator: login, groups, vaults (with RBAC, and with
+an access policy for the signed-in identity), role assignments (by object id and by ``--assignee``, listed
+with principals' names from the emulated Microsoft Graph), secrets, keys and certificates. ``az`` is a
+Python program whose HTTP goes through ``requests`` (MSAL and the SDKs), so the same interception that
+serves the SDKs serves it, with no server and no proxy.
 
 Needs a Python environment with ``azure-cli`` and kv-emulator installed (azure-cli pins its own SDK versions,
 so not the project's venv)::
@@ -60,6 +62,48 @@ def az(*args: str) -> Any:
     return json.loads(text) if text else None
 
 
+#: An app id no one has signed in with: the open directory still knows it, as Entra ID would give it a token.
+APP_ID = "0e5f3c1a-7b2d-4c8e-9f10-a1b2c3d4e5f6"
+
+
+def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
+    """What asks Microsoft Graph: the signed-in identity's object id for a vault's access policy,
+    ``--assignee`` given by app id, and the principals' names in ``az role assignment list``."""
+    policy_vault = az(
+        "keyvault", "create", "-n", "cli-policy-vault", "-g", "rg-cli", "-l", "westus",
+        "--enable-rbac-authorization", "false",
+    )  # fmt: skip
+    [policy] = policy_vault["properties"]["accessPolicies"]
+    assert (policy["objectId"], policy["tenantId"]) == (principal, tenant), policy  # az login's app, via Graph
+    assert "all" in [p.lower() for p in policy["permissions"]["secrets"]], policy
+    app_principal = kv.identity.object_id_for(tenant, APP_ID)
+    role = az(
+        "role", "assignment", "create", "--assignee", APP_ID, "--role", "Key Vault Secrets User", "--scope", vault_id
+    )
+    assert (role["principalId"], role["principalType"]) == (app_principal, "ServicePrincipal"), role
+    role = az(
+        "role", "assignment", "create", "--assignee", "cli-app", "--role", "Key Vault Reader", "--scope", vault_id
+    )
+    assert role["principalId"] == principal, role
+    names = {(r["principalId"], r["roleDefinitionName"]): r["principalName"] for r in az(
+        "role", "assignment", "list", "--scope", vault_id,
+    )}  # fmt: skip
+    assert names == {
+        (principal, "Key Vault Administrator"): "cli-app",
+        (app_principal, "Key Vault Secrets User"): APP_ID,
+        (principal, "Key Vault Reader"): "cli-app",
+    }, names
+    [mine] = az("role", "assignment", "list", "--scope", vault_id, "--assignee", APP_ID)
+    assert mine["principalName"] == APP_ID, mine
+    assert az("ad", "sp", "show", "--id", APP_ID)["id"] == app_principal
+    asked = {e.operation for e in kv.requests if e.url.startswith("https://graph.microsoft.com/v1.0/")}
+    assert {"GetSignedInUser", "ListServicePrincipals", "GetDirectoryObjectsByIds"} <= asked, asked
+    az("keyvault", "delete", "-n", "cli-policy-vault")
+    az("keyvault", "purge", "-n", "cli-policy-vault")
+    summary = {"accessPolicyObjectId": policy["objectId"], "principalNames": sorted(set(names.values()))}
+    print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # tests/test_azure_cli.py reads it
+
+
 def main() -> None:
     os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kv-emulator-az-")
     os.environ["AZURE_CORE_COLLECT_TELEMETRY"] = "no"
@@ -84,6 +128,7 @@ def main() -> None:
             "ServicePrincipal", "--role", "Key Vault Administrator", "--scope", vault["id"],
         )  # fmt: skip
         assert role["scope"] == vault["id"], role
+        graph_steps(kv, tenant, vault["id"], principal)
         assert (
             az("keyvault", "secret", "set", "--vault-name", "cli-vault", "-n", "s1", "--value", "v1")["value"] == "v1"
         )

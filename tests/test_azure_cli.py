@@ -4,6 +4,7 @@ names that environment's interpreter (CI sets it up; see docs/control-plane.md),
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -25,3 +26,11 @@ def test_azure_cli_session(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == "azure-cli: ok", result.stdout + result.stderr
+    # Microsoft Graph (issue 19 item 16): `az keyvault create` without --no-self-perms found the logged-in
+    # app's object id (/me answers 400 for an app token, then servicePrincipals?$filter=...), and
+    # `az role assignment list` named every principal through directoryObjects/getByIds.
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("graph: ")]
+    graph = json.loads(line.removeprefix("graph: "))
+    assert graph["principalNames"] == ["0e5f3c1a-7b2d-4c8e-9f10-a1b2c3d4e5f6", "cli-app"], graph
+    assert {"GetSignedInUser", "ListServicePrincipals", "GetDirectoryObjectsByIds"} <= set(graph["graphOperations"])
+    assert graph["accessPolicyObjectId"], graph

@@ -128,7 +128,12 @@ class GraphApp:
         return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
     def _dispatch(self, request: Request, entry: dict[str, Any], base: str) -> dict[str, Any]:
-        claims = authenticate(
+        try:
+            operation, arguments = _ROUTES.bind("graph").match(request.path, method=request.method)
+            entry["operation"] = operation
+        except HTTPException:
+            operation, arguments = "", {}
+        claims = authenticate(  # before a 501, as the vault challenges before it routes (unverified for Graph)
             request.headers.get("Authorization"),
             self.directory,
             strict=self.strict(),
@@ -136,16 +141,13 @@ class GraphApp:
         )
         entry["caller"] = {k: claims[k] for k in ("oid", "appid", "tid", "upn") if k in claims} or None
         entry["authorized"] = True
-        try:  # after the token, as the vault challenges before it routes (unverified for Graph)
-            operation, arguments = _ROUTES.bind("graph").match(request.path, method=request.method)
-        except HTTPException:
+        if not operation:
             raise GraphError(
                 501,
                 "NotImplemented",
                 f"kv-emulator does not emulate Microsoft Graph's {request.method} {request.path}; "
                 "see docs/identity.md for the part it answers.",
-            ) from None
-        entry["operation"] = operation
+            )
         context = f"{base}/{arguments['version']}/$metadata#"
         select = [p.strip() for p in request.args.get("$select", "").split(",") if p.strip()]
         key = arguments.get("key", "")

@@ -101,6 +101,8 @@ class GraphView:
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
+        self._named: dict[str, DirectoryObject] = {}
+        """Apps an open directory was asked for by app id: getByIds names them afterwards too."""
 
     def objects(self) -> list[DirectoryObject]:
         """Registered principals, then apps that were issued tokens, then the fake ``az``'s user."""
@@ -124,6 +126,9 @@ class GraphView:
                     oid.lower(),
                     DirectoryObject(oid, "servicePrincipal", appid, app_id=appid, tenant_id=str(claims.get("tid", ""))),
                 )
+        if self.directory.open:
+            for named in list(self._named.values()):
+                found.setdefault(named.object_id.lower(), named)
         upn, user_id = self.directory.signed_in_user
         found.setdefault(
             user_id.lower(), DirectoryObject(user_id, "user", "kv-emulator developer", user_principal_name=upn)
@@ -151,6 +156,7 @@ class GraphView:
                 self.directory.object_id_for(tenant, app_id), kind, app_id, app_id=app_id, tenant_id=tenant
             )
             if all(c.matches(candidate) for c in clauses):
+                self._named[candidate.object_id.lower()] = candidate
                 return [candidate]
         return []
 
