@@ -11,17 +11,20 @@ so not the project's venv)::
     .venv-az/bin/pip install azure-cli
     .venv-az/bin/python scripts/azure_cli_session.py --install  # kv-emulator, leaving azure-cli's SDK pins
     .venv-az/bin/python scripts/azure_cli_session.py            # prints "azure-cli: ok"
+    .venv-az/bin/python scripts/azure_cli_session.py --proxy    # the same through `kv-emulator serve`'s proxy
 
 ``tests/test_azure_cli.py`` runs it when ``KV_EMULATOR_AZ_PYTHON`` names that interpreter.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +107,28 @@ def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
     print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # tests/test_azure_cli.py reads it
 
 
-def main() -> None:
+@contextlib.contextmanager
+def emulator(door: str) -> Iterator[Any]:
+    """In-process (``az``'s ``requests`` intercepted), or ``--proxy``: a server in this process and ``az``
+    sent to it the way another process would be, by ``HTTPS_PROXY`` and the server's CA bundle."""
+    import kv_emulator  # installed beside azure-cli by --install
+
+    if door == "in-process":
+        with kv_emulator.emulate() as kv:
+            yield kv
+        return
+    with kv_emulator.serve(data_dir=tempfile.mkdtemp(prefix="kv-emulator-server-")) as server:
+        env = server.env()
+        os.environ.update({k: env[k] for k in ("HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")})
+        yield server.emulator
+
+
+def main(door: str = "in-process") -> None:
     os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kv-emulator-az-")
     os.environ["AZURE_CORE_COLLECT_TELEMETRY"] = "no"
     os.environ["AZURE_CORE_ONLY_SHOW_ERRORS"] = "true"
-    import kv_emulator  # installed beside azure-cli by --install
 
-    with kv_emulator.emulate() as kv:
+    with emulator(door) as kv:
         tenant, sub = kv.settings.tenant_id, kv.settings.subscription_id
         [account] = az("login", "--service-principal", "-u", "cli-app", "-p", "cli-secret", "--tenant", tenant)
         assert account["id"] == sub and account["tenantId"] == tenant, account
@@ -167,4 +185,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--install"]:
         install()
     else:
-        main()
+        main("proxy" if sys.argv[1:] == ["--proxy"] else "in-process")

@@ -1,6 +1,7 @@
 """The Azure CLI, unmodified, against the emulator (scripts/azure_cli_session.py), in a Python environment
 of its own: azure-cli pins SDK versions the project's venv does not use. Runs when ``KV_EMULATOR_AZ_PYTHON``
-names that environment's interpreter (CI sets it up; see docs/control-plane.md), and is skipped otherwise."""
+names that environment's interpreter (CI sets it up; see docs/control-plane.md), and is skipped otherwise. Two
+doors: in-process (``az``'s ``requests`` intercepted) and a server's proxy (``HTTPS_PROXY`` and its CA)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ AZ_PYTHON = os.environ.get("KV_EMULATOR_AZ_PYTHON")
 
 
 @pytest.mark.skipif(not AZ_PYTHON, reason="KV_EMULATOR_AZ_PYTHON names no Python with azure-cli installed")
-def test_azure_cli_session(tmp_path):
+@pytest.mark.parametrize("door", [[], ["--proxy"]], ids=["in-process", "proxy"])
+def test_azure_cli_session(tmp_path, door):
     result = subprocess.run(
-        [str(AZ_PYTHON), str(ROOT / "scripts" / "azure_cli_session.py")],
+        [str(AZ_PYTHON), str(ROOT / "scripts" / "azure_cli_session.py"), *door],
         cwd=tmp_path,
         capture_output=True,
         text=True,
