@@ -300,6 +300,40 @@ def test_in_process_through_requests_with_a_real_credential() -> None:
         assert kv.requests.last.operation == "GetSignedInUser"
 
 
+def test_in_process_through_azure_core_pipelines_sync_and_async() -> None:
+    """The azure-core doors: a PipelineClient with a bearer-token policy (requests transport), and the async
+    one over aiohttp, as an SDK built on azure-core calls Graph."""
+    import asyncio
+
+    from azure.core import AsyncPipelineClient, PipelineClient
+    from azure.core.pipeline.policies import AsyncBearerTokenCredentialPolicy, BearerTokenCredentialPolicy
+    from azure.core.rest import HttpRequest
+    from azure.identity import ClientSecretCredential
+    from azure.identity.aio import ClientSecretCredential as AsyncClientSecretCredential
+
+    scope = f"{GRAPH}/.default"
+    query = {"$filter": f"appId eq '{APP_ID}'"}
+    with kv_emulator.emulate() as kv:
+        tenant = kv.settings.tenant_id
+        sync_policy = BearerTokenCredentialPolicy(ClientSecretCredential(tenant, APP_ID, "s"), scope)
+        with PipelineClient(GRAPH, policies=[sync_policy]) as client:
+            response = client.send_request(HttpRequest("GET", f"{GRAPH}/v1.0/servicePrincipals", params=query))
+        assert response.status_code == 200
+        assert [o["appId"] for o in response.json()["value"]] == [APP_ID]
+
+        async def through_aiohttp() -> tuple[int, dict]:
+            async with AsyncClientSecretCredential(tenant, APP_ID, "s") as credential:
+                policy = AsyncBearerTokenCredentialPolicy(credential, scope)
+                async with AsyncPipelineClient(GRAPH, policies=[policy]) as client:
+                    answer = await client.send_request(HttpRequest("GET", f"{GRAPH}/v1.0/me"))
+                    await answer.read()
+                    return answer.status_code, answer.json()
+
+        status, body = asyncio.run(through_aiohttp())
+        assert (status, body["error"]["code"]) == (400, "BadRequest")  # an app token has no /me
+        assert [e.operation for e in kv.requests][-2:] == ["ListServicePrincipals", "GetSignedInUser"]
+
+
 def test_through_the_server_proxy(tmp_path) -> None:
     """Another process's way in: CONNECT graph.microsoft.com through the proxy, the CA's certificate for it."""
     with kv_emulator.serve(data_dir=str(tmp_path)) as server:
