@@ -334,6 +334,19 @@ def test_in_process_through_azure_core_pipelines_sync_and_async() -> None:
         assert [e.operation for e in kv.requests][-2:] == ["ListServicePrincipals", "GetSignedInUser"]
 
 
+def test_me_through_the_fake_az_credential_under_strict_auth() -> None:
+    """AzureCliCredential on a developer's laptop (``emulate_cli``): a delegated token for the fake ``az``'s
+    user, signed by the directory, so ``/me`` names that user, strict auth or not."""
+    from azure.identity import AzureCliCredential
+
+    with kv_emulator.emulate(emulate_cli=True, strict_auth=True) as kv:
+        token = AzureCliCredential().get_token(f"{GRAPH}/.default").token
+        response = requests.get(f"{GRAPH}/v1.0/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert response.status_code == 200, response.text
+        assert response.json()["userPrincipalName"] == kv.identity.signed_in_user[0]
+        assert response.json()["id"] == kv.identity.signed_in_user[1]
+
+
 def test_through_the_server_proxy(tmp_path) -> None:
     """Another process's way in: CONNECT graph.microsoft.com through the proxy, the CA's certificate for it."""
     with kv_emulator.serve(data_dir=str(tmp_path)) as server:
