@@ -6,6 +6,7 @@ See docs/identity.md ("Microsoft Graph: what is emulated").
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import time
@@ -44,9 +45,29 @@ _ROUTES = Map(
     ],
     strict_slashes=False,
 )
+_HANDLERS = {
+    "GetSignedInUser": "_get_me",
+    "ListUsers": "_list_users",
+    "GetUser": "_get_user",
+    "ListServicePrincipals": "_list_service_principals",
+    "GetServicePrincipal": "_get_service_principal",
+    "GetDirectoryObjectsByIds": "_get_by_ids",
+    "GetDirectoryObject": "_get_directory_object",
+}
 _TYPES = {"user": "user", "serviceprincipal": "servicePrincipal"}
 _ODATA_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 _MAX_IDS = 1000  # "You can specify up to 1000 IDs." (learn.microsoft.com, directoryobject-getbyids)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ask:
+    """One authenticated request, as the operation methods read it."""
+
+    request: Request
+    claims: dict[str, Any]
+    key: str  # the {id} segment, when the route has one
+    context: str  # "https://graph.microsoft.com/v1.0/$metadata#"
+    select: list[str]
 
 
 def is_graph_url(url: str) -> bool:
@@ -148,30 +169,49 @@ class GraphApp:
                 f"kv-emulator does not emulate Microsoft Graph's {request.method} {request.path}; "
                 "see docs/identity.md for the part it answers.",
             )
-        context = f"{base}/{arguments['version']}/$metadata#"
-        select = [p.strip() for p in request.args.get("$select", "").split(",") if p.strip()]
-        key = arguments.get("key", "")
-        if operation == "GetSignedInUser":
-            return _entity(context, "users", self._me(claims), select)
-        if operation == "GetUser":
-            return _entity(context, "users", self.view.user(key) or _raise(not_found(key)), select)
-        if operation == "GetServicePrincipal":
-            found = self.view.by_id(key)
-            if found is None or found.kind != "servicePrincipal":
-                raise not_found(key)
-            return _entity(context, "servicePrincipals", found, select)
-        if operation == "GetDirectoryObject":
-            found = self.view.by_id(key) or _raise(not_found(key))
-            return _entity(context, "directoryObjects", found, select, typed=True)
-        if operation == "GetDirectoryObjectsByIds":
-            return _collection(context, "directoryObjects", self._by_ids(request), [], typed=True)
-        kind = "user" if operation == "ListUsers" else "servicePrincipal"
+        ask = _Ask(
+            request,
+            claims,
+            arguments.get("key", ""),
+            f"{base}/{arguments['version']}/$metadata#",
+            [p.strip() for p in request.args.get("$select", "").split(",") if p.strip()],
+        )
+        handler: Callable[[_Ask], dict[str, Any]] = getattr(self, _HANDLERS[operation])
+        return handler(ask)
+
+    # -- one method per operation ------------------------------------------------------------------
+
+    def _get_me(self, ask: _Ask) -> dict[str, Any]:
+        return _entity(ask.context, "users", self._me(ask.claims), ask.select)
+
+    def _get_user(self, ask: _Ask) -> dict[str, Any]:
+        return _entity(ask.context, "users", self.view.user(ask.key) or _raise(not_found(ask.key)), ask.select)
+
+    def _get_service_principal(self, ask: _Ask) -> dict[str, Any]:
+        found = self.view.by_id(ask.key)
+        if found is None or found.kind != "servicePrincipal":
+            raise not_found(ask.key)
+        return _entity(ask.context, "servicePrincipals", found, ask.select)
+
+    def _get_directory_object(self, ask: _Ask) -> dict[str, Any]:
+        found = self.view.by_id(ask.key) or _raise(not_found(ask.key))
+        return _entity(ask.context, "directoryObjects", found, ask.select, typed=True)
+
+    def _get_by_ids(self, ask: _Ask) -> dict[str, Any]:
+        return _collection(ask.context, "directoryObjects", self._by_ids(ask.request), [], typed=True)
+
+    def _list_users(self, ask: _Ask) -> dict[str, Any]:
+        return _collection(ask.context, "users", self._listed("user", ask.request), ask.select)
+
+    def _list_service_principals(self, ask: _Ask) -> dict[str, Any]:
+        return _collection(ask.context, "servicePrincipals", self._listed("servicePrincipal", ask.request), ask.select)
+
+    def _listed(self, kind: str, request: Request) -> list[DirectoryObject]:
         try:
             clauses = parse_filter(request.args.get("$filter"), kind)
         except FilterError as exc:
             raise GraphError(400, exc.code, exc.message) from None
-        listed = self.view.listed(kind, clauses)
-        return _collection(context, "users" if kind == "user" else "servicePrincipals", listed, select)
+        return self.view.listed(kind, clauses)
 
     def _me(self, claims: dict[str, Any]) -> DirectoryObject:
         """The user a delegated token names; an app's token has no user (seen: msgraph-sdk-php#1163, 2023)."""
