@@ -79,6 +79,11 @@ def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
     [policy] = policy_vault["properties"]["accessPolicies"]
     assert (policy["objectId"], policy["tenantId"]) == (principal, tenant), policy  # az login's app, via Graph
     assert "all" in [p.lower() for p in policy["permissions"]["secrets"]], policy
+    upn, user_id = kv.identity.signed_in_user
+    az("keyvault", "set-policy", "-n", "cli-policy-vault", "--spn", APP_ID, "--secret-permissions", "get")
+    updated = az("keyvault", "set-policy", "-n", "cli-policy-vault", "--upn", upn, "--key-permissions", "list")
+    granted = {p["objectId"] for p in updated["properties"]["accessPolicies"]}
+    assert granted == {principal, kv.identity.object_id_for(tenant, APP_ID), user_id}, updated
     app_principal = kv.identity.object_id_for(tenant, APP_ID)
     role = az(
         "role", "assignment", "create", "--assignee", APP_ID, "--role", "Key Vault Secrets User", "--scope", vault_id
