@@ -243,4 +243,5 @@ def _clause(text: str, kind: str) -> Clause:
                 f"'{resource}'.",  # unverified
             )
         return Clause(known[prop.lower()], op, match.group("literal").replace("''", "'"))
-    raise FilterError("BadRequest", f"Invalid filter clause: {text}")  # unverified
+    shown = text if len(text) <= 200 else text[:200] + "..."
+    raise FilterError("BadRequest", f"Invalid filter clause: {shown}")  # unverified
