@@ -14,6 +14,7 @@ from .clock import Clock
 from .config import Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
 from .events import EventGrid, weakly
+from .graph import GraphApp, is_graph_url
 from .hosts import INTERCEPTED_URL, VaultAddress, parse_name_or_url
 from .http.app import KeyVaultApp
 from .http.attestation_app import AttestationApp, is_attestation_url
@@ -95,6 +96,12 @@ class Emulator:
         )
         """Azure Resource Manager (management.azure.com): resource groups, vaults, role assignments."""
         registry = self._vaults
+        self.graph = GraphApp(
+            self.identity,
+            strict=lambda: registry.settings.strict_auth,
+            record=functools.partial(_record_fields, self.requests),
+        )
+        """Microsoft Graph (graph.microsoft.com): the directory's users and service principals, read-only."""
         self.events = EventGrid(self.clock, lambda: registry.settings.vault_name, registry.all)
         """Event Grid notifications: ``emulator.events.subscribe(handler, types=[...])``; see docs/events.md."""
         self._vaults.on_new_vault.append(weakly(self.events.watch))
@@ -219,15 +226,17 @@ class Emulator:
         """True for the URLs this emulator answers in-process."""
         return self.app_for(url) is not None
 
-    def app_for(self, url: str) -> KeyVaultApp | IdentityApp | AttestationApp | ManagementApp | None:
-        """The WSGI app that answers ``url``: the vault's, ARM's, the identity platform's, the attestation
-        authority's, or None (not ours)."""
+    def app_for(self, url: str) -> KeyVaultApp | IdentityApp | GraphApp | AttestationApp | ManagementApp | None:
+        """The WSGI app that answers ``url``: the vault's, ARM's, the identity platform's (Entra ID, IMDS,
+        Microsoft Graph), the attestation authority's, or None (not ours)."""
         if VAULT_URL_PATTERN.match(url):
             return self.app
         if self.settings.emulate_management and is_management_url(url):
             return self.management
         if self.settings.emulate_identity and is_identity_url(url):
             return self.identity_app
+        if self.settings.emulate_identity and is_graph_url(url):
+            return self.graph
         if is_attestation_url(url):
             return self.attestation_app
         return None

@@ -1,4 +1,5 @@
-"""The guard: no request to a Key Vault, Managed HSM, Entra login or IMDS host ever reaches the network.
+"""The guard: no request to a Key Vault, Managed HSM, Entra login, Microsoft Graph or IMDS host ever reaches
+the network.
 
 It sits at the bottom of both HTTP stacks (urllib3's connection pool for ``requests``, aiohttp's
 connector), below ``responses`` and the emulator's own doors, so it sees only what would really leave the
@@ -16,7 +17,7 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 from . import active
-from .hosts import INTERCEPTED_URL
+from .hosts import GRAPH_HOSTS, INTERCEPTED_URL
 
 __all__ = ["EmulatorNotActive", "Guard", "refusal"]
 
@@ -53,7 +54,7 @@ def refusal(url: str, *, proxy: tuple[str | None, int | None] = (None, None)) ->
     vaultish = bool(_VAULTISH.search(host))
     if vaultish and not INTERCEPTED_URL.match(url):
         return f"kv-emulator is not active for {url}: not a Key Vault URL (https://<name>.vault.azure.net)"
-    guarded = vaultish or host in _LOGIN_HOSTS or host == _IMDS_HOST
+    guarded = vaultish or host in _LOGIN_HOSTS or host in GRAPH_HOSTS or host == _IMDS_HOST
     if guarded and not active.is_active() and not active.is_server(*proxy):
         return f"kv-emulator is not active for {url}: use the keyvault fixture or --kv-intercept=session"
     return None

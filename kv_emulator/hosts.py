@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "CLOUDS",
+    "GRAPH_HOSTS",
     "HSM_SUFFIX",
     "INTERCEPTED_URL",
     "PUBLIC",
@@ -40,6 +41,7 @@ class Cloud:
     hsm_suffix: str
     login_host: str
     sts_host: str
+    graph_host: str = "graph.microsoft.com"
 
     @property
     def vault_resource(self) -> str:
@@ -60,7 +62,12 @@ class Cloud:
 
 PUBLIC = Cloud("AzureCloud", "vault.azure.net", "managedhsm.azure.net", "login.microsoftonline.com", "sts.windows.net")
 CHINA = Cloud(
-    "AzureChinaCloud", "vault.azure.cn", "managedhsm.azure.cn", "login.chinacloudapi.cn", "sts.chinacloudapi.cn"
+    "AzureChinaCloud",
+    "vault.azure.cn",
+    "managedhsm.azure.cn",
+    "login.chinacloudapi.cn",
+    "sts.chinacloudapi.cn",
+    "microsoftgraph.chinacloudapi.cn",
 )
 # Azure Government's v1 tokens are issued by sts.windows.net, as in the public cloud (unverified).
 US_GOVERNMENT = Cloud(
@@ -69,8 +76,11 @@ US_GOVERNMENT = Cloud(
     "managedhsm.usgovcloudapi.net",
     "login.microsoftonline.us",
     "sts.windows.net",
+    "graph.microsoft.us",
 )
 CLOUDS = (PUBLIC, CHINA, US_GOVERNMENT)
+#: Microsoft Graph in each cloud (the directory's REST API; kv_emulator.graph answers a small part of it).
+GRAPH_HOSTS = tuple(cloud.graph_host for cloud in CLOUDS)
 
 VAULT_SUFFIX = PUBLIC.vault_suffix
 HSM_SUFFIX = PUBLIC.hsm_suffix
@@ -139,10 +149,10 @@ def parse_name_or_url(name_or_url: str) -> VaultAddress:
 
 
 def cloud_of_resource(resource: str) -> Cloud:
-    """The cloud whose vaults a token's audience (``https://vault.azure.cn``) is for; the public one otherwise."""
+    """The cloud whose vaults (or Graph) a token's audience (``https://vault.azure.cn``) is for; else the public one."""
     host = (urlsplit(resource).hostname or resource).lower().rstrip("/")
     for cloud in CLOUDS:
-        if host in (cloud.vault_suffix, cloud.hsm_suffix):
+        if host in (cloud.vault_suffix, cloud.hsm_suffix, cloud.graph_host):
             return cloud
     return PUBLIC
 

@@ -1,6 +1,8 @@
-"""Run the Azure CLI, unmodified, against an in-process emulator: login, groups, vaults, roles, secrets,
-keys and certificates. ``az`` is a Python program whose HTTP goes through ``requests`` (MSAL and the
-SDKs), so the same interception that serves the SDKs serves it, with no server and no proxy.
+"""Run the Azure CLI, unmodified, against an in-process emulator: login, groups, vaults (with RBAC, and with
+an access policy for the signed-in identity), role assignments (by object id and by ``--assignee``, listed
+with principals' names from the emulated Microsoft Graph), secrets, keys and certificates. ``az`` is a
+Python program whose HTTP goes through ``requests`` (MSAL and the SDKs), so the same interception that
+serves the SDKs serves it, with no server and no proxy.
 
 Needs a Python environment with ``azure-cli`` and kv-emulator installed (azure-cli pins its own SDK versions,
 so not the project's venv)::
@@ -9,17 +11,20 @@ so not the project's venv)::
     .venv-az/bin/pip install azure-cli
     .venv-az/bin/python scripts/azure_cli_session.py --install  # kv-emulator, leaving azure-cli's SDK pins
     .venv-az/bin/python scripts/azure_cli_session.py            # prints "azure-cli: ok"
+    .venv-az/bin/python scripts/azure_cli_session.py --proxy    # the same through `kv-emulator serve`'s proxy
 
 ``tests/test_azure_cli.py`` runs it when ``KV_EMULATOR_AZ_PYTHON`` names that interpreter.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +65,75 @@ def az(*args: str) -> Any:
     return json.loads(text) if text else None
 
 
-def main() -> None:
+#: An app id no one has signed in with: the open directory still knows it, as Entra ID would give it a token.
+APP_ID = "0e5f3c1a-7b2d-4c8e-9f10-a1b2c3d4e5f6"
+
+
+def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
+    """What asks Microsoft Graph: the signed-in identity's object id for a vault's access policy,
+    ``--assignee`` given by app id, and the principals' names in ``az role assignment list``."""
+    policy_vault = az(
+        "keyvault", "create", "-n", "cli-policy-vault", "-g", "rg-cli", "-l", "westus",
+        "--enable-rbac-authorization", "false",
+    )  # fmt: skip
+    [policy] = policy_vault["properties"]["accessPolicies"]
+    assert (policy["objectId"], policy["tenantId"]) == (principal, tenant), policy  # az login's app, via Graph
+    assert "all" in [p.lower() for p in policy["permissions"]["secrets"]], policy
+    upn, user_id = kv.identity.signed_in_user
+    az("keyvault", "set-policy", "-n", "cli-policy-vault", "--spn", APP_ID, "--secret-permissions", "get")
+    updated = az("keyvault", "set-policy", "-n", "cli-policy-vault", "--upn", upn, "--key-permissions", "list")
+    granted = {p["objectId"] for p in updated["properties"]["accessPolicies"]}
+    assert granted == {principal, kv.identity.object_id_for(tenant, APP_ID), user_id}, updated
+    app_principal = kv.identity.object_id_for(tenant, APP_ID)
+    role = az(
+        "role", "assignment", "create", "--assignee", APP_ID, "--role", "Key Vault Secrets User", "--scope", vault_id
+    )
+    assert (role["principalId"], role["principalType"]) == (app_principal, "ServicePrincipal"), role
+    role = az(
+        "role", "assignment", "create", "--assignee", "cli-app", "--role", "Key Vault Reader", "--scope", vault_id
+    )
+    assert role["principalId"] == principal, role
+    names = {(r["principalId"], r["roleDefinitionName"]): r["principalName"] for r in az(
+        "role", "assignment", "list", "--scope", vault_id,
+    )}  # fmt: skip
+    assert names == {
+        (principal, "Key Vault Administrator"): "cli-app",
+        (app_principal, "Key Vault Secrets User"): APP_ID,
+        (principal, "Key Vault Reader"): "cli-app",
+    }, names
+    [mine] = az("role", "assignment", "list", "--scope", vault_id, "--assignee", APP_ID)
+    assert mine["principalName"] == APP_ID, mine
+    assert az("ad", "sp", "show", "--id", APP_ID)["id"] == app_principal
+    asked = {e.operation for e in kv.requests if e.url.startswith("https://graph.microsoft.com/v1.0/")}
+    assert {"GetSignedInUser", "ListServicePrincipals", "GetDirectoryObjectsByIds"} <= asked, asked
+    az("keyvault", "delete", "-n", "cli-policy-vault")
+    az("keyvault", "purge", "-n", "cli-policy-vault")
+    summary = {"accessPolicyObjectId": policy["objectId"], "principalNames": sorted(set(names.values()))}
+    print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # tests/test_azure_cli.py reads it
+
+
+@contextlib.contextmanager
+def emulator(door: str) -> Iterator[Any]:
+    """In-process (``az``'s ``requests`` intercepted), or ``--proxy``: a server in this process and ``az``
+    sent to it the way another process would be, by ``HTTPS_PROXY`` and the server's CA bundle."""
+    import kv_emulator  # installed beside azure-cli by --install
+
+    if door == "in-process":
+        with kv_emulator.emulate() as kv:
+            yield kv
+        return
+    with kv_emulator.serve(data_dir=tempfile.mkdtemp(prefix="kv-emulator-server-")) as server:
+        env = server.env()
+        os.environ.update({k: env[k] for k in ("HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")})
+        yield server.emulator
+
+
+def main(door: str = "in-process") -> None:
     os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="kv-emulator-az-")
     os.environ["AZURE_CORE_COLLECT_TELEMETRY"] = "no"
     os.environ["AZURE_CORE_ONLY_SHOW_ERRORS"] = "true"
-    import kv_emulator  # installed beside azure-cli by --install
 
-    with kv_emulator.emulate() as kv:
+    with emulator(door) as kv:
         tenant, sub = kv.settings.tenant_id, kv.settings.subscription_id
         [account] = az("login", "--service-principal", "-u", "cli-app", "-p", "cli-secret", "--tenant", tenant)
         assert account["id"] == sub and account["tenantId"] == tenant, account
@@ -84,6 +151,7 @@ def main() -> None:
             "ServicePrincipal", "--role", "Key Vault Administrator", "--scope", vault["id"],
         )  # fmt: skip
         assert role["scope"] == vault["id"], role
+        graph_steps(kv, tenant, vault["id"], principal)
         assert (
             az("keyvault", "secret", "set", "--vault-name", "cli-vault", "-n", "s1", "--value", "v1")["value"] == "v1"
         )
@@ -122,4 +190,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--install"]:
         install()
     else:
-        main()
+        main("proxy" if sys.argv[1:] == ["--proxy"] else "in-process")

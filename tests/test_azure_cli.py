@@ -1,9 +1,11 @@
 """The Azure CLI, unmodified, against the emulator (scripts/azure_cli_session.py), in a Python environment
 of its own: azure-cli pins SDK versions the project's venv does not use. Runs when ``KV_EMULATOR_AZ_PYTHON``
-names that environment's interpreter (CI sets it up; see docs/control-plane.md), and is skipped otherwise."""
+names that environment's interpreter (CI sets it up; see docs/control-plane.md), and is skipped otherwise. Two
+doors: in-process (``az``'s ``requests`` intercepted) and a server's proxy (``HTTPS_PROXY`` and its CA)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -15,9 +17,10 @@ AZ_PYTHON = os.environ.get("KV_EMULATOR_AZ_PYTHON")
 
 
 @pytest.mark.skipif(not AZ_PYTHON, reason="KV_EMULATOR_AZ_PYTHON names no Python with azure-cli installed")
-def test_azure_cli_session(tmp_path):
+@pytest.mark.parametrize("door", [[], ["--proxy"]], ids=["in-process", "proxy"])
+def test_azure_cli_session(tmp_path, door):
     result = subprocess.run(
-        [str(AZ_PYTHON), str(ROOT / "scripts" / "azure_cli_session.py")],
+        [str(AZ_PYTHON), str(ROOT / "scripts" / "azure_cli_session.py"), *door],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -25,3 +28,12 @@ def test_azure_cli_session(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == "azure-cli: ok", result.stdout + result.stderr
+    # Microsoft Graph (issue 19 item 16): `az keyvault create` without --no-self-perms found the logged-in
+    # app's object id (/me answers 400 for an app token, then servicePrincipals?$filter=...), and
+    # `az role assignment list` named every principal through directoryObjects/getByIds.
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("graph: ")]
+    graph = json.loads(line.removeprefix("graph: "))
+    assert graph["principalNames"] == ["0e5f3c1a-7b2d-4c8e-9f10-a1b2c3d4e5f6", "cli-app"], graph
+    asked = {"GetSignedInUser", "ListServicePrincipals", "ListUsers", "GetDirectoryObjectsByIds"}  # set-policy --upn
+    assert asked <= set(graph["graphOperations"]), graph
+    assert graph["accessPolicyObjectId"], graph

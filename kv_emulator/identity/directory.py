@@ -155,6 +155,18 @@ class Directory:
                 return found
         return Principal(client_id, tenant_id, _stable_object_id(tenant_id, client_id))
 
+    def principals(self) -> list[Principal]:
+        """Every registered principal, oldest first (what Microsoft Graph lists as service principals)."""
+        with self._lock:
+            return list(self._principals.values())
+
+    @property
+    def signed_in_user(self) -> tuple[str, str]:
+        """The user the fake ``az``/``azd`` sign in as: (user principal name, object id), as Graph's ``/me``."""
+        from .cli import CLI_USER
+
+        return CLI_USER, _stable_object_id(self.default_tenant, CLI_USER)
+
     def managed_identity(self, client_id: str | None, object_id: str | None) -> Principal | None:
         with self._lock:
             identities = [p for p in self._principals.values() if p.kind == "managed_identity"]

@@ -73,8 +73,8 @@ class Router:
             return "vault", self.emulator.app
         url = f"{scheme}://{host}{path}"
         app = self.emulator.app_for(url)
-        if app is self.emulator.identity_app:
-            return "identity", app
+        if app is self.emulator.identity_app or app is self.emulator.graph:
+            return "identity", app  # Entra ID, IMDS and Graph change nothing to persist (Graph's POSTs are reads)
         if app is self.emulator.app:
             return "vault", app
         if app is not None:
