@@ -23,9 +23,12 @@ import jwt
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.keyvault.keys import KeyClient, KeyReleasePolicy
+from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
 from azure.security.attestation import AttestationAdministrationClient, AttestationClient, AttestationType
+from azure.security.attestation.aio import AttestationClient as AsyncAttestationClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests_support import self_signed
 from werkzeug.test import Client
 
 from kv_emulator.objects.attestation import unwrap_released_key
@@ -251,3 +254,31 @@ def test_release_refuses_tokens_the_policy_does_not_accept(keyvault, http):
         with pytest.raises(HttpResponseError) as refused:
             hsm.release_key("k", token)
         assert refused.value.status_code == 403
+
+
+def test_a_signed_policy_names_its_signer(http):
+    signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = self_signed(signing_key, "policy signer").public_bytes(serialization.Encoding.DER)
+    x5c = [base64.b64encode(der).decode()]
+    body = {"AttestationPolicy": b64url(SAMPLE_POLICY.encode())}
+    document = jwt.encode(body, signing_key, algorithm="RS256", headers={"x5c": x5c})
+    response = http.put(f"/policies/OpenEnclave{API}", base_url=AUTHORITY, data=document, content_type="text/plain")
+    assert verified(http, response.get_json()["token"])["x-ms-policy-signer"]["x5c"] == x5c
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = jwt.encode(body, forger, algorithm="RS256", headers={"x5c": x5c})
+    refused = http.put(f"/policies/OpenEnclave{API}", base_url=AUTHORITY, data=forged, content_type="text/plain")
+    assert refused.status_code == 400 and "x5c" in refused.get_json()["error"]["message"]
+
+
+async def test_async_sdk_attests_and_a_managed_hsm_releases(keyvault):
+    enclave_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    runtime = json.dumps(transfer_jwks(enclave_key)).encode()
+    async with AsyncAttestationClient(AUTHORITY, keyvault.async_credential) as client:
+        _, token = await client.attest_open_enclave(oe_report(), runtime_json=runtime)
+    policy = {"anyOf": [{"authority": AUTHORITY, "allOf": [{"claim": "x-ms-sgx-mrsigner", "equals": MRSIGNER.hex()}]}]}
+    async with AsyncKeyClient(HSM, keyvault.async_credential) as hsm:
+        await hsm.create_ec_key(
+            "k", hardware_protected=True, exportable=True, release_policy=KeyReleasePolicy(json.dumps(policy).encode())
+        )
+        released = await hsm.release_key("k", token.to_jwt_string())
+    assert serialization.load_der_private_key(unwrap_released_key(released.value, enclave_key), None)

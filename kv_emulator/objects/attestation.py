@@ -125,7 +125,7 @@ class AttestationAuthority:
         now = int(self.clock.time())
         payload = {"iss": self.issuer, "iat": now, "nbf": now, "exp": now + int(lifetime.total_seconds()), **claims}
         if not signed:
-            return jwt.encode(payload, None, algorithm="none")
+            return jwt.encode(payload, "", algorithm="none")
         headers = {"kid": self._kid, "jku": f"{self.issuer}/certs", "typ": "JWT"}
         return jwt.encode(payload, self._key, algorithm="RS256", headers=headers)
 

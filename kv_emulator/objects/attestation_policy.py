@@ -190,7 +190,7 @@ def parse_policy(text: str) -> Policy:
 def _rule(parser: _Parser) -> _Rule:
     start = parser.at
     try:
-        matches = []
+        matches: list[_Match] = []
         while parser.peek() != "=>":
             if matches:
                 parser.take("&&")

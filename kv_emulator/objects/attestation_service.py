@@ -70,7 +70,7 @@ def _policy_text(authority: AttestationAuthority, kind: str) -> str:
 def _policy_jws(authority: AttestationAuthority, text: str) -> str:
     """The policy as the service hands it back: an unsecured JWS of ``StoredAttestationPolicy``."""
     body = {"AttestationPolicy": b64url_encode(text.encode())}
-    return jwt.encode(body, None, algorithm="none")
+    return jwt.encode(body, "", algorithm="none")
 
 
 def _read_policy_jws(document: str) -> tuple[str, dict[str, Any] | None]:
@@ -82,9 +82,9 @@ def _read_policy_jws(document: str) -> tuple[str, dict[str, Any] | None]:
         raise _bad("The policy must be a JSON Web Signature whose body holds AttestationPolicy.") from None
     signer = None
     if header.get("alg", "none") != "none":
-        chain = header.get("x5c")
+        chain = header.get("x5c") or [""]
         try:
-            certificate = x509.load_der_x509_certificate(base64.b64decode(chain[0]))
+            certificate = x509.load_der_x509_certificate(base64.b64decode(str(chain[0])))
             jwt.decode(document, certificate.public_key(), algorithms=[header["alg"]])  # type: ignore[arg-type]
         except (TypeError, IndexError, KeyError, ValueError, jwt.PyJWTError):
             raise _bad("The policy's signature does not verify with the certificate in its x5c header.") from None
