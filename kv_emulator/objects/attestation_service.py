@@ -209,6 +209,8 @@ def attest(authority: AttestationAuthority, attestation_type: str, body: Any) ->
     if inittime is not None and inittime[1]:
         claims["x-ms-inittime"] = _json_claim(inittime[0], "initTimeData")
     draft = body.get("draftPolicyForAttestation")
+    if draft is not None and not isinstance(draft, str):
+        raise _bad("draftPolicyForAttestation must be the policy text.")
     text = draft if isinstance(draft, str) and draft else _policy_text(authority, kind)
     try:
         permitted, issued = parse_policy(text).evaluate(list(claims.items()))
