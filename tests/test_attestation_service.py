@@ -282,3 +282,35 @@ async def test_async_sdk_attests_and_a_managed_hsm_releases(keyvault):
         )
         released = await hsm.release_key("k", token.to_jwt_string())
     assert serialization.load_der_private_key(unwrap_released_key(released.value, enclave_key), None)
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        # add() makes a claim later rules see without issuing it; && needs both matches.
+        (
+            "authorizationrules{ => permit(); }; issuancerules{"
+            ' c:[type=="x-ms-sgx-svn", value!=0] => add(type="patched", value=true);'
+            ' c1:[type=="patched"] && c2:[type=="x-ms-sgx-product-id"] => issue(type="product", value=c2.value); };',
+            {"product": 7},
+        ),
+        # deny() wins over permit(); comments are ignored.
+        (
+            "authorizationrules{ => permit(); // everyone\n"
+            ' c:[type=="x-ms-sgx-is-debuggable", value==true] => deny(); }; issuancerules{};',
+            None,
+        ),
+        # No permit() that holds: denied.
+        ('authorizationrules{ c:[type=="x-ms-sgx-svn", value==99] => permit(); };', None),
+        # configurationrules are read and ignored.
+        ('configurationrules{ => issueproperty(type="x", value=1); }; authorizationrules{ => permit(); };', {}),
+    ],
+)
+def test_policy_language_subset(http, rules, expected):
+    response = attest(http, {"report": b64url(oe_report()), "draftPolicyForAttestation": f"version=1.0; {rules}"})
+    if expected is None:
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "PolicyEvaluationError"
+        return
+    claims = jwt.decode(response.get_json()["token"], options={"verify_signature": False})
+    assert "patched" not in claims
+    assert {name: claims[name] for name in expected} == expected

@@ -180,6 +180,9 @@ def parse_policy(text: str) -> Policy:
         parser.take("{")
         rules = []
         while parser.peek() != "}":
+            if name.lower() == "configurationrules":  # read past, not evaluated
+                parser.take()
+                continue
             rules.append(_rule(parser))
         parser.take("}")
         parser.take(";")
