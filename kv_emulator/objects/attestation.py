@@ -142,7 +142,10 @@ class AttestationAuthority:
         A token from ``POST /attest/OpenEnclave`` without runtime data names such a key: unwrap what a
         release gave for that token with it (:func:`unwrap_released_key`).
         """
-        keys = _claim(jwt.decode(token, options={"verify_signature": False}), "x-ms-runtime.keys")
+        try:
+            keys = _claim(jwt.decode(token, options={"verify_signature": False}), "x-ms-runtime.keys")
+        except jwt.PyJWTError:
+            return None
         if not isinstance(keys, list):
             return None
         return next(
@@ -194,10 +197,10 @@ def _claim(claims: dict[str, Any], path: str) -> Any:
 def _condition_holds(condition: Any, claims: dict[str, Any]) -> bool:
     if not isinstance(condition, dict):
         return False
-    if "anyOf" in condition:
-        return any(_condition_holds(c, claims) for c in condition["anyOf"])
-    if "allOf" in condition:
-        return all(_condition_holds(c, claims) for c in condition["allOf"])
+    for combine, name in ((any, "anyOf"), (all, "allOf")):
+        if name in condition:
+            parts = condition[name]
+            return isinstance(parts, list) and combine(_condition_holds(c, claims) for c in parts)
     value = _claim(claims, str(condition.get("claim", "")))
     if "equals" in condition:
         return value is not _MISSING and value == condition["equals"]
@@ -216,7 +219,8 @@ def policy_allows(policy_data: str, claims: dict[str, Any]) -> bool:
             continue
         authority = str(rule.get("authority", "")).rstrip("/").lower()
         # A rule's claims come as allOf or as anyOf (the JavaScript SDK's Managed HSM sample, 2025).
-        if authority == issuer and ("allOf" in rule or "anyOf" in rule) and _condition_holds(rule, claims):
+        # (A rule naming only its authority holds for any token of that authority, as before.)
+        if authority == issuer and ("allOf" not in rule and "anyOf" not in rule or _condition_holds(rule, claims)):
             return True
     return False
 
