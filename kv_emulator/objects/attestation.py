@@ -218,9 +218,10 @@ def policy_allows(policy_data: str, claims: dict[str, Any]) -> bool:
         if not isinstance(rule, dict):
             continue
         authority = str(rule.get("authority", "")).rstrip("/").lower()
-        # A rule's claims come as allOf or as anyOf (the JavaScript SDK's Managed HSM sample, 2025).
-        # (A rule naming only its authority holds for any token of that authority, as before.)
-        if authority == issuer and ("allOf" not in rule and "anyOf" not in rule or _condition_holds(rule, claims)):
+        # A rule's claims come as allOf or as anyOf (the JavaScript SDK's Managed HSM sample, 2025); a rule
+        # naming only its authority holds for any token of that authority, as before.
+        conditions = "allOf" in rule or "anyOf" in rule
+        if authority == issuer and (not conditions or _condition_holds(rule, claims)):
             return True
     return False
 
