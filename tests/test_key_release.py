@@ -149,3 +149,29 @@ def test_secure_wrap_and_unwrap(wire, keyvault, client):
     assert len(b64url_decode(unwrapped["value"])) == 32
     refused = wire.post("/keys/kek//secureunwrapkey", body={**body, "target": "not-a-token"})
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        # The JavaScript SDK's Managed HSM sample writes the rule's claims as an anyOf (samples/v4, 2025).
+        {"anyOf": [{"claim": "sdk-test", "equals": "nope"}, {"claim": "sdk-test", "equals": "true"}]},
+        {"allOf": [{"claim": "sdk-test", "equals": "true"}, {"anyOf": [{"claim": "x", "equals": 1}]}]},
+    ],
+)
+def test_release_policy_rules_with_any_of_and_nested_conditions(client, keyvault, rule):
+    document = {"version": "1.0.0", "anyOf": [{"authority": keyvault.attestation.issuer, **rule}]}
+    client.create_rsa_key("k", exportable=True, release_policy=KeyReleasePolicy(json.dumps(document).encode()))
+    assert client.release_key("k", keyvault.attestation.issue_token({"sdk-test": "true", "x": 1}).jwt).value
+    with pytest.raises(HttpResponseError) as refused:
+        client.release_key("k", keyvault.attestation.issue_token({"sdk-test": True, "x": 2}).jwt)
+    assert refused.value.status_code == 403
+
+
+@pytest.mark.parametrize("rule", [{"anyOf": 5}, {"allOf": "abc"}, {"anyOf": [7]}])
+def test_malformed_release_policy_rules_never_hold(client, keyvault, rule):
+    document = {"version": "1.0.0", "anyOf": [{"authority": keyvault.attestation.issuer, **rule}, 3]}
+    client.create_rsa_key("k", exportable=True, release_policy=KeyReleasePolicy(json.dumps(document).encode()))
+    with pytest.raises(HttpResponseError) as refused:
+        client.release_key("k", keyvault.attestation.issue_token({"sdk-test": True}).jwt)
+    assert refused.value.status_code == 403

@@ -4,7 +4,9 @@ Code that fetches its attestation token over HTTP works unchanged, as do the Azu
 tests, which call a test attestation service: ``GET /generate-test-token`` answers ``{"token": "<JWT>"}``
 with the claim ``"sdk-test": true``. Its OpenID metadata (``/.well-known/openid-configuration``) and
 signing keys (``/certs``, a JWKS with the certificate in ``x5c``) let a client verify the tokens, as with
-Microsoft Azure Attestation. The tokens are the authority's own, so release policies naming it hold.
+Microsoft Azure Attestation. It answers that service's SGX calls too (policies get/set/reset, attest
+OpenEnclave and SgxEnclave: objects/attestation_service.py), as the Azure SDKs' attestation clients send
+them. The tokens are the authority's own, so release policies naming it hold.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ..objects import attestation_service as service
 from ..objects.attestation import DEFAULT_AUTHORITY, AttestationAuthority
 
 if TYPE_CHECKING:
@@ -35,6 +38,9 @@ _ROUTES = Map(
         Rule("/.well-known/openid-configuration", endpoint="openid", methods=["GET"]),
         Rule("/certs", endpoint="certs", methods=["GET"]),
         Rule("/generate-test-token", endpoint="test_token", methods=["GET"]),
+        Rule("/policies/<kind>", endpoint="policy", methods=["GET", "PUT"]),
+        Rule("/policies/<kind>:reset", endpoint="reset", methods=["POST"]),
+        Rule("/attest/<any(OpenEnclave, SgxEnclave):kind>", endpoint="attest", methods=["POST"]),
     ],
     strict_slashes=False,
 )
@@ -55,13 +61,15 @@ class AttestationApp:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         try:
-            endpoint, _ = _ROUTES.bind_to_environ(environ).match()
+            endpoint, arguments = _ROUTES.bind_to_environ(environ).match()
         except HTTPException as exc:
             # The shape of Microsoft Azure Attestation's errors; the text is ours (unverified).
             status = exc.code or 404
             body = {"error": {"code": "NotFound" if status == 404 else "MethodNotAllowed", "message": exc.description}}
             return _json(body, status)(environ, start_response)
         authority = self._authority()
+        if endpoint in ("policy", "reset", "attest"):
+            return _service(authority, endpoint, request, arguments["kind"])(environ, start_response)
         base = f"{request.scheme}://{request.host}".removesuffix(":443")
         if endpoint == "openid":
             answer: dict[str, Any] = {
@@ -76,6 +84,26 @@ class AttestationApp:
         else:
             answer = {"token": authority.issue_token({"sdk-test": True}).jwt}
         return _json(answer, 200)(environ, start_response)
+
+
+def _service(authority: AttestationAuthority, endpoint: str, request: Request, kind: str) -> Response:
+    """The service's calls: a JSON answer, or its error shape with the status the model chose."""
+    try:
+        if endpoint == "attest":
+            try:
+                body = json.loads(request.get_data(as_text=True) or "null")
+            except ValueError:
+                body = None
+            answer = service.attest(authority, kind, body)
+        elif endpoint == "reset":
+            answer = service.reset_policy(authority, kind, request.get_data(as_text=True))
+        elif request.method == "PUT":
+            answer = service.set_policy(authority, kind, request.get_data(as_text=True))
+        else:
+            answer = service.get_policy(authority, kind)
+    except service.AttestationServiceError as exc:
+        return _json({"error": {"code": exc.code, "message": exc.message}}, exc.status)
+    return _json(answer, 200)
 
 
 def _signing_jwk(authority: AttestationAuthority) -> dict[str, Any]:

@@ -67,6 +67,18 @@ def _self_signed(key: rsa.RSAPrivateKey, common_name: str, now: datetime.datetim
     )
 
 
+def _runtime_jwk(key: rsa.RSAPrivateKey) -> dict[str, Any]:
+    """The public JWK of a TEE's transfer key, as ``x-ms-runtime.keys`` carries it."""
+    public = key.public_key().public_numbers()
+    return {
+        "kid": "TpmEphemeralEncryptionKey",
+        "kty": "RSA",
+        "key_ops": ["encrypt"],
+        "e": b64url_encode(public.e.to_bytes((public.e.bit_length() + 7) // 8, "big")),
+        "n": b64url_encode(public.n.to_bytes((public.n.bit_length() + 7) // 8, "big")),
+    }
+
+
 class AttestationAuthority:
     """Issues attestation tokens, verifies them, and signs what the vault releases or attests."""
 
@@ -76,6 +88,9 @@ class AttestationAuthority:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.certificate = _self_signed(self._key, "kv-emulator attestation", clock.now())
         self._kid = b64url_encode(self.certificate.fingerprint(hashes.SHA256()))
+        self.attestation_policies: dict[str, str] = {}
+        """The policies set over ``PUT /policies/{type}``, by lower-case attestation type."""
+        self._stand_ins: dict[str, rsa.RSAPrivateKey] = {}
 
     @property
     def public_key(self) -> rsa.RSAPublicKey:
@@ -100,26 +115,42 @@ class AttestationAuthority:
     ) -> AttestationToken:
         """A token the vault accepts as ``target`` of a key release, with ``claims`` for the policy."""
         transfer_key = transfer_key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        public = transfer_key.public_key().public_numbers()
-        runtime_key = {
-            "kid": "TpmEphemeralEncryptionKey",
-            "kty": "RSA",
-            "key_ops": ["encrypt"],
-            "e": b64url_encode(public.e.to_bytes((public.e.bit_length() + 7) // 8, "big")),
-            "n": b64url_encode(public.n.to_bytes((public.n.bit_length() + 7) // 8, "big")),
-        }
+        payload = {"jti": uuid.uuid4().hex, "x-ms-runtime": {"keys": [_runtime_jwk(transfer_key)]}, **(claims or {})}
+        return AttestationToken(self.encode_token(payload, lifetime=lifetime), transfer_key)
+
+    def encode_token(
+        self, claims: dict[str, Any], *, signed: bool = True, lifetime: datetime.timedelta = datetime.timedelta(hours=8)
+    ) -> str:
+        """A JWT from this authority with ``claims``: RS256 with its key (``kid``, ``jku``), or unsecured."""
         now = int(self.clock.time())
-        payload = {
-            "iss": self.issuer,
-            "iat": now,
-            "nbf": now,
-            "exp": now + int(lifetime.total_seconds()),
-            "jti": uuid.uuid4().hex,
-            "x-ms-runtime": {"keys": [runtime_key]},
-            **(claims or {}),
-        }
-        token = jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self._kid})
-        return AttestationToken(token, transfer_key)
+        payload = {"iss": self.issuer, "iat": now, "nbf": now, "exp": now + int(lifetime.total_seconds()), **claims}
+        if not signed:
+            return jwt.encode(payload, "", algorithm="none")
+        headers = {"kid": self._kid, "jku": f"{self.issuer}/certs", "typ": "JWT"}
+        return jwt.encode(payload, self._key, algorithm="RS256", headers=headers)
+
+    def stand_in_transfer_key(self) -> dict[str, Any]:
+        """The public JWK of a fresh transfer key the emulator holds for an enclave that sent none."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = _runtime_jwk(key)
+        self._stand_ins[jwk["n"]] = key
+        return jwk
+
+    def transfer_key(self, token: str) -> rsa.RSAPrivateKey | None:
+        """The private half of the transfer key in ``token``'s ``x-ms-runtime``, when the emulator made it.
+
+        A token from ``POST /attest/OpenEnclave`` without runtime data names such a key: unwrap what a
+        release gave for that token with it (:func:`unwrap_released_key`).
+        """
+        try:
+            keys = _claim(jwt.decode(token, options={"verify_signature": False}), "x-ms-runtime.keys")
+        except jwt.PyJWTError:
+            return None
+        if not isinstance(keys, list):
+            return None
+        return next(
+            (self._stand_ins[k["n"]] for k in keys if isinstance(k, dict) and k.get("n") in self._stand_ins), None
+        )
 
     def verify_token(self, token: str) -> dict[str, Any]:
         """The claims of a token this authority issued and that is valid now on the emulator's clock."""
@@ -163,11 +194,13 @@ def _claim(claims: dict[str, Any], path: str) -> Any:
     return value
 
 
-def _condition_holds(condition: dict[str, Any], claims: dict[str, Any]) -> bool:
-    if "anyOf" in condition:
-        return any(_condition_holds(c, claims) for c in condition["anyOf"])
-    if "allOf" in condition:
-        return all(_condition_holds(c, claims) for c in condition["allOf"])
+def _condition_holds(condition: Any, claims: dict[str, Any]) -> bool:
+    if not isinstance(condition, dict):
+        return False
+    for combine, name in ((any, "anyOf"), (all, "allOf")):
+        if name in condition:
+            parts = condition[name]
+            return isinstance(parts, list) and combine(_condition_holds(c, claims) for c in parts)
     value = _claim(claims, str(condition.get("claim", "")))
     if "equals" in condition:
         return value is not _MISSING and value == condition["equals"]
@@ -182,8 +215,13 @@ def policy_allows(policy_data: str, claims: dict[str, Any]) -> bool:
         raise BadParameter("Property release_policy has invalid value\r\n") from None
     issuer = str(claims.get("iss", "")).rstrip("/").lower()
     for rule in policy.get("anyOf", []) if isinstance(policy, dict) else []:
+        if not isinstance(rule, dict):
+            continue
         authority = str(rule.get("authority", "")).rstrip("/").lower()
-        if authority == issuer and all(_condition_holds(c, claims) for c in rule.get("allOf", [])):
+        # A rule's claims come as allOf or as anyOf (the JavaScript SDK's Managed HSM sample, 2025); a rule
+        # naming only its authority holds for any token of that authority, as before.
+        conditions = "allOf" in rule or "anyOf" in rule
+        if authority == issuer and (not conditions or _condition_holds(rule, claims)):
             return True
     return False
 
