@@ -313,13 +313,17 @@ class RouteNotFound(KeyVaultError):
 
 
 class MethodNotAllowed(KeyVaultError):
-    """The path exists, but not for this HTTP method. Text unverified."""
+    """The path exists, but not for this HTTP method, or it leaves an object's name empty (``PUT /secrets/``).
+
+    Recorded from the service for ``PUT /secrets/`` and ``POST /certificates//create`` (2022), no innererror.
+    """
 
     status = 405
     code = "MethodNotAllowed"
+    verified = True
 
-    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
-        super().__init__(f"The HTTP method {method} is not allowed on {path}; allowed: {', '.join(sorted(allowed))}.")
+    def __init__(self, method: str) -> None:
+        super().__init__(f"HTTP {method} not allowed")
 
 
 class OperationNotImplemented(KeyVaultError):

@@ -176,6 +176,36 @@ def control_plane_lines(arm_spec: Path = DEFAULT_ARM_SPEC) -> list[str]:
     return lines
 
 
+def managed_hsm_lines(implemented: Iterable[str]) -> list[str]:
+    """The Managed HSM administration section, from the emulator's own table (its specs are not vendored)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from kv_emulator.api.availability import FIRST, OPERATION_SINCE
+    from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS
+
+    done = set(implemented)
+    count = sum(1 for _, _, operation in MANAGED_HSM_OPERATIONS if operation in done)
+    lines = [
+        "",
+        "## Managed HSM administration (`rbac.json`, `backuprestore.json`, `settings.json`, `securitydomain.json`)",
+        "",
+        "The administration operations of a Managed HSM (what `azure-keyvault-administration`'s "
+        "`KeyVaultAccessControlClient`, `KeyVaultBackupClient` and `KeyVaultSettingsClient` call, and the "
+        f"security domain): {count} of {len(MANAGED_HSM_OPERATIONS)} implemented. They are routed on Managed HSM "
+        "hosts (`https://<name>.managedhsm.azure.net`) only, so a client gets a 501 naming the operation, not "
+        "a 404 it would read as `ResourceNotFoundError`; on a vault host their paths are unknown (404), as on "
+        "the service. The operationIds are the legacy specs' (`kv_emulator.http.routes.MANAGED_HSM_OPERATIONS`).",
+        "",
+        "| operationId | method | path | status | since |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for method, template, operation in MANAGED_HSM_OPERATIONS:
+        status = IMPLEMENTED if operation in done else NOT_IMPLEMENTED
+        since = OPERATION_SINCE.get(operation, FIRST)
+        lines.append(f"| `{operation}` | {method} | `{template}` | {status} | {since} |")
+    return lines
+
+
 def _show(op: Operation) -> str:
     method, template, operation = op
     return f"{method} {template} ({operation})"
@@ -243,6 +273,7 @@ def render(specs: Sequence[SpecFile], implemented: Iterable[str], arm_spec: Path
             status = IMPLEMENTED if operation in done else NOT_IMPLEMENTED
             since = OPERATION_SINCE.get(operation, FIRST)
             lines.append(f"| `{operation}` | {method} | `{template}` | {status} | {since} |")
+    lines += managed_hsm_lines(done)
     lines += control_plane_lines(arm_spec)
     return "\n".join(lines) + "\n"
 

@@ -18,6 +18,13 @@ FIRST = PUBLISHED[0]
 _KINDS = ("Secret", "Key", "Certificate")
 _DELETED = [f"{verb}{kind}" for kind in _KINDS for verb in ("GetDeleted", "PurgeDeleted", "RecoverDeleted")]
 _DELETED += [f"GetDeleted{kind}s" for kind in _KINDS]
+_ADMIN_72 = (
+    *(f"RoleDefinitions_{verb}" for verb in ("List", "Get", "CreateOrUpdate", "Delete")),
+    *(f"RoleAssignments_{verb}" for verb in ("ListForScope", "Get", "Create", "Delete")),
+    *("FullBackup", "FullBackupStatus", "FullRestoreOperation", "RestoreStatus", "SelectiveKeyRestoreOperation"),
+    *(f"HSMSecurityDomain_{verb}" for verb in ("Download", "DownloadPending", "TransferKey")),
+    *("HSMSecurityDomain_Upload", "HSMSecurityDomain_UploadPending"),
+)
 
 #: operationId -> the first api-version that has it; an operation not listed exists from 2015-06-01.
 OPERATION_SINCE: dict[str, str] = {
@@ -37,6 +44,14 @@ OPERATION_SINCE: dict[str, str] = {
     # Secure wrap and unwrap are in the 2026-04-01 keys.json and not in 2025-07-01's (checked).
     "securewrapkey": "2026-04-01",
     "secureunwrapkey": "2026-04-01",
+    # Managed HSM administration (routed on HSM hosts only): role-based access, full backup and restore and
+    # the security domain came with 7.2, settings with 7.4 (the specs' folders: rbac.json, backuprestore.json,
+    # securitydomain.json from 7.2, settings.json from 7.4); pre-backup and pre-restore checks with 7.6
+    # (recalled from azure-keyvault-administration 4.6.0; unverified here).
+    **dict.fromkeys(_ADMIN_72, "7.2"),
+    **dict.fromkeys(("GetSettings", "GetSetting", "UpdateSetting"), "7.4"),
+    "PreFullBackup": "7.6",
+    "PreFullRestoreOperation": "7.6",
 }
 
 #: (operationId or body model, field) -> the first api-version that reads it; older versions ignore it.

@@ -35,7 +35,7 @@ from .exchange import Exchange
 from .faults import FaultInjector, Outcome
 from .headers import new_request_id, service_headers
 from .journal import Journal, JournalEntry
-from .routes import KEYS_SPEC_OPERATIONS, route
+from .routes import MANAGED_HSM_ANSWERS, empty_name, route
 from .throttling import Throttler, classify
 from .transport import TRANSPORT_KEY, InjectedConnectionError, InjectedTimeout, TransportAct
 
@@ -186,16 +186,20 @@ class KeyVaultApp:
         exchange.entry.api_version = version.requested
 
     def route(self, exchange: Exchange) -> None:
-        """The spec operation the method and path name; a Managed HSM answers keys.json only."""
+        """The spec operation the method and path name; a Managed HSM answers keys.json and its administration
+        operations only. A path with an empty object name is the service's 405 (``PUT /secrets/``)."""
         request = exchange.request
-        try:
-            operation, arguments = route(request.path, request.method, exchange.version)
-        except WerkzeugMethodNotAllowed as exc:
-            raise errors.MethodNotAllowed(request.method, request.path, list(exc.valid_methods or [])) from None
-        except NotFound:
-            raise errors.RouteNotFound(request.method, request.path) from None
         assert exchange.vault is not None
-        if exchange.vault.managed_hsm and operation not in KEYS_SPEC_OPERATIONS:
+        managed_hsm = exchange.vault.managed_hsm
+        try:
+            operation, arguments = route(request.path, request.method, exchange.version, managed_hsm=managed_hsm)
+        except WerkzeugMethodNotAllowed:
+            raise errors.MethodNotAllowed(request.method) from None
+        except NotFound:
+            if empty_name(request.path):
+                raise errors.MethodNotAllowed(request.method) from None
+            raise errors.RouteNotFound(request.method, request.path) from None
+        if managed_hsm and operation not in MANAGED_HSM_ANSWERS:
             raise errors.RouteNotFound(request.method, request.path)
         exchange.operation = exchange.entry.operation = operation
         exchange.arguments = arguments
