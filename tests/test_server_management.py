@@ -83,7 +83,10 @@ def test_bad_management_input_is_a_clear_400(server: Server) -> None:
     assert not_json.status_code == 400
     assert kv(server, "GET", "nothing-here").status_code == 404
     missing = kv(server, "POST", "identity/roles", json={"principal": "x"})
-    assert missing.status_code == 400 and missing.json()["error"]["message"] == "missing field 'role'"
+    assert (
+        missing.status_code == 400
+        and missing.json()["error"]["message"] == "POST /_kv/identity/roles: missing field 'role'"
+    )
     assert kv(server, "DELETE", "health").status_code == 405
 
 
