@@ -107,10 +107,13 @@ def _check_range(value: float, schema: Mapping[str, Any], path: str) -> None:
     low, high = schema.get("minimum"), schema.get("maximum")
     if value != value or value in (float("inf"), float("-inf")):
         raise BodyError(f"{_name(path)} must be a finite number")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if low is not None and high is not None else ""
-        bounds = bounds or (f"at least {low}" if low is not None else f"at most {high}")
-        raise BodyError(f"{_name(path)} must be {bounds}, got {_shown(value)}")
+    if (low is None or value >= low) and (high is None or value <= high):
+        return
+    if low is not None and high is not None and high <= 1_000_000:
+        bounds = f"between {low} and {high}"
+    else:
+        bounds = f"at least {low}" if low is not None and value < low else f"at most {high}"
+    raise BodyError(f"{_name(path)} must be {bounds}, got {_shown(value)}")
 
 
 def _check_string(value: str, schema: Mapping[str, Any], path: str) -> None:
