@@ -17,11 +17,12 @@ __all__ = ["DOCUMENT", "MAX_CLOCK_YEAR", "operations"]
 #: The clock's range: later instants overflow the date arithmetic of certificates and tokens.
 MAX_CLOCK_YEAR = 9000
 
-_TEXT = {"type": "string", "minLength": 1, "maxLength": 1000}
+_TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 1000}
 _NAME_OR_URL = {**_TEXT, "description": "a vault name or URL (default: the server's default vault)"}
 _NULLABLE_COUNT = {"type": "integer", "minimum": 1, "maximum": 1_000_000_000, "nullable": True}
-_STATUS = {
-    "description": "an HTTP status from 400 to 599, 'connection_error' or 'timeout'",
+_STATUS_WORDS = "an HTTP status from 400 to 599, 'connection_error' or 'timeout'"
+_STATUS: dict[str, Any] = {
+    "description": _STATUS_WORDS,
     "anyOf": [
         {"type": "integer", "minimum": 400, "maximum": 599},
         {"type": "string", "enum": ["connection_error", "timeout"]},
@@ -47,7 +48,7 @@ _FAULT_MATCH = {
 }
 _FAULT = _object(
     {
-        "status": {**_STATUS, "nullable": True, "description": _STATUS["description"] + " (null: latency only)"},
+        "status": {**_STATUS, "nullable": True, "description": _STATUS_WORDS + " (null: latency only)"},
         **_FAULT_MATCH,
         "times": {**_NULLABLE_COUNT, "description": "how many matches fire (default 1; null: every one)"},
         "every": {**_NULLABLE_COUNT, "description": "fire on every Nth match"},
