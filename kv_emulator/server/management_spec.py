@@ -126,7 +126,7 @@ _SUBSCRIPTION = _object(
         "types": {"anyOf": [_TEXT, {"type": "array", "items": _TEXT}], "description": "an event type or a list"},
         "subject_begins_with": _TEXT,
         "subject_ends_with": _TEXT,
-        "schema": {"type": "string", "enum": ["eventgrid", "cloudevents"]},
+        "schema": {**_TEXT, "description": "eventgrid (the default) or cloudevents"},
         "vault": _NAME_OR_URL,
         "name": {**_TEXT, "maxLength": 64},
     },
