@@ -109,6 +109,9 @@ def test_every_body_shape_error_is_plain(app: Server) -> None:
     )
     assert "unknown throttle_limits class(es): nope" in refused(app, "PUT", "throttling", {"limits": {"nope": 3}})
     assert "'role' must be one of" in refused(app, "POST", "identity/roles", {"role": "Owner", "principal": "x"})
+    bad_vault = {"role": "Key Vault Reader", "principal": "x", "vault": "bad name!"}
+    assert "'vault' must be a vault name (3-24 letters" in refused(app, "POST", "identity/roles", bad_vault)
+    assert app.emulator.vaults == []  # nothing was made on the way
     status, answer = call(app, "DELETE", "clock")
     assert status == 405 and answer["error"]["message"] == "/_kv/clock does not take DELETE; it takes GET"
 

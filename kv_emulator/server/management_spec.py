@@ -18,7 +18,11 @@ __all__ = ["DOCUMENT", "MAX_CLOCK_YEAR", "operations"]
 MAX_CLOCK_YEAR = 9000
 
 _TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 1000}
-_NAME_OR_URL = {**_TEXT, "description": "a vault name or URL (default: the server's default vault)"}
+_NAME_OR_URL = {
+    **_TEXT,
+    "description": "a vault name (3-24 letters, digits and hyphens, starting with a letter) or an https:// URL",
+    "pattern": r"^([a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]|https://[^\s/]+/?)$",
+}
 _NULLABLE_COUNT = {"type": "integer", "minimum": 1, "maximum": 1_000_000_000, "nullable": True}
 _STATUS_WORDS = "an HTTP status from 400 to 599, 'connection_error' or 'timeout'"
 _STATUS: dict[str, Any] = {

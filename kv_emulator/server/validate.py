@@ -2,7 +2,7 @@
 
 The same schemas describe the API (``/_kv/openapi.json``) and guard it, so the two cannot drift. Only the
 part of JSON Schema the document uses is understood: ``type`` (with ``nullable``), ``enum``, ``minimum``,
-``maximum``, ``minLength``, ``properties``, ``required``, ``additionalProperties``, ``minProperties``,
+``maximum``, ``minLength``, ``pattern``, ``properties``, ``required``, ``additionalProperties``, ``minProperties``,
 ``items``, ``anyOf`` and the ``date-time`` format. A problem is a :class:`BodyError` naming the field.
 """
 
@@ -121,6 +121,8 @@ def _check_string(value: str, schema: Mapping[str, Any], path: str) -> None:
         raise BodyError(f"{_name(path)} must not be empty")
     if len(value) > schema.get("maxLength", 10_000):
         raise BodyError(f"{_name(path)} is longer than {schema.get('maxLength', 10_000)} characters")
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        raise BodyError(f"{_name(path)} must be {schema.get('description', 'of another form')}, got {_shown(value)}")
     if schema.get("format") == "date-time":
         try:
             parse_time(value)
