@@ -238,6 +238,8 @@ if schemathesis is not None:
     )
     SCHEMA = schemathesis.openapi.from_dict(json.loads(json.dumps(DOCUMENT)))
     SCHEMA.app = FUZZ_SERVER.management
+    # Valid bodies and invalid ones (wrong types, unknown fields, out of range): both must be answered.
+    SCHEMA.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
     # Subscribing makes the server call the endpoint for the validation handshake: not a thing to fuzz.
     FUZZED = SCHEMA.exclude(operation_id="events_subscribe")
     EXAMPLES = int(os.environ.get("KV_EMULATOR_FUZZ_EXAMPLES", "6"))
