@@ -7,6 +7,7 @@ with kv_emulator.emulate() as kv:
 
 from __future__ import annotations
 
+from ._version import __version__ as __version__
 from .clock import Clock
 from .config import DEFAULT_TENANT_ID, DEFAULT_VAULT_NAME, Settings
 from .credentials import AsyncEmulatorCredential, EmulatorCredential
@@ -34,5 +35,3 @@ __all__ = [
     "emulate",
     "serve",
 ]
-
-__version__ = "0.1.0"

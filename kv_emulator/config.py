@@ -18,8 +18,10 @@ __all__ = [
     "DEFAULT_TENANT_ID",
     "DEFAULT_VAULT_NAME",
     "RETRY_AFTER_HEADERS",
+    "SETTING_HELP",
     "TRANSACTION_CLASSES",
     "Settings",
+    "format_words",
 ]
 
 #: The tenant named in the challenge when ``AZURE_TENANT_ID`` is not set. A fixed, obviously fake GUID.
@@ -45,6 +47,61 @@ RETRY_AFTER_HEADERS = ("Retry-After", "retry-after-ms", "x-ms-retry-after-ms")
 _VAULT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
 _SKUS = ("standard", "premium")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+#: What each setting does, in a line (the command line's help; docs/pytest-plugin.md has the long form).
+SETTING_HELP: dict[str, str] = {
+    "enable_soft_delete": "a deleted object stays recoverable until its purge date; off: a delete is final",
+    "soft_delete_retention_in_days": "days a deleted object stays recoverable, 7 to 90",
+    "enable_purge_protection": "refuse purges while an object is deleted (needs soft delete)",
+    "sku": "the vaults' tier: standard (refuses -HSM keys) or premium",
+    "strict_api_version": "refuse an api-version newer than the newest known, as the service does",
+    "strict_hosts": "only declared vaults answer (the default vault, --vaults); others get 404 VaultNotFound",
+    "vaults": "more vaults to declare at start: names or URLs (a Managed HSM by its URL)",
+    "vault_name": "the default vault's name: 3-24 letters, digits and hyphens, starting with a letter",
+    "tenant_id": "the tenant named in the 401 challenge and in issued tokens",
+    "location": "the region in the x-ms-keyvault-region header and in ARM",
+    "throttling": "enforce Key Vault's service limits (per vault, per class, per 10 s) with its 429",
+    "throttle_scale": "multiply every documented limit by this: above 0, at most 1000 (0.001 = reachable quickly)",
+    "throttle_limits": "limits for single transaction classes, per 10 s",
+    "throttle_retry_after": "seconds a throttling 429 advertises; none: no header, as the service",
+    "throttle_retry_after_header": "the header carrying that wait",
+    "virtual_time": "retry and polling sleeps and injected latency advance the clock instead of waiting",
+    "emulate_identity": "answer Entra ID, IMDS and the App Service identity endpoint",
+    "emulate_management": "answer Azure Resource Manager (management.azure.com)",
+    "emulate_cli": "put fake az and azd first on PATH while it runs (in-process only)",
+    "strict_auth": "check each token's signature, audience, issuer and lifetime; off: any bearer token passes",
+    "enable_rbac_authorization": "the permission model: true = Azure RBAC, false = access policies, none = no checks",
+    "certificate_pending_polls": "polls a new certificate's operation answers inProgress before it completes",
+    "subscription_id": "the one subscription ARM shows",
+    "subscription_name": "that subscription's display name",
+    "client_ip": "who an in-process caller is for vault firewalls (a server uses the socket's address)",
+    "arm_pending_polls": "polls an ARM long-running operation answers 'still running' before it is done",
+}
+_FORMATS = {
+    "bool": "true or false",
+    "bool | None": "true, false or none",
+    "int": "a whole number",
+    "float": "a number",
+    "float | None": "a number of seconds, or none",
+    "str": "text",
+    "tuple[str, ...]": "names separated by commas",
+    "dict[str, int]": "CLASS=N pairs separated by commas, e.g. secret-create=3,vault-other=100 (classes: "
+    + ", ".join(TRANSACTION_CLASSES)
+    + ")",
+}
+_CHOICES = {"sku": _SKUS, "throttle_retry_after_header": RETRY_AFTER_HEADERS}
+
+
+def format_words(name: str) -> str:
+    """How a setting is written in a flag, an environment variable or ini text, in words."""
+    if name in _CHOICES:
+        return "one of " + ", ".join(_CHOICES[name])
+    if name in ("tenant_id", "subscription_id"):
+        return "a GUID"
+    if name == "client_ip":
+        return "an IP address, or empty"
+    field_type = {f.name: str(f.type) for f in dataclasses.fields(Settings)}[name]
+    return _FORMATS[field_type]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,4 +260,4 @@ def _coerce(name: str, value: Any) -> Any:
             return tuple(part for part in re.split(r"[,\s]+", value) if part)
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return tuple(value)
-    raise TypeError(f"kv-emulator option {name} expects {field_type}, got {value!r}")
+    raise TypeError(f"kv-emulator option {name} expects {format_words(name)}, got {value!r}")

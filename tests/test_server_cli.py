@@ -249,7 +249,96 @@ def test_a_busy_port_is_a_clear_error(data_dir: Path) -> None:
         busy.listen()
         port = str(busy.getsockname()[1])
         result = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--port", port, "--proxy-port", "0")
-    assert result.returncode == 1 and "cannot listen on 127.0.0.1" in result.stderr, result.stderr
+    assert result.returncode == 1, result.stderr
+    assert f"cannot listen on 127.0.0.1 port {port} (--port): Address already in use" in result.stderr
+    assert "pass --port 0 to pick a free one" in result.stderr
+
+
+def test_help_says_what_each_option_does_its_format_and_default() -> None:
+    """No Python types (tuple[str, ...], float | None) in the help; every option has words and a default."""
+    from kv_emulator.server.cli import build_parser
+
+    serve = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    for action in serve._actions:
+        if action.dest in ("help", "quiet"):
+            continue
+        text = action.help or ""
+        assert "Default: " in text and len(text.split(". Default")[0]) > 15, (action.dest, text)
+        assert "Format: " in text, (action.dest, text)
+    help_text = serve.format_help()
+    for python in ("tuple[", "dict[", "float | None", "bool | None", "<class"):
+        assert python not in help_text
+
+
+def test_a_bad_value_names_the_flag_and_the_format(data_dir: Path) -> None:
+    result = kv_emulator_cli("serve", "--data-dir", str(data_dir), "--ephemeral", "--throttle-limits", "bogus")
+    assert result.returncode == 2 and "dict[" not in result.stderr
+    assert "--throttle-limits (KV_EMULATOR_THROTTLE_LIMITS) expects CLASS=N pairs separated by commas" in result.stderr
+    assert "got 'bogus'" in result.stderr
+    env = {**os.environ, "KV_EMULATOR_PORT": "http"}
+    result = subprocess.run(
+        [sys.executable, "-m", "kv_emulator", "serve", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "KV_EMULATOR_PORT expects a port number; 0 picks a free one, got 'http'" in result.stderr
+
+
+def test_version() -> None:
+    import kv_emulator
+
+    result = kv_emulator_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"kv-emulator {kv_emulator.__version__}"
+
+
+def test_env_prints_absolute_paths_for_a_relative_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kv_emulator.__main__ import main
+
+    runtime = {"pid": os.getpid(), "port": 1, "proxy_port": 2, "tenant_id": "t", "vault_url": "v"}
+    (tmp_path / "rel").mkdir()
+    (tmp_path / "rel" / "server.json").write_text(json.dumps({**runtime, "identity_header": "h"}))
+    monkeypatch.chdir(tmp_path)
+    out: list[str] = []
+    monkeypatch.setattr(sys.stdout, "write", out.append)
+    assert main(["env", "--data-dir", "rel", "--format", "dotenv"]) == 0
+    values = dict(line.split("=", 1) for line in "".join(out).splitlines())
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"):
+        assert values[name].startswith(str(tmp_path / "rel")), values[name]
+
+
+def test_receive_prints_the_events_a_subscription_delivers(tmp_path: Path) -> None:
+    """docs/events.md's curl example, as written: a receiver, a subscription to it, a change, the event."""
+    import kv_emulator
+
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "kv_emulator", "receive", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert receiver.stderr is not None and receiver.stdout is not None
+        started = receiver.stderr.readline()
+        url = started.split()[2]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/api/events"), started
+        with kv_emulator.serve(data_dir=str(tmp_path)) as server:
+            base = f"{server.proxy_url}/_kv"
+            made = requests.post(f"{base}/events/subscriptions", json={"endpoint": url, "name": "rotation"}, timeout=30)
+            assert made.status_code == 201, made.text
+            server.emulator.vault().secrets.set("db-password", "v1")
+            assert requests.get(f"{base}/events/subscriptions/rotation", timeout=30).json()["received"]
+            event = json.loads(receiver.stdout.readline())
+        assert event["eventType"] == "Microsoft.KeyVault.SecretNewVersionCreated"
+        assert event["subject"] == "db-password"
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=10)
+        for stream in (receiver.stdout, receiver.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def test_every_setting_is_a_flag_and_a_variable(data_dir: Path) -> None:

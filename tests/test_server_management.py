@@ -83,7 +83,10 @@ def test_bad_management_input_is_a_clear_400(server: Server) -> None:
     assert not_json.status_code == 400
     assert kv(server, "GET", "nothing-here").status_code == 404
     missing = kv(server, "POST", "identity/roles", json={"principal": "x"})
-    assert missing.status_code == 400 and missing.json()["error"]["message"] == "missing field 'role'"
+    assert (
+        missing.status_code == 400
+        and missing.json()["error"]["message"] == "POST /_kv/identity/roles: missing field 'role'"
+    )
     assert kv(server, "DELETE", "health").status_code == 405
 
 
@@ -259,3 +262,56 @@ def test_control_plane_resource_groups_survive_a_restart(tmp_path: Any) -> None:
     with Server(kv_emulator.Emulator(), options) as second:
         kept = call(second, "GET")
         assert kept.status_code == 200 and kept.json()["tags"] == {"team": "a"}
+
+
+def test_the_documented_management_commands_run(server: Server) -> None:
+    """Every curl line of docs/server.md's management API block, as written, answers 2xx (a receiver
+    stands at the webhook's port, as the block starts one; ``<id>`` is the role assignment just made)."""
+    import io
+    import re
+    import shlex
+    import threading
+    from pathlib import Path
+
+    from kv_emulator.server.receiver import Receiver
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "server.md").read_text(encoding="utf-8")
+    section = text[text.index("## The management API") :]
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.S)
+    assert block is not None
+    receiver = Receiver(("127.0.0.1", 0), out=io.StringIO())
+    threading.Thread(target=receiver.serve_forever, args=(0.1,), daemon=True).start()
+    files: dict[str, str] = {}
+    last_id = ""
+    ran = 0
+    try:
+        for line in block.group(1).splitlines():
+            words = shlex.split(line, comments=True)
+            if not words or words[0] != "curl":
+                continue
+            method, data, url, target = "GET", None, "", None
+            words = iter(words[1:])
+            for word in words:
+                if word == "-X":
+                    method = next(words)
+                elif word in ("-d", "--data-binary"):
+                    data = next(words)
+                    data = files[data[1:]] if data.startswith("@") else data
+                    method = method if method != "GET" else "POST"
+                elif word == ">":
+                    target = next(words)
+                elif not word.startswith("-"):
+                    url = word
+            url = url.replace("$K", f"{server.proxy_url}/_kv").replace("<id>", last_id)
+            data = data.replace(":7071/", f":{receiver.server_address[1]}/") if data else data
+            answer = requests.request(method, url, data=data, timeout=30)
+            assert answer.status_code < 300, f"{line}\n-> {answer.status_code} {answer.text[:300]}"
+            if target:
+                files[target] = answer.text
+            if "identity/roles" in url and method == "POST":
+                last_id = answer.json()["id"]
+            ran += 1
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    assert ran >= 35

@@ -88,5 +88,5 @@ def test_invalid_settings_are_refused_clearly():
         kv_emulator.Emulator(enable_soft_delete=False, enable_purge_protection=True)
     with pytest.raises(TypeError, match="unknown kv-emulator option"):
         kv_emulator.Emulator(soft_delete=True)
-    with pytest.raises(TypeError, match="expects bool"):
+    with pytest.raises(TypeError, match="expects true or false"):
         kv_emulator.Emulator(enable_soft_delete="maybe")

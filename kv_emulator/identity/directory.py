@@ -183,6 +183,16 @@ class Directory:
             return identities[0]
         return None
 
+    def principals(self, kind: str | None = None) -> list[Principal]:
+        """The registered principals (``kind``: only ``"service_principal"`` or ``"managed_identity"``)."""
+        with self._lock:
+            return [p for p in self._principals.values() if kind is None or p.kind == kind]
+
+    def remove(self, client_id: str) -> Principal | None:
+        """Forget a registered principal; the removed one, or None if there was none."""
+        with self._lock:
+            return self._principals.pop(client_id.lower(), None)
+
     def clear(self) -> None:
         with self._lock:
             self._principals.clear()

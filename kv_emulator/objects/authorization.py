@@ -279,6 +279,12 @@ class Authorization:
         if removed is not None:
             self._changed()
 
+    @property
+    def access_policies(self) -> list[AccessPolicy]:
+        """Copies of the access policies, one per principal."""
+        with self._lock:
+            return [dataclasses.replace(policy) for policy in self._policies.values()]
+
     # -- the check ----------------------------------------------------------------------------------
 
     def check(self, operation: str, caller: dict[str, Any] | None, object_path: str) -> str | None:

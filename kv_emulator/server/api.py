@@ -15,7 +15,7 @@ from .. import active, seed
 from .env import RUNTIME_FILE, client_env, read_runtime, write_bundle
 from .listeners import DoorServer
 from .management import ManagementApp
-from .options import ServerOptions
+from .options import ListenError, ServerOptions
 from .routing import IDENTITY_PATH, Router
 from .tls import CertificateAuthority
 
@@ -155,14 +155,19 @@ class Server:
 
     def _listen(self, host: str) -> None:
         for port, proxy in ((self.options.port, False), (self.options.proxy_port, True)):
-            listener = DoorServer(
-                (host, port),
-                router=self.router,
-                ca=self.ca,
-                options=self.options,
-                proxy=proxy,
-                on_commit=self.committed,
-            )
+            try:
+                listener = DoorServer(
+                    (host, port),
+                    router=self.router,
+                    ca=self.ca,
+                    options=self.options,
+                    proxy=proxy,
+                    on_commit=self.committed,
+                )
+            except OSError as exc:  # say which port, so the command line can offer a way out
+                flag = "--proxy-port" if proxy else "--port"
+                reason = exc.strerror or str(exc)
+                raise ListenError(exc.errno or 0, reason, host=host, port=port, flag=flag) from exc
             self._listeners.append(listener)
 
     def committed(self, vault: str | None = None) -> None:

@@ -68,7 +68,9 @@ def _alive(pid: int) -> bool:
 
 
 def client_env(runtime: dict[str, Any], data_dir: Path, *, direct: bool = False) -> dict[str, str]:
-    """The variables for a client: proxy mode (real vault URLs) unless ``direct``."""
+    """The variables for a client: proxy mode (real vault URLs) unless ``direct``; absolute paths, so they
+    work from any directory."""
+    data_dir = data_dir.absolute()
     proxy_port, port = runtime["proxy_port"], runtime["port"]
     proxy = f"http://{runtime.get('connect_host', '127.0.0.1')}:{proxy_port}"
     env = {

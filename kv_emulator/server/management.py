@@ -1,8 +1,10 @@
 """``/_kv/``: the emulator's test controls over HTTP, for processes that cannot hold the Python object.
 
 JSON in, JSON out. Everything maps onto the in-process API (``emulator.clock``, ``emulator.faults``, ...),
-so docs/server.md can say "the same as ``kv.faults.add(...)``". With a non-loopback ``--host`` every route
-but ``health`` needs ``Authorization: Bearer <--admin-token>``.
+so docs/server.md can say "the same as ``kv.faults.add(...)``". The routes and the schema of every body come
+from one OpenAPI document (:mod:`.management_spec`, served at ``/_kv/openapi.json``): a body with an unknown
+field or a wrong value is a 400 naming it. With a non-loopback ``--host`` every route but ``health`` needs
+``Authorization: Bearer <--admin-token>``.
 """
 
 from __future__ import annotations
@@ -10,60 +12,51 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import json
+import re
+import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .. import seed
+from .management_routes import IdentityRoutes
+from .management_spec import DOCUMENT, MAX_CLOCK_YEAR, operations
+from .validate import BodyError, check, parse_time
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 __all__ = ["ManagementApp"]
 
-_RULES = Map(
-    [
-        Rule("/_kv/health", methods=["GET"], endpoint="health"),
-        Rule("/_kv/reset", methods=["POST"], endpoint="reset"),
-        Rule("/_kv/clock", methods=["GET"], endpoint="clock"),
-        Rule("/_kv/clock/advance", methods=["POST"], endpoint="clock_advance"),
-        Rule("/_kv/clock/freeze", methods=["POST"], endpoint="clock_freeze"),
-        Rule("/_kv/clock/unfreeze", methods=["POST"], endpoint="clock_unfreeze"),
-        Rule("/_kv/clock/virtual", methods=["POST"], endpoint="clock_virtual"),
-        Rule("/_kv/faults", methods=["GET"], endpoint="faults"),
-        Rule("/_kv/faults", methods=["POST"], endpoint="faults_add"),
-        Rule("/_kv/faults/script", methods=["POST"], endpoint="faults_script"),
-        Rule("/_kv/faults", methods=["DELETE"], endpoint="faults_clear"),
-        Rule("/_kv/throttling", methods=["GET"], endpoint="throttling"),
-        Rule("/_kv/throttling", methods=["PUT", "POST"], endpoint="throttling_set"),
-        Rule("/_kv/journal", methods=["GET"], endpoint="journal"),
-        Rule("/_kv/journal/calls", methods=["GET"], endpoint="journal_calls"),
-        Rule("/_kv/journal", methods=["DELETE"], endpoint="journal_clear"),
-        Rule("/_kv/audit", methods=["GET"], endpoint="audit"),
-        Rule("/_kv/identity/principals", methods=["POST"], endpoint="principal_add"),
-        Rule("/_kv/identity/managed-identities", methods=["POST"], endpoint="managed_identity_add"),
-        Rule("/_kv/identity/roles", methods=["POST"], endpoint="role_assign"),
-        Rule("/_kv/identity/access-policies", methods=["POST"], endpoint="access_policy_set"),
-        Rule("/_kv/events", methods=["GET"], endpoint="events"),
-        Rule("/_kv/events", methods=["DELETE"], endpoint="events_clear"),
-        Rule("/_kv/events/subscriptions", methods=["POST"], endpoint="events_subscribe"),
-        Rule("/_kv/events/subscriptions/<name>", methods=["GET"], endpoint="events_subscription"),
-        Rule("/_kv/events/subscriptions/<name>", methods=["DELETE"], endpoint="events_unsubscribe"),
-        Rule("/_kv/state", methods=["GET"], endpoint="state"),
-        Rule("/_kv/state", methods=["PUT"], endpoint="state_put"),
-    ],
-    strict_slashes=False,
-)
+
+def _rules() -> Map:
+    """The document's paths as werkzeug rules: ``/{name}`` becomes ``/<name>``; endpoint = operationId."""
+    rules = [
+        Rule(re.sub(r"\{(\w+)\}", r"<\1>", path), methods=[method.upper()], endpoint=spec["operationId"])
+        for path, method, spec in operations()
+    ]
+    return Map(rules, strict_slashes=False)
+
+
+_RULES = _rules()
+_BODIES: dict[str, Any] = {
+    spec["operationId"]: spec["requestBody"]["content"]["application/json"]["schema"]
+    for _, _, spec in operations()
+    if "requestBody" in spec
+}
 _READS = ("GET", "HEAD")
+_CODES = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_LATEST = datetime(MAX_CLOCK_YEAR, 1, 1, tzinfo=timezone.utc).timestamp()
+_FAULT_FIELDS = ("status", "operation", "method", "path", "times", "every", "probability", "latency", "steps", "hits")
 
 
 def _fault_json(fault: Any) -> dict[str, Any]:
-    fields = ("status", "operation", "method", "path", "times", "every", "probability", "latency", "steps", "hits")
-    return {name: getattr(fault, name) for name in fields}
+    return {name: getattr(fault, name) for name in _FAULT_FIELDS}
 
 
 def _entry_json(entry: Any) -> dict[str, Any]:
@@ -72,7 +65,11 @@ def _entry_json(entry: Any) -> dict[str, Any]:
     return data
 
 
-class ManagementApp:
+def _method_text(request: Request) -> str:
+    return f"{request.method} {request.path}"
+
+
+class ManagementApp(IdentityRoutes):
     """The ``/_kv/`` WSGI app of one :class:`~kv_emulator.server.Server`."""
 
     def __init__(self, server: Any) -> None:  # the Server it belongs to
@@ -87,26 +84,28 @@ class ManagementApp:
         try:
             endpoint, arguments = _RULES.bind_to_environ(environ).match()
             self._authorize(request, str(endpoint))
+            body = self._body(request, str(endpoint))
             handler: Callable[..., Any] = getattr(self, f"_{endpoint}")
-            result = handler(request, **arguments)
+            result = handler(request, body, **arguments)
             if request.method not in _READS:
                 self.server.committed()
             response = (
                 result if isinstance(result, Response) else Response(json.dumps(result), mimetype="application/json")
             )
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(set(exc.valid_methods or ()) - {"HEAD"}))
+            response = self._error(405, f"{request.path} does not take {request.method}; it takes {allowed}")
         except HTTPException as exc:
             response = self._error(exc.code or 400, exc.description or exc.name)
-        except KeyError as exc:
-            response = self._error(400, f"missing field {exc}")
-        except (ValueError, TypeError, LookupError) as exc:
-            response = self._error(400, f"{type(exc).__name__}: {exc}")
+        except KeyError as exc:  # a name the emulator does not know
+            response = self._error(404, f"not found: {exc.args[0] if exc.args else ''}")
+        except (ValueError, TypeError, LookupError, OverflowError) as exc:  # the in-process API's own words
+            response = self._error(400, str(exc))
         return response(environ, start_response)
 
     @staticmethod
     def _error(status: int, message: str) -> Response:
-        codes = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed", 501: "NotImplemented"}
-        code = codes.get(status, str(status))
-        body = {"error": {"code": code, "message": message}}
+        body = {"error": {"code": _CODES.get(status, str(status)), "message": message}}
         return Response(json.dumps(body), status=status, mimetype="application/json")
 
     def _authorize(self, request: Request, endpoint: str) -> None:
@@ -122,20 +121,32 @@ class ManagementApp:
             raise _Forbidden("Authorization: Bearer <admin token> required")
 
     @staticmethod
-    def _json(request: Request) -> dict[str, Any]:
-        if not request.get_data():
+    def _body(request: Request, endpoint: str) -> dict[str, Any]:
+        """The JSON object the route takes, checked against its schema; ``{}`` for no body."""
+        raw = request.get_data()
+        if not raw.strip():
+            body: Any = {}
+        else:
+            try:
+                body = json.loads(raw)
+            except (ValueError, RecursionError):
+                raise BadRequest("the body is not JSON") from None
+        schema = _BODIES.get(endpoint)
+        if schema is None:
+            if body not in ({}, None):
+                raise BadRequest(f"{_method_text(request)} takes no body")
             return {}
-        try:
-            body = json.loads(request.get_data())
-        except ValueError:
-            raise BadRequest("the body is not JSON") from None
         if not isinstance(body, dict):
-            raise BadRequest("the body must be a JSON object")
+            raise BadRequest(f"the body of {_method_text(request)} must be a JSON object")
+        try:
+            check(body, schema)
+        except BodyError as exc:
+            raise BadRequest(f"{_method_text(request)}: {exc}") from None
         return body
 
     # -- routes ------------------------------------------------------------------------------------
 
-    def _health(self, request: Request) -> dict[str, Any]:
+    def _health(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         return {
             "status": "ok",
             "vault_url": self.server.vault_url,
@@ -144,50 +155,66 @@ class ManagementApp:
             "persistent": self.server.store is not None,
         }
 
-    def _reset(self, request: Request) -> dict[str, Any]:
+    def _openapi(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        return DOCUMENT
+
+    def _reset(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         self.emulator.reset()
         return {"status": "reset"}
 
-    def _clock(self, request: Request) -> dict[str, Any]:
+    def _clock(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         clock = self.emulator.clock
         return {"now": clock.now().isoformat(), "time": clock.time(), "frozen": clock.frozen, "virtual": clock.virtual}
 
-    def _clock_advance(self, request: Request) -> dict[str, Any]:
-        body = self._json(request)
+    def _clock_advance(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         seconds = float(body.get("seconds", 0)) + 86400 * float(body.get("days", 0))
+        if self.emulator.clock.time() + seconds >= _LATEST:
+            raise BadRequest(f"the clock cannot move past the year {MAX_CLOCK_YEAR}")
         self.emulator.clock.advance(seconds)
-        return self._clock(request)
+        return self._clock(request, body)
 
-    def _clock_freeze(self, request: Request) -> dict[str, Any]:
-        at = self._json(request).get("at")
-        self.emulator.clock.freeze(datetime.fromisoformat(at) if at else None)
-        return self._clock(request)
+    def _clock_freeze(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        self.emulator.clock.freeze(self._instant(body["at"], "at") if "at" in body else None)
+        return self._clock(request, body)
 
-    def _clock_unfreeze(self, request: Request) -> dict[str, Any]:
+    @staticmethod
+    def _instant(text: str, field: str) -> datetime:
+        at = parse_time(text)
+        if not 0 <= at.timestamp() < _LATEST:
+            raise BadRequest(f"{field!r} must be between 1970 and the year {MAX_CLOCK_YEAR}, got {text!r}")
+        return at
+
+    def _clock_unfreeze(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         self.emulator.clock.unfreeze()
-        return self._clock(request)
+        return self._clock(request, body)
 
-    def _clock_virtual(self, request: Request) -> dict[str, Any]:
-        self.emulator.clock.virtual = bool(self._json(request).get("enabled", True))
-        return self._clock(request)
+    def _clock_virtual(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        self.emulator.clock.virtual = body.get("enabled", True)
+        return self._clock(request, body)
 
-    def _faults(self, request: Request) -> list[dict[str, Any]]:
+    def _faults(self, request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
         return [_fault_json(fault) for fault in self.emulator.faults]
 
-    def _faults_add(self, request: Request) -> dict[str, Any]:
-        body = self._json(request)
+    @staticmethod
+    def _check_headers(body: dict[str, Any]) -> None:
+        for name, value in body.get("headers", {}).items():
+            if not _HEADER_NAME.match(name) or "\r" in value or "\n" in value:
+                raise BadRequest(f"'headers' has a name or value HTTP cannot carry: {name!r}")
+
+    def _faults_add(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        self._check_headers(body)
         status = body.pop("status", 503)
         return _fault_json(self.emulator.faults.add(status, **body))
 
-    def _faults_script(self, request: Request) -> dict[str, Any]:
-        body = self._json(request)
+    def _faults_script(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        self._check_headers(body)
         return _fault_json(self.emulator.faults.script(body.pop("operation"), body.pop("steps"), **body))
 
-    def _faults_clear(self, request: Request) -> dict[str, Any]:
+    def _faults_clear(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         self.emulator.faults.clear()
         return {"status": "cleared"}
 
-    def _throttling(self, request: Request) -> dict[str, Any]:
+    def _throttling(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         s = self.emulator.settings
         return {
             "enabled": s.throttling,
@@ -197,116 +224,73 @@ class ManagementApp:
             "retry_after_header": s.throttle_retry_after_header,
         }
 
-    def _throttling_set(self, request: Request) -> dict[str, Any]:
-        body = self._json(request)
+    def _throttling_set(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         self.emulator.throttle(
-            bool(body.pop("enabled", True)),
-            scale=body.pop("scale", None),
-            limits=body.pop("limits", None),
-            retry_after_header=body.pop("retry_after_header", None),
-            **({"retry_after": body.pop("retry_after")} if "retry_after" in body else {}),
+            body.get("enabled", True),
+            scale=body.get("scale"),
+            limits=body.get("limits"),
+            retry_after_header=body.get("retry_after_header"),
+            **({"retry_after": body["retry_after"]} if "retry_after" in body else {}),
         )
-        if body:
-            raise BadRequest(f"unknown throttling field(s): {', '.join(sorted(body))}")
-        return self._throttling(request)
+        return self._throttling(request, body)
 
-    def _journal(self, request: Request) -> list[dict[str, Any]]:
+    _throttling_set_post = _throttling_set
+
+    def _journal(self, request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
         return [_entry_json(entry) for entry in self.emulator.requests]
 
-    def _journal_calls(self, request: Request) -> list[dict[str, Any]]:
+    def _journal_calls(self, request: Request, body: dict[str, Any]) -> list[dict[str, Any]]:
         calls = self.emulator.requests.calls(request.args.get("operation"))
         return [
             {"operation": call.operation, "statuses": call.statuses, "retries": call.retries, "delays": call.delays}
             for call in calls
         ]
 
-    def _journal_clear(self, request: Request) -> dict[str, Any]:
+    def _journal_clear(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         self.emulator.requests.clear()
         return {"status": "cleared"}
 
-    def _audit(self, request: Request) -> Response:
+    def _audit(self, request: Request, body: dict[str, Any]) -> Response:
         return Response(self.emulator.audit.to_jsonl(), mimetype="application/x-ndjson")
 
-    def _principal_add(self, request: Request) -> dict[str, Any]:
-        body = self._json(request)
-        principal = self.emulator.identity.add_service_principal(
-            body.get("client_id"),
-            secret=body.get("secret"),
-            federated=bool(body.get("federated", False)),
-            tenant_id=body.get("tenant_id"),
-            object_id=body.get("object_id"),
-            display_name=body.get("display_name", ""),
-        )
-        return {"client_id": principal.client_id, "object_id": principal.object_id, "tenant_id": principal.tenant_id}
-
-    def _managed_identity_add(self, request: Request) -> dict[str, Any]:
-        body = self._json(request)
-        principal = self.emulator.identity.add_managed_identity(body.get("client_id"), object_id=body.get("object_id"))
-        return {"client_id": principal.client_id, "object_id": principal.object_id, "tenant_id": principal.tenant_id}
-
-    def _role_assign(self, request: Request) -> dict[str, Any]:
-        body = self._json(request)
-        vault = self.emulator.vault(body.get("vault"))
-        assignment = vault.authorization.assign(body["role"], body["principal"], body.get("scope", "/"))
-        return dataclasses.asdict(assignment)
-
-    def _access_policy_set(self, request: Request) -> dict[str, Any]:
-        body = self._json(request)
-        vault = self.emulator.vault(body.get("vault"))
-        policy = vault.authorization.set_access_policy(
-            body["principal"],
-            secrets=body.get("secrets", ()),
-            keys=body.get("keys", ()),
-            certificates=body.get("certificates", ()),
-        )
-        return {k: sorted(v) if isinstance(v, set) else v for k, v in dataclasses.asdict(policy).items()}
-
-    def _events(self, request: Request) -> dict[str, Any]:
-        """Every published event (Event Grid schema) and the subscriptions, with counts."""
-        events = self.emulator.events
-        return {"published": events.published, "subscriptions": [s.to_dict() for s in events.subscriptions]}
-
-    def _events_clear(self, request: Request) -> dict[str, Any]:
-        self.emulator.events.clear()
-        return {"status": "cleared"}
-
-    def _events_subscribe(self, request: Request) -> Response:
-        """A webhook subscription (``endpoint`` required over HTTP: a handler cannot travel); the validation
-        handshake runs before the answer, so a 201 means the endpoint accepted it."""
-        body = self._json(request)
-        if not body.get("endpoint"):
-            raise BadRequest("an endpoint is required: over HTTP a subscription delivers to a webhook")
-        subscription = self.emulator.events.subscribe_json(body)
-        return Response(json.dumps(subscription.to_dict()), status=201, mimetype="application/json")
-
-    def _events_subscription(self, request: Request, name: str) -> dict[str, Any]:
-        """One subscription with what it received, its dead letters and its delivery errors."""
-        return dict(self._subscription(name).to_dict(events=True))
-
-    def _events_unsubscribe(self, request: Request, name: str) -> dict[str, Any]:
-        self.emulator.events.unsubscribe(self._subscription(name))
-        return {"status": "deleted", "name": name}
-
-    def _subscription(self, name: str) -> Any:
-        try:
-            return self.emulator.events.subscription(name)
-        except KeyError:
-            raise NotFound(f"no event subscription named {name!r}") from None
-
-    def _state(self, request: Request) -> Any:
+    def _state(self, request: Request, body: dict[str, Any]) -> Any:
         return seed.dump(self.emulator)
 
-    def _state_put(self, request: Request) -> dict[str, Any]:
-        """Import a state in the seed-file format (``kv_seed``); checked whole before anything is reset."""
-        document = seed.load_seed(self._json(request), source="PUT /_kv/state")
+    def _state_put(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        """Replace the vaults with a seed document (checked whole before anything changes); the clock is set
+        only when the document has a ``clock``, else it keeps its time."""
+        clock = body.pop("clock", None)
+        at = self._instant(clock["now"], "clock.now") if clock is not None else None
+        document = seed.load_seed(body, source="PUT /_kv/state")
+        kept = self._clock_state()
         self.emulator.reset()
+        if clock is not None:
+            self._set_clock(at, frozen=clock.get("frozen", False), virtual=clock.get("virtual"))
+        else:
+            self._restore_clock(kept)
         seed.apply(self.emulator, document)
         return {"status": "imported", "vaults": len(self.emulator.vaults)}
+
+    def _clock_state(self) -> tuple[float, bool, float, bool]:
+        clock = self.emulator.clock
+        return clock.time(), clock.frozen, time.time(), abs(clock.time() - time.time()) > 0.001
+
+    def _restore_clock(self, kept: tuple[float, bool, float, bool]) -> None:
+        """Put the clock back where it was before a reset (a running clock keeps running)."""
+        at, frozen, wall, moved = kept
+        if frozen:
+            self.emulator.clock.freeze(datetime.fromtimestamp(at, tz=timezone.utc))
+        elif moved:
+            self._set_clock(datetime.fromtimestamp(at + time.time() - wall, tz=timezone.utc), frozen=False)
+
+    def _set_clock(self, at: datetime | None, *, frozen: bool, virtual: bool | None = None) -> None:
+        clock = self.emulator.clock
+        clock.freeze(at)
+        if not frozen:
+            clock.unfreeze()
+        if virtual is not None:
+            clock.virtual = virtual
 
 
 class _Forbidden(HTTPException):
     code = 403
-
-
-class _NotImplemented(HTTPException):
-    code = 501
