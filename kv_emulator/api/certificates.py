@@ -171,7 +171,8 @@ def create_certificate(ctx: RequestContext, name: str) -> Reply:
     policy = _policy(ctx, body)
     if policy is None and name not in ctx.vault.certificates:
         raise BadParameter("Property policy is required\r\n")  # unverified: a first version needs a policy
-    operation = ctx.vault.certificates.create(name, policy, **_common(body))
+    store = ctx.vault.certificates
+    operation = store.create(name, policy, issuance_time=store.issuance_time, **_common(body))
     # Recorded 202s carry the operation's URL and a polling hint.
     location = f"{ctx.base_url}/certificates/{name}/pending?api-version={ctx.api_version.requested}"
     return Reply(_operation(ctx, operation), 202, headers=[("Location", location), ("Retry-After", "10")])

@@ -3,7 +3,9 @@
 azure-core's retry policy and the Key Vault pollers all sleep through ``transport.sleep`` (sync and
 async). While an emulator runs, that sleep notes how long the client chose to wait, so the next request
 from the same thread or task can record "the delay before it" in the journal; with virtual time on, it
-advances the emulator's clock instead of waiting, so back-off tests take milliseconds.
+advances the emulator's clock instead of waiting, so back-off tests take milliseconds. In real time, a sleep
+right after an answer that said "in progress until T" ends that operation at once when the sleep would
+have reached T, and is skipped (:mod:`kv_emulator.objects.awaiting`): a certificate poller costs no seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from unittest import mock
 from azure.core.pipeline.transport import AsyncHttpTransport, HttpTransport
 
 from ..clock import Clock
+from ..objects import awaiting
 
 __all__ = ["SleepInterceptor", "take_delay"]
 
@@ -47,14 +50,14 @@ class SleepInterceptor:
             _note(duration)
             if virtual():
                 clock.advance(max(0.0, float(duration)))
-            else:
+            elif not awaiting.finish_if_due(clock.time(), float(duration)):
                 sync_sleep(transport, duration)
 
         async def async_sleep_(transport: AsyncHttpTransport, duration: float) -> None:
             _note(duration)
             if virtual():
                 clock.advance(max(0.0, float(duration)))
-            else:
+            elif not awaiting.finish_if_due(clock.time(), float(duration)):
                 await async_sleep(transport, duration)
 
         self._patches = [

@@ -23,7 +23,7 @@ from .versioned import validate_tags
 if TYPE_CHECKING:
     from .versioned import Version, VersionedObject
 
-__all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin", "current_version"]
+__all__ = ["IN_PROGRESS", "CertificateOperation", "CertificateValue", "OperationsMixin", "current_version"]
 
 IN_PROGRESS = "inProgress"
 FAILED = "failed"
@@ -90,6 +90,8 @@ class CertificateOperation:
     cancellation_requested: bool = False
     error: dict[str, str] | None = None
     polls_left: int = 0
+    due: int | None = None
+    """When a timed issuance ends (emulator time): the vault's schedule issues it then, polled or not."""
     preserve_order: bool | None = None
     enabled: bool = True
 
@@ -117,6 +119,7 @@ class OperationsMixin:
         def _now(self) -> int: ...
         def _sync(self) -> None: ...
         def _issue(self, operation: CertificateOperation, *, at: int) -> None: ...
+        def _note_wait(self, operation: CertificateOperation) -> None: ...
         def _finish(
             self,
             operation: CertificateOperation,
@@ -151,13 +154,17 @@ class OperationsMixin:
     def get_operation(self, name: str) -> CertificateOperation:
         """The operation as it stands (a copy), without counting as a poll."""
         with self._lock:
-            return dataclasses.replace(self._operation(name))
+            operation = self._operation(name)
+            self._note_wait(operation)
+            return dataclasses.replace(operation)
 
     def poll(self, name: str) -> CertificateOperation:
-        """GetCertificateOperation: one poll. After ``pending_polls`` polls the issuer answers."""
+        """GetCertificateOperation: one poll. After ``pending_polls`` polls the issuer answers (a timed issuance
+        ends on the clock instead, polled or not)."""
         with self._lock:
             operation = self._operation(name)
-            if operation.status == IN_PROGRESS and not operation.unknown_issuer:
+            self._note_wait(operation)
+            if operation.status == IN_PROGRESS and not operation.unknown_issuer and operation.due is None:
                 if operation.polls_left > 0:
                     operation.polls_left -= 1
                 else:
