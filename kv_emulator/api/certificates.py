@@ -26,8 +26,12 @@ __all__ = ["OPERATIONS"]
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _bundle(ctx: RequestContext, cert: Certificate) -> dict[str, Any]:
-    """CertificateBundle: ids, thumbprint and DER (once issued), attributes, tags and the policy."""
+def _bundle(ctx: RequestContext, cert: Certificate, *, with_policy: bool = True) -> dict[str, Any]:
+    """CertificateBundle: ids, thumbprint and DER (once issued), attributes, tags, the policy and ``pending``.
+
+    The service names the operation's URL in every bundle, completed or not (recorded: js SDK recordings of
+    GET, PATCH, DELETE and recover, 2020-2021, service versions 1.1.6.0-1.2.265.0; issue 19 saw it through
+    2023). A GET of one version shows no policy (issue 19, recorded traffic)."""
     base, name, version = ctx.base_url, cert.name, cert.version
     bundle: dict[str, Any] = {"id": f"{base}/certificates/{name}/{version}"}
     payload = cert.payload
@@ -39,25 +43,33 @@ def _bundle(ctx: RequestContext, cert: Certificate) -> dict[str, Any]:
     bundle["attributes"] = render_attributes(ctx, cert.attributes)
     if cert.tags:
         bundle["tags"] = dict(cert.tags)
-    policy = ctx.vault.certificates.policy_of(name)
+    policy = ctx.vault.certificates.policy_of(name) if with_policy else None
     if policy is not None:
         bundle["policy"] = _render_policy(ctx, policy, name)
-    if payload.pending:
-        bundle["pending"] = {"id": f"{base}/certificates/{name}/pending"}  # as the service shows it (recorded)
+    bundle["pending"] = {"id": f"{base}/certificates/{name}/pending"}
     if payload.preserve_order:
         bundle["preserveCertOrder"] = True
     return bundle
 
 
-def _item(ctx: RequestContext, cert: Certificate, *, versioned: bool) -> dict[str, Any]:
+def _item(ctx: RequestContext, cert: Certificate, *, versioned: bool, deleted: bool = False) -> dict[str, Any]:
+    """CertificateItem. Live lists (certificates and versions) end with ``"subject": ""`` and leave the recovery
+    fields out of ``attributes``; deleted lists keep them and have no subject (recorded: js SDK recordings of
+    GET /certificates, /versions and /deletedcertificates, 2020-2021)."""
     item: dict[str, Any] = {
         "id": f"{ctx.base_url}/certificates/{cert.name}" + (f"/{cert.version}" if versioned else "")
     }
     if cert.payload.thumbprint is not None:
         item["x5t"] = cert.payload.thumbprint
-    item["attributes"] = render_attributes(ctx, cert.attributes)
+    attributes = render_attributes(ctx, cert.attributes)
+    if not deleted:
+        attributes.pop("recoveryLevel", None)
+        attributes.pop("recoverableDays", None)
+    item["attributes"] = attributes
     if cert.tags:
         item["tags"] = dict(cert.tags)
+    if not deleted:
+        item["subject"] = ""
     return item
 
 
@@ -194,7 +206,7 @@ def import_certificate(ctx: RequestContext, name: str) -> Reply:
 
 
 def get_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
-    return Reply(_bundle(ctx, ctx.vault.certificates.get(name, version)))
+    return Reply(_bundle(ctx, ctx.vault.certificates.get(name, version), with_policy=not version))
 
 
 def update_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
@@ -243,7 +255,7 @@ def get_deleted_certificates(ctx: RequestContext) -> Reply:
         return list(found), following
 
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
-        item = _item(ctx, store.current_of(record.obj), versioned=False)
+        item = _item(ctx, store.current_of(record.obj), versioned=False, deleted=True)
         return {**deleted_fields(ctx, "deletedcertificates", record), **item}
 
     return Reply(page_from_store(ctx, fetch, render))
