@@ -449,7 +449,8 @@ def test_not_found_messages(client):
     create(client, "c", ec_policy())
     with pytest.raises(ResourceNotFoundError) as missing_version:
         client.get_certificate_version("c", "0" * 32)
-    assert f"(name/id) c/{'0' * 32} was not found" in missing_version.value.error.message
+    # A certificate version is named "<name>/versions/<version>" (recorded traffic, issue 19).
+    assert f"(name/id) c/versions/{'0' * 32} was not found" in missing_version.value.error.message
     with pytest.raises(ResourceNotFoundError) as not_deleted:
         client.get_deleted_certificate("c")
     assert not_deleted.value.error.message == "Deleted Certificate not found: c"

@@ -107,15 +107,17 @@ def _contacts(ctx: RequestContext, contacts: list[Contact]) -> dict[str, Any]:
 
 
 def _issuer(ctx: RequestContext, issuer: Issuer) -> dict[str, Any]:
-    """IssuerBundle; the password is never shown. ``org_details.zip`` is in real answers (recorded)."""
+    """IssuerBundle; the password is never shown. ``credentials`` (``{}`` when sent empty) and ``org_details``
+    (with ``zip: 0``) appear only when the client sent them (recorded: js SDK 2021; issue 19)."""
     body: dict[str, Any] = {"id": f"{ctx.base_url}/certificates/issuers/{issuer.name}", "provider": issuer.provider}
-    if issuer.account_id is not None:
-        body["credentials"] = {"account_id": issuer.account_id}
-    org: dict[str, Any] = {"zip": 0}
-    if issuer.organization_id is not None:
-        org["id"] = issuer.organization_id
-    org["admin_details"] = issuer.admin_details
-    body["org_details"] = org
+    if issuer.shows_credentials:
+        body["credentials"] = {} if issuer.account_id is None else {"account_id": issuer.account_id}
+    if issuer.shows_org:
+        org: dict[str, Any] = {"zip": 0}
+        if issuer.organization_id is not None:
+            org["id"] = issuer.organization_id
+        org["admin_details"] = issuer.admin_details
+        body["org_details"] = org
     body["attributes"] = {"enabled": issuer.enabled, "created": issuer.created, "updated": issuer.updated}
     return body
 
@@ -359,11 +361,13 @@ def _issuer_fields(body: dict[str, Any]) -> dict[str, Any]:
         fields["provider"] = provider
     credentials = body.get("credentials")
     if isinstance(credentials, dict):
+        fields["credentials_given"] = True
         for wire, field in (("account_id", "account_id"), ("pwd", "password")):
             if credentials.get(wire) is not None:
                 fields[field] = read_str(credentials, wire)
     org = body.get("org_details")
     if isinstance(org, dict):
+        fields["org_given"] = True
         if org.get("id") is not None:
             fields["organization_id"] = read_str(org, "id")
         admins = org.get("admin_details")
