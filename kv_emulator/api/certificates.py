@@ -322,7 +322,7 @@ def merge_certificate(ctx: RequestContext, name: str) -> Reply:
     tags = read_tags(body)
     cert = ctx.vault.certificates.merge(
         name,
-        [_decode(item, "x5c") for item in x5c],
+        [item.encode() if "-----" in item else _decode(item, "x5c") for item in x5c],  # PEM text as it came
         enabled=read_attributes(body).get("enabled"),
         tags=None if tags is MISSING else tags,
     )

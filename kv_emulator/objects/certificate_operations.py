@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -235,10 +236,17 @@ def _read_x5c(x5c: list[bytes]) -> list[cx509.Certificate]:
 
 def _read_x5c_item(item: bytes) -> list[cx509.Certificate]:
     """One x5c item as the service reads it: DER, PEM blocks, or the base64 text of the DER (a PEM body
-    without its header lines: what the SDK sends when handed the PEM body's bytes). ValueError if none."""
+    without its header lines: what the SDK sends when handed the PEM body's bytes), even with armour lines
+    left on it (the JavaScript SDK's merge sample and test drop only the first line of the PEM file, leaving
+    ``-----END CERTIFICATE-----``; the service accepts that, issue 19). ValueError if none."""
     if item.lstrip().startswith(b"-----BEGIN"):
         return cx509.load_pem_x509_certificates(item)
     try:
         return [cx509.load_der_x509_certificate(item)]
     except ValueError:
-        return [cx509.load_der_x509_certificate(base64.b64decode(b"".join(item.split()), validate=True))]
+        bodies = [b"".join(part.split()) for part in _ARMOUR.split(item)]
+        return [cx509.load_der_x509_certificate(base64.b64decode(body, validate=True)) for body in bodies if body]
+
+
+_ARMOUR = re.compile(rb"-----(?:BEGIN|END) [A-Z0-9 ]+-----")
+"""A PEM armour line, wherever it was left in an x5c item."""
