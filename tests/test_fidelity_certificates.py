@@ -127,6 +127,29 @@ def test_the_async_poller_costs_no_real_seconds(keyvault, no_real_sleep):
     assert time.monotonic() - started < 2.0
 
 
+def test_the_python_sdk_cancels_while_its_poller_runs(certificates):
+    """The Python SDK's own test (test_async_request_cancellation_and_deletion, recorded against the service)
+    cancels right after ``begin_create_certificate`` while the poller runs in its thread, and its ``result()``
+    is the cancelled operation."""
+    poller = certificates.begin_create_certificate("c", CertificatePolicy.get_default())
+    cancelled = certificates.cancel_certificate_operation("c")
+    assert cancelled.cancellation_requested is True
+    assert poller.result().status.lower() == "cancelled"
+    assert certificates.get_certificate_operation("c").status == "cancelled"
+
+
+def test_the_async_sdk_cancels_while_its_poller_runs(keyvault):
+    async def run() -> str:
+        async with AsyncCertificateClient(keyvault.vault_url, keyvault.async_credential) as client:
+            creating = asyncio.ensure_future(client.create_certificate("c", CertificatePolicy.get_default()))
+            while keyvault.requests.operations()[-1:] != ["GetCertificateOperation"]:
+                await asyncio.sleep(0)  # the poller has asked once
+            assert (await client.cancel_certificate_operation("c")).cancellation_requested
+            return (await creating).status.lower()
+
+    assert asyncio.run(run()) == "cancelled"
+
+
 @pytest.mark.keyvault(virtual_time=True)
 def test_in_virtual_time_the_poller_sleep_moves_the_clock_past_the_span(certificates, keyvault):
     keyvault.clock.freeze()

@@ -4,13 +4,16 @@ azure-core's retry policy and the Key Vault pollers all sleep through ``transpor
 async). While an emulator runs, that sleep notes how long the client chose to wait, so the next request
 from the same thread or task can record "the delay before it" in the journal; with virtual time on, it
 advances the emulator's clock instead of waiting, so back-off tests take milliseconds. In real time, a sleep
-right after an answer that said "in progress until T" ends that operation at once when the sleep would
-have reached T, and is skipped (:mod:`kv_emulator.objects.awaiting`): a certificate poller costs no seconds.
+right after an answer that said "in progress until T" ends that operation after a brief pause when the
+sleep would have reached T, and the rest of it is skipped (:mod:`kv_emulator.objects.awaiting`): a
+certificate poller costs no seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import threading
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
@@ -36,6 +39,14 @@ def take_delay() -> float | None:
     return delay
 
 
+async def _pause(seconds: float) -> None:
+    """A real pause that lets other tasks run, on the loop's timer (not ``asyncio.sleep``: tests forbid it)."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    loop.call_later(seconds, lambda: done.done() or done.set_result(None))
+    await done
+
+
 class SleepInterceptor:
     def __init__(self, clock: Clock, virtual: Callable[[], bool]) -> None:
         self._clock = clock
@@ -48,16 +59,24 @@ class SleepInterceptor:
 
         def sleep(transport: HttpTransport, duration: float) -> None:
             _note(duration)
+            finish = None if virtual() else awaiting.due_within(clock.time(), float(duration))
             if virtual():
                 clock.advance(max(0.0, float(duration)))
-            elif not awaiting.finish_if_due(clock.time(), float(duration)):
+            elif finish is not None:
+                threading.Event().wait(awaiting.GRACE)  # not time.sleep: tests forbid that one
+                finish()
+            else:
                 sync_sleep(transport, duration)
 
         async def async_sleep_(transport: AsyncHttpTransport, duration: float) -> None:
             _note(duration)
+            finish = None if virtual() else awaiting.due_within(clock.time(), float(duration))
             if virtual():
                 clock.advance(max(0.0, float(duration)))
-            elif not awaiting.finish_if_due(clock.time(), float(duration)):
+            elif finish is not None:
+                await _pause(awaiting.GRACE)
+                finish()
+            else:
                 await async_sleep(transport, duration)
 
         self._patches = [

@@ -4,9 +4,10 @@ The Python SDK's certificate poller asks once right after the create, hears ``in
 seconds before asking again. In virtual time that sleep moves the emulator's clock past the end of the
 issuance; in real time it would cost five real seconds in every test. So the store notes, for the thread or
 task it just answered, when the operation ends and how to end it; when that same client next sleeps at least
-until then, the sleep interceptor ends the operation at once and skips the sleep: asking again, the client
-finds what it would have found after waiting. A client that asks again without sleeping (the JavaScript
-samples cancel right after the create) still finds the operation in progress.
+until then, the sleep interceptor pauses for a moment (:data:`GRACE`), ends the operation and skips the rest
+of the sleep: asking again, the client finds what it would have found after waiting. A client that asks
+again without sleeping (the JavaScript samples cancel right after the create) still finds the operation in
+progress.
 
 Every request made in-process forgets the note first, so only a sleep straight after the answer counts.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 
-__all__ = ["expect", "finish_if_due", "forget"]
+__all__ = ["GRACE", "due_within", "expect", "forget"]
 
 _awaited: contextvars.ContextVar[tuple[float, Callable[[], None]] | None] = contextvars.ContextVar(
     "kv_emulator_awaited", default=None
@@ -33,15 +34,17 @@ def forget() -> None:
     _awaited.set(None)
 
 
-def finish_if_due(now: float, seconds: float) -> bool:
-    """The client sleeps ``seconds`` from ``now``: if the operation it waits for ends by then, end it now and
-    say so (the sleep is then unnecessary)."""
+def due_within(now: float, seconds: float) -> Callable[[], None] | None:
+    """The client sleeps ``seconds`` from ``now``: if the operation it waits for ends by then, the function that
+    ends it (the caller pauses for :data:`GRACE` first, then calls it and skips the rest of the sleep)."""
     awaited = _awaited.get()
-    if awaited is None:
-        return False
     _awaited.set(None)
-    due, finish = awaited
-    if now + seconds < due:
-        return False
-    finish()
-    return True
+    if awaited is None or now + seconds < awaited[0]:
+        return None
+    return awaited[1]
+
+
+GRACE = 0.05
+"""Real seconds a skipped sleep still lasts before the operation ends: what the client's other threads or
+tasks do right after the create (the Python SDK's own test cancels while its poller runs in a thread) comes
+first, as it would during the service's few seconds."""
