@@ -43,7 +43,12 @@ async def _pause(seconds: float) -> None:
     """A real pause that lets other tasks run, on the loop's timer (not ``asyncio.sleep``: tests forbid it)."""
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    loop.call_later(seconds, lambda: done.done() or done.set_result(None))
+
+    def wake() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    loop.call_later(seconds, wake)
     await done
 
 
