@@ -83,6 +83,19 @@ def test_creation_is_a_long_running_operation(keyvault, client):
     assert operation.status == "completed" and operation.target == f"{keyvault.vault_url}/certificates/web"
 
 
+def test_cancel_right_after_the_create(keyvault, client):
+    poller = client.begin_create_certificate("web", policy_for(WellKnownIssuerNames.self))  # polls in a thread
+    assert client.cancel_certificate_operation("web").cancellation_requested  # still in progress: allowed
+    assert poller.result().status == "cancelled"
+
+
+def test_a_slow_issuer(keyvault, client):
+    keyvault.clock.freeze()
+    keyvault.vault().certificates.create("web", issuance_time=60)  # as a CreateCertificate would, no poller
+    keyvault.clock.advance(seconds=60)
+    assert client.get_certificate("web").cer  # complete, though nobody polled
+
+
 def test_the_202_on_the_wire(keyvault):
     wire = Client(keyvault.app)
     body = {"policy": {"issuer": {"name": "Self"}, "x509_props": {"subject": "CN=wire"}, "key_props": {"kty": "EC"}}}
