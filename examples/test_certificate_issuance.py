@@ -2,7 +2,8 @@
 
 Run with ``python -m pytest examples/test_certificate_issuance.py``. Three kinds of issuer:
 
-- ``Self``: the vault signs the certificate with its own new key. Done by the first poll.
+- ``Self``: the vault signs the certificate with its own new key, ``certificate_issuance_time`` (2 s of the
+  emulator's clock) after the create, polled or not. The SDK poller's sleep costs no real time.
 - ``Unknown``: the vault makes the key and a CSR, and waits. The test signs the CSR (here with ``cryptography``
   and a CA of its own) and merges the result.
 - a named issuer (``create_issuer(name, provider)``): the emulator's test CA signs, whatever the provider. Trust
@@ -69,11 +70,30 @@ def test_creation_is_a_long_running_operation(keyvault, client):
     poller = client.begin_create_certificate("web", policy_for(WellKnownIssuerNames.self))
     certificate = poller.result()
     assert isinstance(certificate, KeyVaultCertificate)
-    # 202 with the pending operation; the poller's first GET finds it completed, so it never sleeps.
-    assert keyvault.requests.operations() == ["CreateCertificate", "GetCertificateOperation", "GetCertificate"]
+    # 202 with the pending operation; the poller's first GET finds it in progress, as on the service. Its 5 s
+    # sleep ends the issuance at once (in-process, nothing waits), and the next GET finds it completed.
+    assert keyvault.requests.operations() == [
+        "CreateCertificate",
+        "GetCertificateOperation",
+        "GetCertificateOperation",
+        "GetCertificate",
+    ]
     assert keyvault.requests.filter("CreateCertificate")[0].status == 202
     operation = client.get_certificate_operation("web")
     assert operation.status == "completed" and operation.target == f"{keyvault.vault_url}/certificates/web"
+
+
+def test_cancel_right_after_the_create(keyvault, client):
+    poller = client.begin_create_certificate("web", policy_for(WellKnownIssuerNames.self))  # polls in a thread
+    assert client.cancel_certificate_operation("web").cancellation_requested  # still in progress: allowed
+    assert poller.result().status == "cancelled"
+
+
+def test_a_slow_issuer(keyvault, client):
+    keyvault.clock.freeze()
+    keyvault.vault().certificates.create("web", issuance_time=60)  # as a CreateCertificate would, no poller
+    keyvault.clock.advance(seconds=60)
+    assert client.get_certificate("web").cer  # complete, though nobody polled
 
 
 def test_the_202_on_the_wire(keyvault):

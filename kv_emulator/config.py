@@ -130,6 +130,9 @@ class Settings:
     strict_auth: bool = False
     enable_rbac_authorization: bool | None = None
     certificate_pending_polls: int = 0
+    certificate_issuance_time: int = 2
+    """Seconds of emulator time a ``Self`` or named-issuer certificate takes to issue after CreateCertificate;
+    it is then complete whether or not anyone polled (0: complete in the 202 already)."""
     subscription_id: str = DEFAULT_SUBSCRIPTION_ID
     subscription_name: str = "kv-emulator"
     client_ip: str = ""
@@ -186,6 +189,8 @@ class Settings:
             import ipaddress
 
             ipaddress.ip_address(self.client_ip)  # ValueError names the bad address
+        if not 0 <= self.certificate_issuance_time <= 86400:
+            raise ValueError("certificate_issuance_time must be between 0 and 86400 seconds")
         if not 0 < self.throttle_scale <= 1000:
             raise ValueError("throttle_scale must be greater than 0 and at most 1000")
         unknown = sorted(set(self.throttle_limits) - set(TRANSACTION_CLASSES))

@@ -104,7 +104,8 @@ class ObjectNotFound(KeyVaultError):
 
     def __init__(self, kind: str, name: str, version: str | None = None) -> None:
         noun = _NOUNS[kind]
-        ident = f"{name}/{version}" if version else name
+        # A certificate version is named "<name>/versions/<version>" (recorded traffic, issue 19).
+        ident = (f"{name}/versions/{version}" if kind == "certificate" else f"{name}/{version}") if version else name
         super().__init__(
             f"A {kind} with (name/id) {ident} was not found in this key vault. If you recently deleted "
             f"this {kind} you may be able to recover it using the correct recovery command. For help "
@@ -282,14 +283,15 @@ class MergeForbidden(KeyVaultError):
 
 
 class IssuerNotFound(KeyVaultError):
-    """A certificate issuer that does not exist (recorded, js SDK 2021)."""
+    """A certificate issuer that does not exist: "Issuer not found" to a GET (recorded, js SDK 2021); an update
+    names it, "Issuer notexist not found" (recorded traffic, issue 19; its status and code are unverified)."""
 
     status = 404
     code = "CertificateIssuerNotFound"
     verified = True
 
-    def __init__(self) -> None:
-        super().__init__("Issuer not found")
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(f"Issuer {name} not found" if name else "Issuer not found")
 
 
 class ContactsNotFound(KeyVaultError):

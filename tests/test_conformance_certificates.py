@@ -20,6 +20,10 @@ from test_certificates_wire import assert_error, b64, create, policy
 
 from kv_emulator.http.api_versions import PUBLISHED
 
+# These tests read certificates right after the 202: issuance completes at once here. The timed issuance the
+# service shows (complete within seconds, polled or not) is tested in test_fidelity_certificates.py.
+pytestmark = pytest.mark.keyvault(certificate_issuance_time=0)
+
 
 @pytest.fixture(autouse=True)
 def _never_a_500(keyvault):
@@ -84,6 +88,12 @@ def test_merge_of_a_pem_body_at_every_api_version(wire, api_version):
     leaf = sign(csr.public_key(), csr.subject, make_ca())
     merged = wire.post("/certificates/ext/pending/merge", body={"x5c": [b64(pem_body(leaf))]}, api_version=api_version)
     assert merged.status_code == 201
+    bundle = merged.get_json()
+    assert base64.b64decode(bundle["cer"]) == der(leaf)
+    assert bundle["attributes"]["enabled"] is True and bundle["x5t"]
+    assert wire.get("/certificates/ext/pending", api_version=api_version).get_json()["status"] == "completed"
+    current = wire.get("/certificates/ext", api_version=api_version).get_json()
+    assert (current["id"], current["cer"]) == (bundle["id"], bundle["cer"])
 
 
 # -- item 3: encipherOnly / decipherOnly without keyAgreement ---------------------------------------------------

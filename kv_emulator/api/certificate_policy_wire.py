@@ -209,12 +209,13 @@ def policy_to_wire(policy: CertificatePolicy, policy_id: str) -> dict[str, Any]:
     if policy.sans or policy.sans_given:
         sans: dict[str, list[str]] = {key: list(getattr(policy.sans, field)) for field, key in _SAN_FIELDS}
         sans["ipAddresses"] = list(policy.sans.ip_addresses)
-        x509_props["sans"] = {key: values for key, values in sans.items() if values}
+        shown = ("emails", "dns_names", "upns") if policy.sans_described else ()  # an import's (issue 19)
+        x509_props["sans"] = {key: values for key, values in sans.items() if values or key in shown}
     x509_props.update(
         ekus=list(policy.ekus or []),
         key_usage=list(policy.key_usage or []),
         validity_months=policy.validity_months,
-        basic_constraints={"ca": False},  # seen in real policies
+        basic_constraints={"ca": policy.ca},  # seen in real policies; true for an imported CA (issue 19)
     )
     wire: dict[str, Any] = {
         "id": policy_id,

@@ -26,8 +26,12 @@ __all__ = ["OPERATIONS"]
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _bundle(ctx: RequestContext, cert: Certificate) -> dict[str, Any]:
-    """CertificateBundle: ids, thumbprint and DER (once issued), attributes, tags and the policy."""
+def _bundle(ctx: RequestContext, cert: Certificate, *, with_policy: bool = True) -> dict[str, Any]:
+    """CertificateBundle: ids, thumbprint and DER (once issued), attributes, tags, the policy and ``pending``.
+
+    The service names the operation's URL in every bundle, completed or not (recorded: js SDK recordings of
+    GET, PATCH, DELETE and recover, 2020-2021, service versions 1.1.6.0-1.2.265.0; issue 19 saw it through
+    2023). A GET of one version shows no policy (issue 19, recorded traffic)."""
     base, name, version = ctx.base_url, cert.name, cert.version
     bundle: dict[str, Any] = {"id": f"{base}/certificates/{name}/{version}"}
     payload = cert.payload
@@ -39,25 +43,33 @@ def _bundle(ctx: RequestContext, cert: Certificate) -> dict[str, Any]:
     bundle["attributes"] = render_attributes(ctx, cert.attributes)
     if cert.tags:
         bundle["tags"] = dict(cert.tags)
-    policy = ctx.vault.certificates.policy_of(name)
+    policy = ctx.vault.certificates.policy_of(name) if with_policy else None
     if policy is not None:
         bundle["policy"] = _render_policy(ctx, policy, name)
-    if payload.pending:
-        bundle["pending"] = {"id": f"{base}/certificates/{name}/pending"}  # as the service shows it (recorded)
+    bundle["pending"] = {"id": f"{base}/certificates/{name}/pending"}
     if payload.preserve_order:
         bundle["preserveCertOrder"] = True
     return bundle
 
 
-def _item(ctx: RequestContext, cert: Certificate, *, versioned: bool) -> dict[str, Any]:
+def _item(ctx: RequestContext, cert: Certificate, *, versioned: bool, deleted: bool = False) -> dict[str, Any]:
+    """CertificateItem. Live lists (certificates and versions) end with ``"subject": ""`` and leave the recovery
+    fields out of ``attributes``; deleted lists keep them and have no subject (recorded: js SDK recordings of
+    GET /certificates, /versions and /deletedcertificates, 2020-2021)."""
     item: dict[str, Any] = {
         "id": f"{ctx.base_url}/certificates/{cert.name}" + (f"/{cert.version}" if versioned else "")
     }
     if cert.payload.thumbprint is not None:
         item["x5t"] = cert.payload.thumbprint
-    item["attributes"] = render_attributes(ctx, cert.attributes)
+    attributes = render_attributes(ctx, cert.attributes)
+    if not deleted:
+        attributes.pop("recoveryLevel", None)
+        attributes.pop("recoverableDays", None)
+    item["attributes"] = attributes
     if cert.tags:
         item["tags"] = dict(cert.tags)
+    if not deleted:
+        item["subject"] = ""
     return item
 
 
@@ -95,15 +107,17 @@ def _contacts(ctx: RequestContext, contacts: list[Contact]) -> dict[str, Any]:
 
 
 def _issuer(ctx: RequestContext, issuer: Issuer) -> dict[str, Any]:
-    """IssuerBundle; the password is never shown. ``org_details.zip`` is in real answers (recorded)."""
+    """IssuerBundle; the password is never shown. ``credentials`` (``{}`` when sent empty) and ``org_details``
+    (with ``zip: 0``) appear only when the client sent them (recorded: js SDK 2021; issue 19)."""
     body: dict[str, Any] = {"id": f"{ctx.base_url}/certificates/issuers/{issuer.name}", "provider": issuer.provider}
-    if issuer.account_id is not None:
-        body["credentials"] = {"account_id": issuer.account_id}
-    org: dict[str, Any] = {"zip": 0}
-    if issuer.organization_id is not None:
-        org["id"] = issuer.organization_id
-    org["admin_details"] = issuer.admin_details
-    body["org_details"] = org
+    if issuer.shows_credentials:
+        body["credentials"] = {} if issuer.account_id is None else {"account_id": issuer.account_id}
+    if issuer.shows_org:
+        org: dict[str, Any] = {"zip": 0}
+        if issuer.organization_id is not None:
+            org["id"] = issuer.organization_id
+        org["admin_details"] = issuer.admin_details
+        body["org_details"] = org
     body["attributes"] = {"enabled": issuer.enabled, "created": issuer.created, "updated": issuer.updated}
     return body
 
@@ -171,7 +185,8 @@ def create_certificate(ctx: RequestContext, name: str) -> Reply:
     policy = _policy(ctx, body)
     if policy is None and name not in ctx.vault.certificates:
         raise BadParameter("Property policy is required\r\n")  # unverified: a first version needs a policy
-    operation = ctx.vault.certificates.create(name, policy, **_common(body))
+    store = ctx.vault.certificates
+    operation = store.create(name, policy, issuance_time=store.issuance_time, **_common(body))
     # Recorded 202s carry the operation's URL and a polling hint.
     location = f"{ctx.base_url}/certificates/{name}/pending?api-version={ctx.api_version.requested}"
     return Reply(_operation(ctx, operation), 202, headers=[("Location", location), ("Retry-After", "10")])
@@ -193,7 +208,7 @@ def import_certificate(ctx: RequestContext, name: str) -> Reply:
 
 
 def get_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
-    return Reply(_bundle(ctx, ctx.vault.certificates.get(name, version)))
+    return Reply(_bundle(ctx, ctx.vault.certificates.get(name, version), with_policy=not version))
 
 
 def update_certificate(ctx: RequestContext, name: str, version: str) -> Reply:
@@ -242,7 +257,7 @@ def get_deleted_certificates(ctx: RequestContext) -> Reply:
         return list(found), following
 
     def render(record: DeletedObject[Any]) -> dict[str, Any]:
-        item = _item(ctx, store.current_of(record.obj), versioned=False)
+        item = _item(ctx, store.current_of(record.obj), versioned=False, deleted=True)
         return {**deleted_fields(ctx, "deletedcertificates", record), **item}
 
     return Reply(page_from_store(ctx, fetch, render))
@@ -307,7 +322,7 @@ def merge_certificate(ctx: RequestContext, name: str) -> Reply:
     tags = read_tags(body)
     cert = ctx.vault.certificates.merge(
         name,
-        [_decode(item, "x5c") for item in x5c],
+        [item.encode() if "-----" in item else _decode(item, "x5c") for item in x5c],  # PEM text as it came
         enabled=read_attributes(body).get("enabled"),
         tags=None if tags is MISSING else tags,
     )
@@ -346,11 +361,13 @@ def _issuer_fields(body: dict[str, Any]) -> dict[str, Any]:
         fields["provider"] = provider
     credentials = body.get("credentials")
     if isinstance(credentials, dict):
+        fields["credentials_given"] = True
         for wire, field in (("account_id", "account_id"), ("pwd", "password")):
             if credentials.get(wire) is not None:
                 fields[field] = read_str(credentials, wire)
     org = body.get("org_details")
     if isinstance(org, dict):
+        fields["org_given"] = True
         if org.get("id") is not None:
             fields["organization_id"] = read_str(org, "id")
         admins = org.get("admin_details")

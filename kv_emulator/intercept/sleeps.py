@@ -3,12 +3,17 @@
 azure-core's retry policy and the Key Vault pollers all sleep through ``transport.sleep`` (sync and
 async). While an emulator runs, that sleep notes how long the client chose to wait, so the next request
 from the same thread or task can record "the delay before it" in the journal; with virtual time on, it
-advances the emulator's clock instead of waiting, so back-off tests take milliseconds.
+advances the emulator's clock instead of waiting, so back-off tests take milliseconds. In real time, a sleep
+right after an answer that said "in progress until T" ends that operation after a brief pause when the
+sleep would have reached T, and the rest of it is skipped (:mod:`kv_emulator.objects.awaiting`): a
+certificate poller costs no seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import threading
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
@@ -16,6 +21,7 @@ from unittest import mock
 from azure.core.pipeline.transport import AsyncHttpTransport, HttpTransport
 
 from ..clock import Clock
+from ..objects import awaiting
 
 __all__ = ["SleepInterceptor", "take_delay"]
 
@@ -33,6 +39,19 @@ def take_delay() -> float | None:
     return delay
 
 
+async def _pause(seconds: float) -> None:
+    """A real pause that lets other tasks run, on the loop's timer (not ``asyncio.sleep``: tests forbid it)."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def wake() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    loop.call_later(seconds, wake)
+    await done
+
+
 class SleepInterceptor:
     def __init__(self, clock: Clock, virtual: Callable[[], bool]) -> None:
         self._clock = clock
@@ -45,15 +64,23 @@ class SleepInterceptor:
 
         def sleep(transport: HttpTransport, duration: float) -> None:
             _note(duration)
+            finish = None if virtual() else awaiting.due_within(clock.time(), float(duration))
             if virtual():
                 clock.advance(max(0.0, float(duration)))
+            elif finish is not None:
+                threading.Event().wait(awaiting.GRACE)  # not time.sleep: tests forbid that one
+                finish()
             else:
                 sync_sleep(transport, duration)
 
         async def async_sleep_(transport: AsyncHttpTransport, duration: float) -> None:
             _note(duration)
+            finish = None if virtual() else awaiting.due_within(clock.time(), float(duration))
             if virtual():
                 clock.advance(max(0.0, float(duration)))
+            elif finish is not None:
+                await _pause(awaiting.GRACE)
+                finish()
             else:
                 await async_sleep(transport, duration)
 

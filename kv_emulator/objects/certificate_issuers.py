@@ -38,6 +38,18 @@ class Issuer:
     enabled: bool = True
     created: int = 0
     updated: int = 0
+    credentials_given: bool = False
+    """The client sent ``credentials`` (even ``{}``): the service echoes them (recorded traffic, issue 19)."""
+    org_given: bool = False
+    """The client sent ``org_details``: the service shows them only then (recorded traffic, issue 19)."""
+
+    @property
+    def shows_credentials(self) -> bool:
+        return self.credentials_given or self.account_id is not None
+
+    @property
+    def shows_org(self) -> bool:
+        return self.org_given or self.organization_id is not None or bool(self.admin_details)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +80,8 @@ class IssuerRegistry:
         organization_id: str | None = None,
         admin_details: builtins.list[dict[str, str]] | None = None,
         enabled: bool = True,
+        credentials_given: bool = False,
+        org_given: bool = False,
     ) -> Issuer:
         """SetCertificateIssuer: create or replace the issuer."""
         validate_name("issuer", name)
@@ -86,6 +100,8 @@ class IssuerRegistry:
                 enabled=enabled,
                 created=previous.created if previous else now,
                 updated=now,
+                credentials_given=credentials_given,
+                org_given=org_given,
             )
             self._issuers[name.lower()] = issuer
             return issuer
@@ -93,14 +109,17 @@ class IssuerRegistry:
     def update(self, name: str, **changes: Any) -> Issuer:
         """UpdateCertificateIssuer: change the fields given (``None`` leaves a field as it is)."""
         with self._lock:
-            issuer = self.get(name)
+            issuer = self._issuers.get(name.lower())
+            if issuer is None:
+                raise IssuerNotFound(name)  # an update names the issuer (recorded traffic, issue 19)
             fields = {f.name for f in dataclasses.fields(Issuer)} - {"name", "created", "updated"}
             unknown = set(changes) - fields
             if unknown:
                 raise TypeError(f"unknown issuer field(s): {', '.join(sorted(unknown))}")
             for field, value in changes.items():
-                if value is not None:
-                    setattr(issuer, field, list(value) if field == "admin_details" else value)
+                if value is None or (field in ("credentials_given", "org_given") and not value):
+                    continue  # None leaves a field as it is; once sent, credentials and org_details stay shown
+                setattr(issuer, field, list(value) if field == "admin_details" else value)
             issuer.updated = self._now()
             return issuer
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from .versioned import validate_tags
 if TYPE_CHECKING:
     from .versioned import Version, VersionedObject
 
-__all__ = ["CertificateOperation", "CertificateValue", "OperationsMixin", "current_version"]
+__all__ = ["IN_PROGRESS", "CertificateOperation", "CertificateValue", "OperationsMixin", "current_version"]
 
 IN_PROGRESS = "inProgress"
 FAILED = "failed"
@@ -90,6 +91,8 @@ class CertificateOperation:
     cancellation_requested: bool = False
     error: dict[str, str] | None = None
     polls_left: int = 0
+    due: int | None = None
+    """When a timed issuance ends (emulator time): the vault's schedule issues it then, polled or not."""
     preserve_order: bool | None = None
     enabled: bool = True
 
@@ -117,6 +120,7 @@ class OperationsMixin:
         def _now(self) -> int: ...
         def _sync(self) -> None: ...
         def _issue(self, operation: CertificateOperation, *, at: int) -> None: ...
+        def _note_wait(self, operation: CertificateOperation) -> None: ...
         def _finish(
             self,
             operation: CertificateOperation,
@@ -151,13 +155,17 @@ class OperationsMixin:
     def get_operation(self, name: str) -> CertificateOperation:
         """The operation as it stands (a copy), without counting as a poll."""
         with self._lock:
-            return dataclasses.replace(self._operation(name))
+            operation = self._operation(name)
+            self._note_wait(operation)
+            return dataclasses.replace(operation)
 
     def poll(self, name: str) -> CertificateOperation:
-        """GetCertificateOperation: one poll. After ``pending_polls`` polls the issuer answers."""
+        """GetCertificateOperation: one poll. After ``pending_polls`` polls the issuer answers (a timed issuance
+        ends on the clock instead, polled or not)."""
         with self._lock:
             operation = self._operation(name)
-            if operation.status == IN_PROGRESS and not operation.unknown_issuer:
+            self._note_wait(operation)
+            if operation.status == IN_PROGRESS and not operation.unknown_issuer and operation.due is None:
                 if operation.polls_left > 0:
                     operation.polls_left -= 1
                 else:
@@ -228,10 +236,17 @@ def _read_x5c(x5c: list[bytes]) -> list[cx509.Certificate]:
 
 def _read_x5c_item(item: bytes) -> list[cx509.Certificate]:
     """One x5c item as the service reads it: DER, PEM blocks, or the base64 text of the DER (a PEM body
-    without its header lines: what the SDK sends when handed the PEM body's bytes). ValueError if none."""
+    without its header lines: what the SDK sends when handed the PEM body's bytes), even with armour lines
+    left on it (the JavaScript SDK's merge sample and test drop only the first line of the PEM file, leaving
+    ``-----END CERTIFICATE-----``; the service accepts that, issue 19). ValueError if none."""
     if item.lstrip().startswith(b"-----BEGIN"):
         return cx509.load_pem_x509_certificates(item)
     try:
         return [cx509.load_der_x509_certificate(item)]
     except ValueError:
-        return [cx509.load_der_x509_certificate(base64.b64decode(b"".join(item.split()), validate=True))]
+        bodies = [b"".join(part.split()) for part in _ARMOUR.split(item)]
+        return [cx509.load_der_x509_certificate(base64.b64decode(body, validate=True)) for body in bodies if body]
+
+
+_ARMOUR = re.compile(rb"-----(?:BEGIN|END) [A-Z0-9 ]+-----")
+"""A PEM armour line, wherever it was left in an x5c item."""

@@ -78,6 +78,9 @@ class CertificatePolicy:
     subject: str | None = None
     sans: Sans = dataclasses.field(default_factory=Sans)
     sans_given: bool = False
+    sans_described: bool = False
+    """Read from an imported certificate: the service then shows ``emails``, ``dns_names`` and ``upns`` even
+    when empty (recorded traffic, issue 19)."""
     ekus: list[str] | None = None
     key_usage: list[str] | None = None
     validity_months: int | None = None
@@ -87,6 +90,8 @@ class CertificatePolicy:
     cert_transparency: bool | None = None
     enabled: bool = True
     platform_managed: dict[str, Any] | None = None
+    ca: bool = False
+    """``basic_constraints.ca``: true for an imported CA certificate (recorded traffic, issue 19)."""
     created: int = 0
     updated: int = 0
 
@@ -192,7 +197,11 @@ class CertificatePolicy:
         """Take the X.509 and key properties from an imported or merged certificate (the service reads them)."""
         self.subject = render_subject(certificate.subject)
         self.sans = Sans.of(certificate)
-        self.sans_given = bool(self.sans)
+        self.sans_given = self.sans_described = bool(self.sans)
+        try:
+            self.ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            self.ca = False
         try:
             ekus = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
             self.ekus = [oid.dotted_string for oid in ekus]
@@ -200,11 +209,14 @@ class CertificatePolicy:
             self.ekus = []
         try:
             usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-            self.key_usage = [name for name, attr in KEY_USAGES.items() if _usage_flag(usage, attr)]
+            # Sorted by name, as the service lists an imported certificate's usages (issue 19, recorded traffic).
+            self.key_usage = sorted(name for name, attr in KEY_USAGES.items() if _usage_flag(usage, attr))
         except x509.ExtensionNotFound:
             self.key_usage = []
         not_before = certificate.not_valid_before_utc.timestamp()
         not_after = certificate.not_valid_after_utc.timestamp()
+        # Calendar months from nbf to exp, any part of a month counting as one: 13 for the service's own
+        # "12-month" certificates (365 days and the 10-minute backdate; js SDK recordings 2020-2021).
         self.validity_months = max(1, months_between(int(not_before), int(not_after)))
         if self.kty is not None and _family(self.kty) != _family(kty):
             # unverified text

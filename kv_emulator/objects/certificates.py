@@ -14,16 +14,13 @@ Direct access: ``vault.certificates.create("web")`` (self-signed, ``CN=web``),
 
 from __future__ import annotations
 
-import base64
 import builtins
 import dataclasses
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..errors import (
     BadParameter,
@@ -33,17 +30,16 @@ from ..errors import (
     PendingOperationConflict,
 )
 from . import certificate_crypto as certs
-from . import crypto
 from .backup import BackupSealer, check_backup_size
 from .certificate_backup import CertificateDocument, read_certificate_document, write_certificate_document
-from .certificate_issuers import ISSUER_PROVIDERS, CertificateContacts, IssuerRegistry
+from .certificate_issuance import BACKDATE_SECONDS, IssuanceMixin
+from .certificate_issuers import CertificateContacts, IssuerRegistry
 from .certificate_lifetime import LifetimeActionsMixin
 from .certificate_operations import CertificateOperation, CertificateValue, OperationsMixin, current_version
 from .certificate_policy import CertificatePolicy
 from .key_material import KeyMaterial
-from .keys import KeyForbidden, KeyStore, KeyValue
-from .rotation import add_duration
-from .secrets import SecretStore, SecretValue
+from .keys import KeyForbidden, KeyStore
+from .secrets import SecretStore
 from .versioned import (
     Attributes,
     DeletedObject,
@@ -58,17 +54,14 @@ from .versioned import (
 PolicyReader = Callable[[Mapping[str, Any], "CertificatePolicy | None"], CertificatePolicy]
 """Reads a policy given in its wire form (a dict) for direct access; the handlers' parser, handed in."""
 
-__all__ = ["Certificate", "CertificateOperation", "CertificateStore", "CertificateValue"]
-
-#: Issued certificates start ten minutes before they were requested, like the service's (recorded).
-BACKDATE_SECONDS = 600
+__all__ = ["BACKDATE_SECONDS", "Certificate", "CertificateOperation", "CertificateStore", "CertificateValue"]
 
 
 Certificate = Version[CertificateValue]
 """One certificate version: ``.payload.cer`` (DER), ``.payload.x509``, ``.attributes``, ``.tags``."""
 
 
-class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[CertificateValue]):
+class CertificateStore(OperationsMixin, IssuanceMixin, LifetimeActionsMixin, VersionedStore[CertificateValue]):
     """The certificates of one vault, with their policies, operations, issuers and contacts."""
 
     def __init__(
@@ -80,6 +73,7 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
         authority: Callable[[], certs.CertificateAuthority],
         premium: bool = True,
         pending_polls: int = 0,
+        issuance_time: int = 0,
         read_policy: PolicyReader | None = None,
         **kwargs: Any,
     ) -> None:
@@ -90,6 +84,8 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
         self.premium = premium
         self.pending_polls = pending_polls
         """How many GETs of an operation answer ``inProgress`` before a ``Self`` or issuer-signed one completes."""
+        self.issuance_time = issuance_time
+        """Seconds of emulator time a ``Self`` or issuer-signed certificate created over the wire takes to issue."""
         self._authority = authority
         self._read_policy = read_policy
         self._policies: dict[str, CertificatePolicy] = {}
@@ -98,6 +94,7 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
         self.contacts = CertificateContacts(lock=self._lock)
         self._notifications: list[dict[str, Any]] = []
         self._emailed: set[tuple[str, int]] = set()  # (version, time) of the notifications above
+        self._schedule.register("issue", self.kind, self._issue_due)
         self._schedule.register("renew", self.kind, self._renew_due)
 
     @property
@@ -203,13 +200,17 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
         enabled: bool = True,
         tags: dict[str, str] | None = None,
         preserve_order: bool | None = None,
+        issuance_time: int = 0,
     ) -> CertificateOperation:
         """CreateCertificate: a new version from the policy given (or the current one; else self-signed ``CN=name``).
 
-        Returns the operation as the 202 shows it. ``Self`` and issuer-signed certificates complete at once unless
-        ``pending_polls`` is set; ``Unknown`` ones wait for :meth:`merge`. A policy given as a dict is in its wire
-        form (``key_props``, ``x509_props``, ``issuer``, ...).
+        Returns the operation as the 202 shows it. ``Self`` and issuer-signed certificates complete at once, or
+        ``issuance_time`` seconds of emulator time later (CreateCertificate over the wire passes the vault's
+        ``certificate_issuance_time``), or after ``pending_polls`` polls when that is set; ``Unknown`` ones wait
+        for :meth:`merge`. A policy given as a dict is in its wire form (``key_props``, ``x509_props``, ...).
         """
+        if issuance_time < 0:
+            raise ValueError("issuance_time must not be negative")
         validate_name(self.kind, name)
         validate_tags(dict(tags or {}))
         given = self._typed_policy(policy)
@@ -224,7 +225,11 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
             operation = self._operations[name.lower()]
             snapshot = dataclasses.replace(operation)
             if operation.polls_left == 0 and not resolved.unknown_issuer:
-                self._issue(operation, at=version.attributes.created)
+                if issuance_time > 0:
+                    self._issue_later(operation, version.attributes.created + issuance_time)
+                    snapshot = dataclasses.replace(operation)
+                else:
+                    self._issue(operation, at=version.attributes.created)
             return snapshot
 
     def _typed_policy(
@@ -257,168 +262,6 @@ class CertificateStore(OperationsMixin, LifetimeActionsMixin, VersionedStore[Cer
         for store, kind in ((self.keys, "key"), (self.secrets, "secret")):
             if store.holds_unmanaged(name):  # a plain key or secret of this name keeps a certificate from using it
                 raise NameInUse(name, kind)
-
-    def _new_key(self, name: str, policy: CertificatePolicy) -> KeyMaterial:
-        kty = policy.kty or "RSA"
-        if kty.endswith("-HSM") and not self.premium:
-            raise KeyForbidden("Hardware key operation not allowed on standard vault")  # as for keys (recorded)
-        existing = self.keys.peek(name) if policy.reuse_key else None
-        if existing is not None:
-            latest = existing.latest.payload.material
-            wanted = (kty, policy.key_size if policy.family == "RSA" else None, policy.curve)
-            if (latest.kty, latest.key_size, latest.curve) == wanted:
-                return latest
-        return crypto.generate_key(
-            kty,
-            size=policy.key_size if policy.family == "RSA" else None,
-            curve=policy.curve,
-            rsa_generator=self.keys.rsa_generator,
-        )
-
-    def _start(
-        self,
-        name: str,
-        policy: CertificatePolicy,
-        *,
-        enabled: bool,
-        tags: dict[str, str] | None,
-        preserve_order: bool | None,
-        at: int | None = None,
-    ) -> Certificate:
-        """Add the pending version and its operation (with a real CSR). The caller holds the lock."""
-        material = self._new_key(name, policy)
-        key = material.key
-        assert not isinstance(key, bytes)  # certificate keys are RSA or EC
-        csr = certs.build_csr(key, policy.subject_name(), policy.sans, policy.key_usage or [], policy.ekus or [])
-        now = self._now() if at is None else at
-        expires = add_duration(now, f"P{policy.validity_months}M")
-        attributes = Attributes(False, now, now, now - BACKDATE_SECONDS, expires)
-        payload = CertificateValue(None, (), policy.content_type or certs.PKCS12, bool(preserve_order))
-        version = Version(name, new_version_id(), attributes, dict(tags or {}), payload)
-        self.insert_version(name, version)
-        self._operations[name.lower()] = CertificateOperation(
-            name=name,
-            version=version.version,
-            issuer_name=policy.issuer_name or "Unknown",
-            certificate_type=policy.certificate_type,
-            cert_transparency=policy.cert_transparency,
-            csr=csr.public_bytes(Encoding.DER),
-            request_id=uuid.uuid4().hex,
-            polls_left=self.pending_polls if at is None else 0,
-            preserve_order=preserve_order,
-            key=material,
-            enabled=enabled,
-        )
-        operation = self._operations[name.lower()]
-        operation.status_details = operation.progress_details
-        return version
-
-    def _issue(self, operation: CertificateOperation, *, at: int) -> None:
-        """The issuer answers: sign the operation's CSR (self-signed or by the test CA) and finish the version."""
-        policy = self._policies[operation.name.lower()]
-        if not policy.self_signed:
-            issuer = self.issuers.get(operation.issuer_name) if operation.issuer_name in self.issuers else None
-            if issuer is None:  # deleted since the create: the provider cannot be reached through it
-                self._fail(operation, "CertificateIssuerNotFound", "Issuer not found")  # the 404's recorded text
-                return
-            if not issuer.enabled:
-                # unverified code and text
-                self._fail(operation, "IssuerDisabled", f"The issuer '{issuer.name}' is disabled.")
-                return
-            if issuer.provider.lower() not in ISSUER_PROVIDERS:
-                # A provider Key Vault has no partnership with cannot be asked. Unverified code and text.
-                self._fail(
-                    operation,
-                    "UnknownIssuerProvider",
-                    f"The issuer '{issuer.name}' names the provider '{issuer.provider}', which Key Vault does not "
-                    f"know; known providers: {', '.join(sorted(ISSUER_PROVIDERS))}.",
-                )
-                return
-        csr = x509.load_der_x509_csr(operation.csr)
-        key = operation.key.key
-        assert not isinstance(key, bytes)
-        not_before, not_after = at - BACKDATE_SECONDS, add_duration(at, f"P{policy.validity_months}M")
-        if policy.self_signed:
-            chain = [
-                certs.issue(
-                    csr,
-                    issuer_key=key,
-                    issuer_name=csr.subject,
-                    issuer_ski=None,
-                    not_before=not_before,
-                    not_after=not_after,
-                )
-            ]
-        else:
-            chain = self._authority().sign(csr, not_before, not_after)
-        self._finish(operation, chain, at=at)
-
-    def _finish(
-        self,
-        operation: CertificateOperation,
-        chain: builtins.list[x509.Certificate],
-        *,
-        at: int,
-        enabled: bool | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> Certificate:
-        """Turn the pending version into a real one and add its managed key and secret."""
-        obj = self._live_object(operation.name)
-        version = obj.versions[operation.version]
-        policy = self._policies[operation.name.lower()]
-        key = operation.key.key
-        assert not isinstance(key, bytes)
-        ordered = certs.order_chain(key, chain, preserve=bool(operation.preserve_order))
-        leaf = next(c for c in ordered if certs.public_key_der(c.public_key()) == certs.public_key_der(key))
-        version.payload = CertificateValue(
-            leaf.public_bytes(Encoding.DER),
-            tuple(c.public_bytes(Encoding.DER) for c in ordered),
-            policy.content_type or certs.PKCS12,
-            bool(operation.preserve_order),
-        )
-        version.attributes.enabled = operation.enabled if enabled is None else enabled
-        version.attributes.not_before = int(leaf.not_valid_before_utc.timestamp())
-        version.attributes.expires = int(leaf.not_valid_after_utc.timestamp())
-        version.attributes.updated = at
-        if tags is not None:
-            version.tags = dict(tags)
-        self._attach(version, operation.key, ordered, policy)
-        operation.status, operation.status_details = "completed", None
-        self._changed(operation.name.lower())
-        self.announce(version)  # a certificate version is new once issued (its key and secret too, in _attach)
-        return version
-
-    def _attach(
-        self,
-        version: Certificate,
-        material: KeyMaterial,
-        chain: builtins.list[x509.Certificate],
-        policy: CertificatePolicy,
-    ) -> None:
-        """The managed key and secret of a completed version: same name, version, and validity."""
-        key = material.key
-        assert not isinstance(key, bytes)
-        exportable = bool(policy.exportable)
-        content_type = version.payload.content_type
-        if content_type == certs.PEM:
-            value = certs.to_pem(key if exportable else None, chain)
-        else:
-            value = base64.b64encode(certs.to_pfx(key if exportable else None, chain)).decode()
-
-        def attributes() -> Attributes:
-            return dataclasses.replace(version.attributes)
-
-        name, ident = version.name, version.version
-        self.keys.announce(
-            self.keys.insert_version(
-                name, Version(name, ident, attributes(), {}, KeyValue(material, tuple(policy.key_ops())), managed=True)
-            )
-        )
-        self.secrets.announce(
-            self.secrets.insert_version(
-                name, Version(name, ident, attributes(), {}, SecretValue(value, content_type), managed=True)
-            )
-        )
 
     def import_certificate(
         self,

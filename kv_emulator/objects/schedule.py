@@ -5,14 +5,15 @@ purge, a new key version or rotation policy plans its rotation and notification,
 version plans its lifetime actions). :meth:`Schedule.run` then does only the jobs whose time has come, so a
 request when nothing is due costs one comparison, whatever the size of the vault.
 
-Jobs run in four phases, always in this order (each phase until nothing in it is due):
+Jobs run in five phases, always in this order (each phase until nothing in it is due):
 
 1. ``purge``: deleted objects past their scheduled purge date are dropped (with what belongs to the name:
    a key's rotation policy, a certificate's policy);
-2. ``rotate``: keys rotate as their rotation policies say, each rotation at the moment it was due;
-3. ``renew``: certificates' lifetime actions (``AutoRenew`` makes a new version with its key and secret,
+2. ``issue``: certificate operations whose issuance time has passed complete (``certificate_issuance_time``);
+3. ``rotate``: keys rotate as their rotation policies say, each rotation at the moment it was due;
+4. ``renew``: certificates' lifetime actions (``AutoRenew`` makes a new version with its key and secret,
    ``EmailContacts`` is recorded), in each policy's order, as each version's triggers pass;
-4. ``notify``: keys' ``Notify`` actions for their latest versions, after rotations and renewals have made them.
+5. ``notify``: keys' ``Notify`` actions for their latest versions, after rotations and renewals have made them.
 
 A job is named by (phase, owner, key): owner is the store (``"secret"``, ``"key"``, ``"certificate"``),
 key the lowercased object name. At most one due time counts per job: planning it again replaces it (the
@@ -32,7 +33,7 @@ from collections.abc import Callable
 
 __all__ = ["PHASES", "Schedule"]
 
-PHASES = ("purge", "rotate", "renew", "notify")
+PHASES = ("purge", "issue", "rotate", "renew", "notify")
 _NEVER = float("inf")
 
 Job = tuple[str, str, str]  # (phase, owner, key)

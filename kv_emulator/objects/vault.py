@@ -85,6 +85,7 @@ class Vault:
             authority=authority,
             premium=settings.sku == "premium",
             pending_polls=settings.certificate_pending_polls,
+            issuance_time=settings.certificate_issuance_time,
             read_policy=read_policy,
             **common,
         )
@@ -94,9 +95,10 @@ class Vault:
         come due since the last catch-up, in this order (see :mod:`.schedule`):
 
         1. purge deleted secrets, keys and certificates whose scheduled purge date has passed;
-        2. rotate keys whose rotation policy says so (each new version stamped with the time it was due);
-        3. run certificates' lifetime actions: ``AutoRenew`` (a new version, key and secret) and ``EmailContacts``;
-        4. record keys' ``Notify`` actions (for the versions that 2 and 3 left latest).
+        2. complete certificate operations whose issuance time has passed (``certificate_issuance_time``);
+        3. rotate keys whose rotation policy says so (each new version stamped with the time it was due);
+        4. run certificates' lifetime actions: ``AutoRenew`` (a new version, key and secret) and ``EmailContacts``;
+        5. record keys' ``Notify`` actions (for the versions that 3 and 4 left latest).
 
         The request pipeline calls it once per request, before the handler; every public method of the stores
         calls it too, so direct access sees the same state. When nothing is due it costs one comparison: the
