@@ -72,6 +72,9 @@ SETTING_HELP: dict[str, str] = {
     "strict_auth": "check each token's signature, audience, issuer and lifetime; off: any bearer token passes",
     "enable_rbac_authorization": "the permission model: true = Azure RBAC, false = access policies, none = no checks",
     "certificate_pending_polls": "polls a new certificate's operation answers inProgress before it completes",
+    "certificate_issuance_time": (
+        "seconds of the emulator's clock a self-issued certificate takes to issue, 0 to 86400; 0 issues at once"
+    ),
     "subscription_id": "the one subscription ARM shows",
     "subscription_name": "that subscription's display name",
     "client_ip": "who an in-process caller is for vault firewalls (a server uses the socket's address)",
