@@ -26,6 +26,7 @@ import pickle
 import pkgutil
 import sqlite3
 import threading
+import weakref
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,7 +194,7 @@ class StateStore:
         self._dirty: set[str] = set()
         self._dirty_all = False
         self._digests: dict[str, bytes] = {}
-        self._seen: dict[str, int] = {}  # each vault's change counter at its last snapshot
+        self._seen: weakref.WeakKeyDictionary[Vault, int] = weakref.WeakKeyDictionary()  # counter at last snapshot
         self.identity_header: str | None = None
         """The server's App Service identity header: kept, so the environment printed for clients stays valid."""
         self._check_schema()
@@ -234,7 +235,7 @@ class StateStore:
 
     def save_changes(self, emulator: Any) -> bool:
         """After a read: save the vaults that changed while it was answered (their counter moved), if any."""
-        changed = [a for v in emulator.vaults if self._seen.get(a := _address(v)) != v.changes]
+        changed = [_address(vault) for vault in emulator.vaults if self._seen.get(vault) != vault.changes]
         if changed:
             self.save(emulator, changed)
         return bool(changed)
@@ -277,16 +278,16 @@ class StateStore:
     def _write(self, emulator: Any, dirty: set[str] | None) -> None:
         rows: list[tuple[str, bytes]] = []
         addresses: set[str] = set()
-        counters: dict[str, int] = {}
+        counters: dict[Vault, int] = {}
         for vault in emulator.vaults:
             address = _address(vault)
             addresses.add(address)
-            unchanged = self._seen.get(address) == vault.changes and address in self._digests
+            unchanged = self._seen.get(vault) == vault.changes and address in self._digests
             if dirty is not None and address not in dirty and unchanged:
                 continue  # unchanged since its last snapshot
             runtime = {id(obj): name for name, obj in _runtime_objects(emulator, vault).items()}
             with vault.lock:
-                counters[address] = vault.changes
+                counters[vault] = vault.changes
                 buffer = io.BytesIO()
                 state: dict[str, Any] = {n: _store_state(getattr(vault, n)) for n in _STORES if hasattr(vault, n)}
                 state["schedule"] = _schedule_state(vault)
@@ -324,7 +325,6 @@ class StateStore:
                 self._digests[address] = hashlib.sha256(blob).digest()
             for address in gone:
                 self._digests.pop(address, None)
-                self._seen.pop(address, None)
             self._seen.update(counters)
 
     # -- restoring ---------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ class StateStore:
                 for name, values in stores.items():
                     vars(getattr(vault, name)).update(values)
                 self._digests[address_text] = hashlib.sha256(state).digest()
-                self._seen[address_text] = vault.changes
+                self._seen[vault] = vault.changes
         except Exception as exc:
             raise RuntimeError(
                 f"{self.path} holds state this version of kv-emulator cannot read ({type(exc).__name__}: {exc}). "
