@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 API = {"api-version": "7.5"}
@@ -44,12 +46,16 @@ def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
 class Running:
     """``kv-emulator serve`` on 127.0.0.1 (ports 0 unless given), ready once it answers ``/_kv/health``."""
 
-    def __init__(self, data_dir: Path, *args: str, ports: tuple[int, int] = (0, 0)) -> None:
+    def __init__(
+        self, data_dir: Path, *args: str, ports: tuple[int, int] = (0, 0), prefix: tuple[str, ...] = ()
+    ) -> None:
+        """``prefix``: a command that runs the server (``unshare``); the server then records its pid there."""
         self.data_dir = data_dir
         self.log = (data_dir / "server.log").open("ab")
-        command = [sys.executable, "-m", "kv_emulator", "serve", "--data-dir", str(data_dir), "--quiet"]
+        command = [*prefix, sys.executable, "-m", "kv_emulator", "serve", "--data-dir", str(data_dir), "--quiet"]
         command += ["--port", str(ports[0]), "--proxy-port", str(ports[1]), *args]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.pid = 1 if prefix else self.process.pid
         self.runtime = self._wait()
 
     def _wait(self) -> dict[str, Any]:
@@ -64,7 +70,7 @@ class Running:
                 runtime: dict[str, Any] = json.loads(runtime_file.read_text())
             except (OSError, ValueError):
                 runtime = {}
-            if runtime.get("pid") == self.process.pid:
+            if runtime.get("pid") == self.pid:
                 try:
                     requests.get(f"http://127.0.0.1:{runtime['proxy_port']}/_kv/health", timeout=2)
                     return runtime
@@ -249,6 +255,36 @@ def test_a_stale_server_json_naming_pid_1_never_blocks_a_start(tmp_path: Path) -
         server.kill()
         server = Running(tmp_path)  # kill -9 left server.json and the database behind: starts all the same
         assert server.request("GET", "/secrets/after-pid-1").json()["value"] == "v"
+    finally:
+        server.stop()
+
+
+def _pid_namespace() -> tuple[str, ...]:
+    """``unshare`` that runs a command as PID 1 of a new PID namespace, as in a container (needs privileges)."""
+    probe = ("unshare", "--pid", "--fork", "--kill-child")
+    try:
+        ran = subprocess.run([*probe, "sh", "-c", "echo $$"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return probe if ran.returncode == 0 and ran.stdout.strip() == "1" else ()
+
+
+def test_a_server_killed_as_pid_1_starts_again(tmp_path: Path) -> None:
+    """The container case itself: the server runs as PID 1 of its own PID namespace and is killed with SIGKILL
+    (as ``docker kill`` does); its server.json names pid 1, alive in every namespace."""
+    namespace = _pid_namespace()
+    if not namespace:
+        pytest.skip("no PID namespaces here (unshare needs privileges); the stale pid-1 file test covers the rest")
+    server = Running(tmp_path, prefix=namespace)
+    try:
+        assert json.loads((tmp_path / "server.json").read_text())["pid"] == 1
+        assert server.request("PUT", "/secrets/in-a-container", json={"value": "v"}).status_code == 200
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+        os.kill(int(children[0]), signal.SIGKILL)  # PID 1 of the namespace, seen from outside
+        server.process.wait(timeout=20)
+        server.log.close()
+        server = Running(tmp_path)
+        assert server.request("GET", "/secrets/in-a-container").json()["value"] == "v"
     finally:
         server.stop()
 
