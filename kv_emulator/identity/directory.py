@@ -77,8 +77,11 @@ def _signing_key() -> tuple[rsa.RSAPrivateKey, str]:
     The directories (principals, issued tokens) stay per emulator.
     """
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    key_id = b64url_encode(hashlib.sha256(str(key.public_key().public_numbers().n).encode()).digest()[:20])
-    return key, key_id
+    return key, _key_id(key)
+
+
+def _key_id(key: rsa.RSAPrivateKey) -> str:
+    return b64url_encode(hashlib.sha256(str(key.public_key().public_numbers().n).encode()).digest()[:20])
 
 
 def _stable_object_id(tenant_id: str, client_id: str) -> str:
@@ -92,6 +95,7 @@ class Directory:
         self.default_tenant = default_tenant
         self._lock = threading.Lock()
         self._principals: dict[str, Principal] = {}
+        self._signing: tuple[rsa.RSAPrivateKey, str] | None = None  # a restored server's key, else the process's
         self.issued: list[dict[str, Any]] = []
         """Claims of every token issued, in order (no token strings: they are credentials)."""
 
@@ -202,11 +206,20 @@ class Directory:
 
     @property
     def _key(self) -> rsa.RSAPrivateKey:
-        return _signing_key()[0]
+        return (self._signing or _signing_key())[0]
 
     @property
     def key_id(self) -> str:
-        return _signing_key()[1]
+        return (self._signing or _signing_key())[1]
+
+    @property
+    def signing_key(self) -> rsa.RSAPrivateKey:
+        """The token-signing key: state a server keeps, so tokens issued before a restart verify after it."""
+        return self._key
+
+    def use_signing_key(self, key: rsa.RSAPrivateKey) -> None:
+        """Sign and verify with ``key`` from now on (a restored state's); its ``kid`` is derived as always."""
+        self._signing = (key, _key_id(key))
 
     def cli_shim(self) -> CliShim:
         """Fake ``az``/``azd`` on ``PATH`` that sign with this directory's key (``emulate_cli``)."""

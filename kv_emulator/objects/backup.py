@@ -35,7 +35,17 @@ def _magic(kind: str) -> bytes:
 
 class BackupSealer:
     def __init__(self, key: bytes | None = None) -> None:
-        self._aead = AESGCM(key or AESGCM.generate_key(bit_length=256))
+        self.use_key(key or AESGCM.generate_key(bit_length=256))
+
+    @property
+    def key(self) -> bytes:
+        """The AES-256 key: state a server keeps, so a backup taken before a restart restores after it."""
+        return self._key
+
+    def use_key(self, key: bytes) -> None:
+        """Seal and open with ``key`` from now on (a restored state's)."""
+        self._aead = AESGCM(key)
+        self._key = key
 
     def seal(self, kind: str, document: bytes) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

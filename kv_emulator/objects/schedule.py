@@ -53,6 +53,9 @@ class Schedule:
         self._order = itertools.count()
         self._next: float = _NEVER
         self._running = False
+        self.changes = 0
+        """Counts the jobs done and the changes the stores report (:meth:`changed`): a server saves a vault
+        after a read only when this moved, so a read that changed nothing costs no snapshot."""
 
     def register(self, phase: str, owner: str, handler: Handler) -> None:
         """Say who does ``phase`` jobs for ``owner``'s objects."""
@@ -78,6 +81,10 @@ class Schedule:
             self._next = due
         if len(heap) > 64 + 4 * len(self._planned):
             self._compact()
+
+    def changed(self) -> None:
+        """Something in the vault changed outside a job (a new version, however made)."""
+        self.changes += 1
 
     def wait(self, phase: str, owner: str, key: str) -> None:
         """The job's work is due but cannot be done now: try it again on the next run."""
@@ -124,6 +131,7 @@ class Schedule:
             handler = self._handlers[(phase, owner)]()
             if handler is not None:
                 handler(key, now)
+                self.changes += 1
 
     def _compact(self) -> None:
         """Drop heap entries that were replanned or cancelled (they only cost memory)."""

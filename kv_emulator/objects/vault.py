@@ -89,6 +89,9 @@ class Vault:
             read_policy=read_policy,
             **common,
         )
+        schedule = self._schedule  # not the vault: its stores would hold it in a cycle
+        for store in (self.secrets, self.keys, self.certificates):
+            store.on_new_version.append(lambda _version: schedule.changed())
 
     def catch_up(self, now: float) -> None:
         """Bring the vault up to ``now`` (Unix seconds, the emulator's clock): do the time-driven work that has
@@ -105,6 +108,11 @@ class Vault:
         work is planned on writes, not found by scanning the vault.
         """
         self._schedule.run(int(now))
+
+    @property
+    def changes(self) -> int:
+        """A counter that moves whenever time-driven work or a new version changed the vault (reads included)."""
+        return self._schedule.changes
 
     @property
     def next_due(self) -> float:

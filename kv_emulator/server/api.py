@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import active, seed
-from .env import RUNTIME_FILE, client_env, read_runtime, write_bundle
+from .env import RUNTIME_FILE, client_env, write_bundle
 from .listeners import DoorServer
+from .lock import DataDirLock
 from .management import ManagementApp
 from .options import ListenError, ServerOptions
 from .routing import IDENTITY_PATH, Router
@@ -45,6 +46,7 @@ class Server:
         )
         self._listeners: list[DoorServer] = []
         self._threads: list[threading.Thread] = []
+        self._lock: DataDirLock | None = None
 
     # -- addresses ---------------------------------------------------------------------------------
 
@@ -100,29 +102,15 @@ class Server:
     def start(self) -> Server:
         if self._listeners:
             return self
-        if self.options.write_runtime:
-            try:
-                running = read_runtime(self.options.data_dir)
-            except LookupError:
-                pass  # none, or one that is gone
-            else:
-                raise RuntimeError(
-                    f"another kv-emulator (pid {running.get('pid')}) is serving from {self.options.data_dir}; "
-                    "stop it or pass another --data-dir"
-                )
-        if not self.options.ephemeral:
-            from .persistence import StateStore
-
-            self.store = StateStore(self.options.data_dir / "state.sqlite3")
-            restored = self.store.restore(self.emulator)
-        else:
-            restored = 0
-        if self.options.seed is not None and not restored:  # a seed fills a new state, never a kept one
-            self._apply_seed(self.options.seed)
-            self.committed()
-        host = self.options.host
+        if self.options.write_runtime or not self.options.ephemeral:  # one server per data dir (server.lock)
+            self._lock = DataDirLock(self.options.data_dir, RUNTIME_FILE)
+            self._lock.acquire()
         try:
-            self._listen(host)
+            restored = self._open_state()
+            if self.options.seed is not None and not restored:  # a seed fills a new state, never a kept one
+                self._apply_seed(self.options.seed)
+                self.committed()
+            self._listen(self.options.host)
         except BaseException:
             for listener in self._listeners:
                 listener.server_close()
@@ -130,6 +118,7 @@ class Server:
             if self.store is not None:
                 self.store.close()
                 self.store = None
+            self._release()
             raise
         write_bundle(self.options.data_dir)
         if self.options.write_runtime:
@@ -147,6 +136,26 @@ class Server:
             active.add_server(*address)  # the guard lets traffic through this proxy: it stays in the process
         return self
 
+    def _open_state(self) -> int:
+        """Restore the kept state (how many vaults), keep the identity header, and store the keys at once:
+        a token or backup made before the first write must outlive a kill too."""
+        if self.options.ephemeral:
+            return 0
+        from .persistence import StateStore
+
+        self.store = StateStore(self.options.data_dir / "state.sqlite3")
+        restored = self.store.restore(self.emulator)
+        if self.store.identity_header:
+            self.identity_header = self.router.identity_header = self.store.identity_header
+        self.store.identity_header = self.identity_header
+        self.store.save(self.emulator, ())  # the keys and the header; vaults only where not yet stored
+        return restored
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
     def _proxy_addresses(self) -> set[tuple[str, int]]:
         return {(host, self.proxy_port) for host in (self.options.connect_host, "127.0.0.1", "localhost")}
 
@@ -163,6 +172,7 @@ class Server:
                     options=self.options,
                     proxy=proxy,
                     on_commit=self.committed,
+                    on_read=self.read,
                 )
             except OSError as exc:  # say which port, so the command line can offer a way out
                 flag = "--proxy-port" if proxy else "--port"
@@ -174,6 +184,11 @@ class Server:
         """A change succeeded: persist before its answer is sent (``vault``: the one vault it was in)."""
         if self.store is not None:
             self.store.save(self.emulator, vault)
+
+    def read(self) -> None:
+        """A read was answered: persist what answering it changed (issuance, rotation, purge), if anything."""
+        if self.store is not None:
+            self.store.save_changes(self.emulator)
 
     def stop(self) -> None:
         if self._listeners:
@@ -194,6 +209,7 @@ class Server:
         if self.options.write_runtime:
             with contextlib.suppress(OSError):
                 (self.options.data_dir / RUNTIME_FILE).unlink()
+        self._release()
 
     def __enter__(self) -> Server:
         return self.start()

@@ -15,6 +15,7 @@ from typing import Any
 
 import certifi
 
+from .lock import lock_held
 from .tls import CA_CERT_FILE
 
 __all__ = ["BUNDLE_FILE", "RUNTIME_FILE", "client_env", "format_env", "read_runtime", "write_bundle"]
@@ -47,24 +48,12 @@ def read_runtime(data_dir: Path) -> dict[str, Any]:
             f"no kv-emulator server has started with --data-dir {data_dir} (no {RUNTIME_FILE}); "
             "run `kv-emulator serve` first"
         ) from None
-    if not _alive(int(runtime.get("pid", 0))):
+    if not lock_held(data_dir):  # the lock dies with its server, whatever its pid (a container's 1 included)
         raise LookupError(
             f"the kv-emulator server that wrote {path} (pid {runtime.get('pid')}) is no longer running; "
             "run `kv-emulator serve` again"
         )
     return runtime
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, someone else's
-    return True
 
 
 def client_env(runtime: dict[str, Any], data_dir: Path, *, direct: bool = False) -> dict[str, str]:

@@ -96,7 +96,12 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             self.send_error(500, "internal error in kv-emulator (see the server log)")
             return
         status, headers = captured
-        if label in ("vault", "service") and self.command not in ("GET", "HEAD") and status.startswith("2"):
+        if label in ("vault", "service") and (self.command in ("GET", "HEAD") or not status.startswith("2")):
+            try:
+                self.server.read()  # what answering it changed (issuance on a poll, rotation, purge), if anything
+            except Exception:
+                log.exception("kv-emulator: could not store what %s %s changed", self.command, self.path)
+        elif label in ("vault", "service"):
             address = parse_host(environ.get(VAULT_HOST_KEY) or environ.get("HTTP_HOST", ""))
             try:
                 self.server.committed(address.dns_name if address else None)  # a 2xx means the change is stored

@@ -48,10 +48,13 @@ class DoorServer(socketserver.ThreadingMixIn, HTTPServer):
         options: ServerOptions,
         proxy: bool,
         on_commit: Callable[[str | None], None] = lambda vault: None,
+        on_read: Callable[[], None] = lambda: None,
     ) -> None:
         self.router = router
         self.committed = on_commit
         """Called after a successful mutating request, before its answer is sent (persistence)."""
+        self.read = on_read
+        """Called after any other vault request: it persists what answering it changed, if anything."""
         self.ca = ca
         self.options = options
         self.proxy = proxy

@@ -1,13 +1,16 @@
 """State that survives a restart: the emulator's vaults in SQLite (WAL), written before a 2xx is sent.
 
 Each vault's stores (secrets, keys, certificates with their issuers, contacts and policies, rotation
-policies, role assignments and access policies), the directory's principals and signing key, and the
-clock's offset are pickled into one row each. What belongs to the running process rather than to the state
-(locks, the clock, settings, the backup sealer, factories) is not stored: it is named in the pickle and
-bound to the new emulator's own objects on restore. Key material and certificates are stored as DER.
+policies, role assignments and access policies), the directory's principals and token-signing key, the
+backup-sealing key, the server's identity header and the clock's offset are pickled into one row each.
+What belongs to the running process rather than to the state (locks, the clock, settings, the backup sealer
+object, factories) is not stored: it is named in the pickle and bound to the new emulator's own objects on
+restore. Key material and certificates are stored as DER.
 
 Concurrent writers share one snapshot (group commit): a request waits until a snapshot taken after its
-change is committed, so N simultaneous writes cost about one snapshot, not N.
+change is committed, so N simultaneous writes cost about one snapshot, not N. A read saves only the vaults
+whose change counter (:attr:`Vault.changes`: time-driven work, new versions) moved since their last
+snapshot, so a read that changed nothing costs a few comparisons.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import pickle
 import pkgutil
 import sqlite3
 import threading
+import weakref
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -44,7 +49,7 @@ __all__ = ["SCHEMA_VERSION", "StateStore"]
 SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, Any] = {}
 _STORES = ("secrets", "keys", "certificates", "authorization", "network")
-_DIRECTORY_FIELDS = ("_key", "key_id", "_principals")
+_DIRECTORY_FIELDS = ("_principals",)
 _ARM_FIELDS = ("groups", "vaults", "assignments", "operations")
 _SCHEDULE_FIELDS = ("_heaps", "_planned", "_waiting", "_next")
 _LOCK_TYPE = type(threading.Lock())
@@ -169,6 +174,10 @@ def _store_state(store: Any) -> dict[str, Any]:
     return {attr: value for attr, value in vars(store).items() if not inspect.ismethod(value) and attr not in _HOOKS}
 
 
+def _address(vault: Vault) -> str:
+    return urlsplit(vault.url).netloc
+
+
 class StateStore:
     """``state.sqlite3``: one row per vault, one for the emulator; ``save`` before a 2xx, ``restore`` at start."""
 
@@ -185,6 +194,9 @@ class StateStore:
         self._dirty: set[str] = set()
         self._dirty_all = False
         self._digests: dict[str, bytes] = {}
+        self._seen: weakref.WeakKeyDictionary[Vault, int] = weakref.WeakKeyDictionary()  # counter at last snapshot
+        self.identity_header: str | None = None
+        """The server's App Service identity header: kept, so the environment printed for clients stays valid."""
         self._check_schema()
 
     # -- schema ------------------------------------------------------------------------------------
@@ -221,15 +233,23 @@ class StateStore:
 
     # -- saving ------------------------------------------------------------------------------------
 
-    def save(self, emulator: Any, vault: str | None = None) -> None:
+    def save_changes(self, emulator: Any) -> bool:
+        """After a read: save the vaults that changed while it was answered (their counter moved), if any."""
+        changed = [_address(vault) for vault in emulator.vaults if self._seen.get(vault) != vault.changes]
+        if changed:
+            self.save(emulator, changed)
+        return bool(changed)
+
+    def save(self, emulator: Any, vault: str | Collection[str] | None = None) -> None:
         """Return once a snapshot taken after this call is committed (group commit across threads).
 
-        ``vault``: the DNS name of the one vault the change was in (only it is pickled again); None: all."""
+        ``vault``: the DNS name of the one vault the change was in (only it, and vaults whose change counter
+        moved, are pickled again), or several; None: all."""
         with self._changes:
             if vault is None:
                 self._dirty_all = True
             else:
-                self._dirty.add(vault)
+                self._dirty.update([vault] if isinstance(vault, str) else vault)
             self._requested += 1
             wanted = self._requested
             while self._saved < wanted:
@@ -258,13 +278,16 @@ class StateStore:
     def _write(self, emulator: Any, dirty: set[str] | None) -> None:
         rows: list[tuple[str, bytes]] = []
         addresses: set[str] = set()
+        counters: dict[Vault, int] = {}
         for vault in emulator.vaults:
-            address = urlsplit(vault.url).netloc
+            address = _address(vault)
             addresses.add(address)
-            if dirty is not None and address not in dirty and address in self._digests:
+            unchanged = self._seen.get(vault) == vault.changes and address in self._digests
+            if dirty is not None and address not in dirty and unchanged:
                 continue  # unchanged since its last snapshot
             runtime = {id(obj): name for name, obj in _runtime_objects(emulator, vault).items()}
             with vault.lock:
+                counters[vault] = vault.changes
                 buffer = io.BytesIO()
                 state: dict[str, Any] = {n: _store_state(getattr(vault, n)) for n in _STORES if hasattr(vault, n)}
                 state["schedule"] = _schedule_state(vault)
@@ -278,6 +301,9 @@ class StateStore:
             {
                 "clock": (emulator.clock._offset, emulator.clock._frozen_at),
                 "directory": {name: value for name, value in vars(directory).items() if name in _DIRECTORY_FIELDS},
+                "signing_key": directory.signing_key,
+                "sealing_key": emulator._vaults._sealer.key,
+                "identity_header": self.identity_header,
                 "arm": _arm_state(emulator),
             }
         )
@@ -299,6 +325,7 @@ class StateStore:
                 self._digests[address] = hashlib.sha256(blob).digest()
             for address in gone:
                 self._digests.pop(address, None)
+            self._seen.update(counters)
 
     # -- restoring ---------------------------------------------------------------------------------
 
@@ -313,6 +340,11 @@ class StateStore:
                 emulator.clock._offset, emulator.clock._frozen_at = saved["clock"]
                 for name, value in saved["directory"].items():
                     setattr(emulator.identity, name, value)
+                if saved.get("signing_key") is not None:  # absent in a state written before they were kept
+                    emulator.identity.use_signing_key(saved["signing_key"])
+                if saved.get("sealing_key") is not None:
+                    emulator._vaults._sealer.use_key(saved["sealing_key"])
+                self.identity_header = saved.get("identity_header")
                 arm = getattr(getattr(emulator, "management", None), "state", None)
                 for name, value in (saved.get("arm") or {}).items():
                     if arm is not None and isinstance(getattr(arm, name, None), dict):
@@ -334,6 +366,7 @@ class StateStore:
                 for name, values in stores.items():
                     vars(getattr(vault, name)).update(values)
                 self._digests[address_text] = hashlib.sha256(state).digest()
+                self._seen[vault] = vault.changes
         except Exception as exc:
             raise RuntimeError(
                 f"{self.path} holds state this version of kv-emulator cannot read ({type(exc).__name__}: {exc}). "
