@@ -95,7 +95,8 @@ class UnknownApiVersion(KeyVaultError):
 
 
 class ObjectNotFound(KeyVaultError):
-    """``SecretNotFound`` / ``KeyNotFound`` / ``CertificateNotFound`` with the service's long message."""
+    """``SecretNotFound`` / ``KeyNotFound`` / ``CertificateNotFound`` with the service's long message (recorded for
+    all three: cpp SDK 2021-22, Go SDK 2023 api 7.4, Java SDK 2026-06 for certificates)."""
 
     status = 404
     verified = True
@@ -112,6 +113,8 @@ class ObjectNotFound(KeyVaultError):
 
 
 class DeletedObjectNotFound(KeyVaultError):
+    """``Deleted Secret not found: {name}`` (``Key``, ``Certificate``): recorded for all three, 2017-2023."""
+
     status = 404
     verified = True
 
@@ -121,6 +124,9 @@ class DeletedObjectNotFound(KeyVaultError):
 
 
 class ObjectIsDeletedButRecoverable(KeyVaultError):
+    """Recorded for secrets (js SDK 2019-20), keys (cpp SDK ``CreateDeletedKey``, 2021-12, api 7.3) and
+    certificates (js SDK 2019-11)."""
+
     status = 409
     code = "Conflict"
     inner_code = "ObjectIsDeletedButRecoverable"
@@ -134,20 +140,36 @@ class ObjectIsDeletedButRecoverable(KeyVaultError):
 
 
 class ObjectAlreadyExists(KeyVaultError):
-    """Restoring a backup over a live object of the same name. Text unverified."""
+    """Restoring a backup whose name is in use: the service names the backed-up version by its full id.
+
+    Recorded 2021-02 .. 2023-03 (Go SDK ``azsecrets``/``azkeys``/``azcertificates`` ``TestBackupRestore.json``,
+    api 7.2-7.4; js SDK 2021); 2019-2020 the text was "Conflict while restoring secret {id} - secret already
+    exists or concurrent access". The handler adds the vault's URL with :meth:`at`.
+    """
 
     status = 409
     code = "Conflict"
+    verified = True
 
-    def __init__(self, kind: str, name: str) -> None:
+    def __init__(self, kind: str, name: str, version: str, base_url: str = "") -> None:
+        self.kind, self.name, self.version = kind, name, version
         super().__init__(
-            f"{_NOUNS[kind]} {name} already exists in this vault; a backup can only be restored when no "
-            f"{kind} of that name exists."
+            f"There was a conflict restoring the {kind} '{base_url}/{kind}s/{name}/{version}'. This can happen if "
+            f"either: a second {kind} with the same name was created after the first {kind} was deleted; thus "
+            f"trying to restore a {kind} whose name is already in use. To fix this, rename the second {kind} to "
+            "something else so that the restore works. The second probable cause of this exception is when "
+            f"multiple operations are performed in parallel against the {kind}. To avoid this error, perform "
+            f"operations against a {kind} in a sequential manner."
         )
+
+    def at(self, base_url: str) -> ObjectAlreadyExists:
+        """The same refusal, naming the version by its id under ``base_url`` (known to handlers only)."""
+        return ObjectAlreadyExists(self.kind, self.name, self.version, base_url)
 
 
 class ObjectDisabled(KeyVaultError):
-    """``Operation get is not allowed on a disabled secret.`` (verified for secrets)."""
+    """``Operation get is not allowed on a disabled secret.`` (verified for secrets: js SDK recordings 2019-2021,
+    azure-sdk-for-node 2018, azure-keyvault-java 2019, azure-sdk-for-js#25759 in 2023 with api 7.4)."""
 
     status = 403
     code = "Forbidden"
@@ -174,7 +196,12 @@ class PurgeNotAllowed(KeyVaultError):
 
 
 class BackupBlobInvalid(KeyVaultError):
-    """Restore of a blob this emulator did not make, or one that was changed (recorded, js SDK 2022)."""
+    """Restore of a blob this emulator did not make, or one that was changed.
+
+    Recorded for a blob of zeros: Azure/azure-sdk-assets js keys ``recording_fails_to_restore_a_key_with_a_malformed_
+    backup.json`` (2026-05, api 2025-07-01) and js SDK 2019-2021 (secrets, keys, certificates). The service has a
+    second text, ``Backup blob is corrupt.``, for short garbage (Go SDK 2021-22, Java SDK 2023).
+    """
 
     code = "Malformed backup blob"
     verified = True
@@ -186,12 +213,14 @@ class BackupBlobInvalid(KeyVaultError):
 class ManagedByKeyVault(KeyVaultError):
     """A direct change to the key or secret behind a certificate: their lifetime is the certificate's.
 
-    Verified for ``set`` on a secret (a Terraform log of the real service: 403, inner ``SecretManagedByKeyVault``);
-    the same text for other operations and for keys (``KeyManagedByKeyVault``) is unverified.
+    Verified for ``set`` on a secret (a Terraform log of the real service: 403, inner ``SecretManagedByKeyVault``)
+    and for ``delete`` on the key and the secret (js SDK recordings 2019-2021: ``Operation "delete" is not allowed
+    …``, inner ``KeyManagedByKeyVault`` / ``SecretManagedByKeyVault``); other operations unverified.
     """
 
     status = 403
     code = "Forbidden"
+    verified = True
 
     def __init__(self, kind: str, operation: str) -> None:
         super().__init__(f'Operation "{operation}" is not allowed as this object\'s lifetime is managed by Key Vault.')
@@ -212,22 +241,26 @@ class NameInUse(KeyVaultError):
 
 
 class PendingCertificateNotFound(KeyVaultError):
-    """No certificate operation for this name (recorded, js SDK 2020: ``Pending certificate not found: {name}``)."""
+    """No certificate operation for this name: ``Pending Certificate not found: {name}``, capital C, as recorded in
+    2026-06 (Azure/azure-sdk-assets Java ``CertificateClientTest.getCertificateOperationNotFound`` and
+    ``mergeCertificateNotFound``, api 2026-03-01-preview); 2018-2022 recordings (Python, Go, js) had a lower-case c."""
 
     status = 404
     code = "PendingCertificateNotFound"
     verified = True
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"Pending certificate not found: {name}")
+        super().__init__(f"Pending Certificate not found: {name}")
 
 
 class PendingOperationConflict(KeyVaultError):
-    """Create or import while an operation is in progress: 409 with code ``Forbidden``, as the service's docs
-    show it ("Monitor and manage certificate creation"); not seen in recorded traffic."""
+    """Create or import while an operation is in progress: 409 with code ``Conflict`` as recorded (js SDK
+    ``recording_can_retrieve_all_versions_of_a_certificate``, 2019-08 .. 2019-11, api 7.0); the service's docs
+    ("Monitor and manage certificate creation") show the code ``Forbidden``, which is not what it sends."""
 
     status = 409
-    code = "Forbidden"
+    code = "Conflict"
+    verified = True
 
     def __init__(self) -> None:
         super().__init__(
@@ -248,7 +281,8 @@ class MergeForbidden(KeyVaultError):
 
 
 class IssuerNotFound(KeyVaultError):
-    """A certificate issuer that does not exist (recorded, js SDK 2021)."""
+    """A certificate issuer that does not exist (recorded: Python SDK 2018-2020, Go SDK ``TestClient_IssuerCRUD``
+    2022-05, api 7.3)."""
 
     status = 404
     code = "CertificateIssuerNotFound"
@@ -259,10 +293,12 @@ class IssuerNotFound(KeyVaultError):
 
 
 class ContactsNotFound(KeyVaultError):
-    """No certificate contacts are set (the code is recorded by the SDKs' tests; the text is unverified)."""
+    """No certificate contacts are set (recorded: Python SDK 2018-2020, azure-keyvault-java 2019, Go SDK
+    ``TestClient_ContactsCRUD`` 2022-05, api 7.3)."""
 
     status = 404
     code = "ContactsNotFound"
+    verified = True
 
     def __init__(self) -> None:
         super().__init__("Contacts not found")
@@ -399,7 +435,12 @@ class KeyForbidden(KeyVaultError):
 
 
 class TargetNotAttested(KeyVaultError):
-    """The attestation token is not one the vault can verify, or does not satisfy the release policy."""
+    """The attestation token is not one the vault can verify, or does not satisfy the release policy.
+
+    ``Target environment attestation statement cannot be verified.`` with inner ``AccessDenied`` is recorded (Go SDK
+    ``azkeys`` ``TestReleaseKey_NON-HSM.json``, 2021-12, api 7.3-preview); the policy-not-satisfied text is ours.
+    """
 
     status = 403
     code = "Forbidden"
+    inner_code = "AccessDenied"
