@@ -274,3 +274,14 @@ def test_a_request_without_a_token(wire):
     refused = wire.post("/keys/restore", token=False)
     assert_error(refused, 401, "Unauthorized", "AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.")
     assert refused.headers["WWW-Authenticate"].endswith('resource="https://vault.azure.net"')
+
+
+def test_a_subject_that_is_no_distinguished_name(wire):
+    """Recorded: 400 BadParameter "Property policy.x509_props has invalid value. Invalid X.500 distinguished
+    name\\r\\n" for the subject "Self" (Azure/azure-sdk-assets net/sdk/keyvault/Azure.Security.KeyVault.Certificates/
+    tests/SessionRecords/CertificateClientLiveTests/StartCreateCertificateError.json, 2024-08-02, api
+    7.6-preview.1)."""
+    policy = dict(SELF_POLICY, x509_props={"subject": "Self"})
+    refused = wire.post("/certificates/c/create", body={"policy": policy})
+    text = "Property policy.x509_props has invalid value. Invalid X.500 distinguished name\r\n"
+    assert_error(refused, 400, "BadParameter", text)
