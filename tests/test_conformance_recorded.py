@@ -285,3 +285,11 @@ def test_a_subject_that_is_no_distinguished_name(wire):
     refused = wire.post("/certificates/c/create", body={"policy": policy})
     text = "Property policy.x509_props has invalid value. Invalid X.500 distinguished name\r\n"
     assert_error(refused, 400, "BadParameter", text)
+
+
+def test_merge_without_an_operation_is_pending_certificate_not_found(wire):
+    """Recorded: POST .../pending/merge with {"x5c": ["dGVzdA=="]} for a certificate that has no operation answers
+    404 PendingCertificateNotFound "Pending Certificate not found: {name}" (Azure/azure-sdk-assets java/.../
+    CertificateClientTest.mergeCertificateNotFound[1].json, 2026-06-02, api 2026-03-01-preview)."""
+    refused = wire.post("/certificates/testcert/pending/merge", body={"x5c": ["dGVzdA=="]})
+    assert_error(refused, 404, "PendingCertificateNotFound", "Pending Certificate not found: testcert")
