@@ -261,7 +261,10 @@ class KeyVaultApp:
             query=exchange.args,
             raw_body=exchange.raw_body,
         )
-        exchange.reply = handler(context, **exchange.arguments)
+        try:
+            exchange.reply = handler(context, **exchange.arguments)
+        except errors.ObjectAlreadyExists as exc:  # the service names the backed-up version by its full id
+            raise exc.at(context.base_url) from None
 
     def render(self, exchange: Exchange) -> tuple[str, list[tuple[str, str]], bytes]:
         """Status line, the service's headers and the body bytes."""
