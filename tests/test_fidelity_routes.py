@@ -161,8 +161,6 @@ def test_previews_no_sdk_shipped_are_still_refused(wire, version):
         ("POST", "/certificates//create"),  # recorded, 2022
         ("PUT", "/secrets//"),
         ("PUT", "/keys/"),
-        ("POST", "/keys//create"),
-        ("POST", "/keys//sign"),
         ("PATCH", "/secrets//"),
         ("DELETE", "/certificates/"),
         ("POST", "/deletedsecrets//recover"),
@@ -175,6 +173,27 @@ def test_an_empty_name_is_the_service_405(wire, method, path):
     response = wire.request(method, path, body={"value": "v"} if method in ("PUT", "POST", "PATCH") else None)
     assert response.status_code == 405
     assert error_of(response) == {"code": "MethodNotAllowed", "message": f"HTTP {method} not allowed"}
+
+
+@pytest.mark.parametrize("path", ["/keys//create", "/keys//sign"])
+def test_a_key_operation_with_an_empty_name_is_operation_not_specified(wire, path):
+    """Keys differ: ``POST /keys//create`` is 400 BadParameter "Operation not specified" (recorded:
+    azure-sdk-assets, Java ``KeyAsyncClientTest.createKeyEmptyName[1].json``, 2023-09-25, api 7.4)."""
+    response = wire.post(path, body={"kty": "RSA", "attributes": {}})
+    assert response.status_code == 400
+    assert error_of(response) == {"code": "BadParameter", "message": "Operation not specified"}
+
+
+def test_key_attestation_without_a_version_on_a_vault_is_refused(wire):
+    """On a vault (not a Managed HSM) the version-less attestation form is 400 (recorded: azure-sdk-assets, .NET
+    ``KeyClientLiveTests/GetKeyAttestationNonExisting.json``, 2025-03-24, api 7.6-preview.2)."""
+    for path in ("/keys/k//attestation", "/keys/k/attestation"):
+        response = wire.get(path, api_version="7.6")
+        assert response.status_code == 400
+        assert error_of(response) == {
+            "code": "BadParameter",
+            "message": "Method GET does not allow operation 'attestation'",
+        }
 
 
 def test_a_list_with_a_trailing_slash_is_still_a_list(wire):
