@@ -87,6 +87,9 @@ class BadParameter(KeyVaultError):
 
 
 class UnknownApiVersion(KeyVaultError):
+    """An api-version the service does not know: real answers quoted in azure-sdk-for-net#14789 and
+    azure-sdk-for-python#28595 (research/protocol.md); not in the SDK recordings."""
+
     verified = True
 
     def __init__(self, version: str, latest: str) -> None:
@@ -198,8 +201,9 @@ class ObjectDisabled(KeyVaultError):
 
 class DeletedObjectDisabled(KeyVaultError):
     """Getting a deleted secret whose latest version is disabled: 403 ``Operation get is not permitted on this
-    object.`` with inner code ``AccessDenied`` (recorded 2020-21: the whole body in the Python SDK's
-    ``test_secrets_client`` recordings, see docs/errors.md)."""
+    object.`` with inner code ``AccessDenied`` (recorded 2020, the whole body: Python SDK
+    ``test_secrets_async.test_secret_crud_operations.yaml``, api 7.1; js SDK
+    ``recording_cant_get_a_disabled_secret``)."""
 
     status = 403
     code = "Forbidden"
@@ -350,7 +354,9 @@ class RouteNotFound(KeyVaultError):
 class MethodNotAllowed(KeyVaultError):
     """The path exists, but not for this HTTP method, or it leaves an object's name empty (``PUT /secrets/``).
 
-    Recorded from the service for ``PUT /secrets/`` and ``POST /certificates//create`` (2022), no innererror.
+    Recorded from the service for ``PUT /secrets/`` (Java SDK ``setSecretEmptyName``, 2023-10, api 7.4) and
+    ``POST /certificates//create`` (``createCertificateEmptyName``, 2026-06), no innererror; for another method on a
+    known path the same text is presumed.
     """
 
     status = 405
@@ -405,11 +411,14 @@ class InternalError(KeyVaultError):
 
 
 class MissingToken(KeyVaultError):
-    """The challenge: a request without a bearer token. The pipeline passes the ``WWW-Authenticate`` value."""
+    """The challenge: a request without a bearer token. The pipeline passes the ``WWW-Authenticate`` value.
+
+    Recorded 2026-04 (Azure/azure-sdk-assets, Python keys recordings, vault and Managed HSM).
+    """
 
     status = 401
     code = "Unauthorized"
-    verified = True  # recorded 2026-04 (Azure/azure-sdk-assets, Python keys recordings, vault and mhsm)
+    verified = True
 
     def __init__(self, challenge: str, *, empty_body: bool = False) -> None:
         super().__init__("AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.")
@@ -449,11 +458,16 @@ class Throttled(KeyVaultError):
 
 
 class Forbidden(KeyVaultError):
-    """Access denied by RBAC (``ForbiddenByRbac``) or access policies (``AccessDenied``)."""
+    """Access denied by RBAC (``ForbiddenByRbac``) or access policies (``AccessDenied``), or by the network rules.
+
+    Texts from real vaults (Microsoft blog posts and issue logs); the access-policy text is also recorded (Python SDK
+    ``test_crypto_client.test_encrypt_and_decrypt.yaml``, 2020-07, inner ``ForbiddenByPolicy``). Of the network
+    rules' texts, the firewall's follows public logs and the public-access one is ours (docs/errors.md).
+    """
 
     status = 403
     code = "Forbidden"
-    verified = True  # texts from real vaults (Microsoft blog posts and issue logs)
+    verified = True
 
     def __init__(self, message: str, inner_code: str) -> None:
         super().__init__(message)
