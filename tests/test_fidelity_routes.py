@@ -168,7 +168,8 @@ def test_previews_no_sdk_shipped_are_still_refused(wire, version):
 )
 def test_an_empty_name_is_the_service_405(wire, method, path):
     """``PUT /secrets/`` and ``POST /certificates//create`` get 405 MethodNotAllowed "HTTP PUT not allowed" /
-    "HTTP POST not allowed" from the service, no innererror (recorded: azure-sdk-for-python recordings, 2022);
+    "HTTP POST not allowed" from the service, no innererror (recorded: azure-sdk-assets, Java
+    SecretClientTest.setSecretEmptyName 2023-10, CertificateClientTest.createCertificateEmptyName 2026-06);
     the same shape with another collection or method gets the same form."""
     response = wire.request(method, path, body={"value": "v"} if method in ("PUT", "POST", "PATCH") else None)
     assert response.status_code == 405
