@@ -17,13 +17,22 @@ from azure.core.pipeline.transport import AsyncHttpTransport, HttpTransport
 
 from ..clock import Clock
 
-__all__ = ["SleepInterceptor", "take_delay"]
+__all__ = ["SleepInterceptor", "spend", "take_delay"]
 
 _delay: contextvars.ContextVar[float | None] = contextvars.ContextVar("kv_emulator_delay", default=None)
 
 
 def _note(seconds: float) -> None:
     _delay.set((_delay.get() or 0.0) + max(0.0, float(seconds)))
+
+
+def spend(duration: float, clock: Clock, virtual: bool) -> bool:
+    """Note a sleep the SDK asked for; in virtual time, spend it on ``clock`` and say so (True), else the
+    caller sleeps for real. The patched ``sleep`` and the emulator's own transports share this."""
+    _note(duration)
+    if virtual:
+        clock.advance(max(0.0, float(duration)))
+    return virtual
 
 
 def take_delay() -> float | None:
@@ -44,17 +53,11 @@ class SleepInterceptor:
         clock, virtual = self._clock, self._virtual
 
         def sleep(transport: HttpTransport, duration: float) -> None:
-            _note(duration)
-            if virtual():
-                clock.advance(max(0.0, float(duration)))
-            else:
+            if not spend(duration, clock, virtual()):
                 sync_sleep(transport, duration)
 
         async def async_sleep_(transport: AsyncHttpTransport, duration: float) -> None:
-            _note(duration)
-            if virtual():
-                clock.advance(max(0.0, float(duration)))
-            else:
+            if not spend(duration, clock, virtual()):
                 await async_sleep(transport, duration)
 
         self._patches = [
