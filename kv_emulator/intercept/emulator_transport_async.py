@@ -98,7 +98,7 @@ async def answer_async(app: Any, request: Any) -> EmulatedAsyncResponse:
     if reply.latency:
         await asyncio.sleep(reply.latency)
     if reply.transport_error == "timeout":
-        raise ServiceResponseTimeoutError(asyncio.TimeoutError(f"kv-emulator: injected timeout for {request.url}"))
+        raise ServiceResponseTimeoutError(TimeoutError(f"kv-emulator: injected timeout for {request.url}"))
     if reply.transport_error:
         failure = aiohttp.ClientConnectionError(f"kv-emulator: injected connection failure for {request.url}")
         raise ServiceRequestError(failure, error=failure)
