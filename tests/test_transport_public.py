@@ -139,3 +139,27 @@ def test_the_transport_works_beside_a_started_emulator(emulator):
         client = SecretClient(emulator.vault_url, emulator.credential, transport=EmulatorTransport(emulator))
         assert client.get_secret("s").value == "mine"
         assert other.requests.operations() == []
+
+
+def test_a_credential_given_the_transport_gets_its_token_from_the_emulated_entra_id(emulator, no_requests):
+    """MSAL inside ``ClientSecretCredential`` sends its requests through the transport it is given."""
+    from azure.identity import ClientSecretCredential
+
+    transport = EmulatorTransport(emulator)
+    credential = ClientSecretCredential(emulator.settings.tenant_id, "app-id", "app-secret", transport=transport)
+    client = SecretClient(emulator.vault_url, credential, transport=transport)
+    client.set_secret("s", "v")
+    assert emulator.requests.operations() == ["SetSecret"]
+    assert emulator.requests.last.caller["appid"] == "app-id"  # the token the emulated Entra ID issued
+
+
+def test_the_patched_door_returns_what_the_transport_returns(emulator):
+    """``emulate()`` answers ``RequestsTransport`` through the same code: the same response classes."""
+    from azure.core.pipeline.transport import HttpRequest as LegacyRequest
+    from azure.core.rest import HttpRequest
+
+    url = f"{emulator.vault_url}/secrets/s?api-version=2026-04-01"
+    direct = EmulatorTransport(emulator)
+    with kv_emulator.emulate(vault_name=emulator.settings.vault_name), RequestsTransport() as patched:
+        for request in (HttpRequest("GET", url), LegacyRequest("GET", url)):
+            assert type(patched.send(request)) is type(direct.send(request))
