@@ -35,7 +35,6 @@ def install() -> None:
     """Install kv-emulator into this environment without touching azure-cli's pinned ``azure-*`` SDKs: its
     other dependencies from pyproject.toml, then the project itself with ``--no-deps``."""
     import subprocess
-
     import tomllib  # Python 3.11+, as azure-cli needs
 
     with open(ROOT / "pyproject.toml", "rb") as file:
