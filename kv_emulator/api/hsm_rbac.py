@@ -10,6 +10,7 @@ creating either answers 201; deleting answers 200 with what was deleted; lists c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter, HsmRbacNotFound, KeyVaultError
@@ -176,7 +177,7 @@ def delete_assignment(ctx: RequestContext, role_assignment: str, scope: str = ""
     return Reply(_render_assignment(ctx.vault.access_control.delete_assignment(role_assignment, ctx.request_id)))
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Reply]] = {
     "RoleDefinitions_List": list_definitions,
     "RoleDefinitions_Get": get_definition,
     "RoleDefinitions_CreateOrUpdate": put_definition,

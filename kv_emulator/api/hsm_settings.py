@@ -6,6 +6,7 @@ Shapes from the spec's examples (ListSettings, UpdateSetting, 7.5): ``{"settings
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .context import Reply, RequestContext
@@ -31,7 +32,7 @@ def update_setting(ctx: RequestContext, name: str) -> Reply:
     return Reply(_render(ctx.vault.hsm_settings.update(name, ctx.json().get("value"))))
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Reply]] = {
     "GetSettings": get_settings,
     "GetSetting": get_setting,
     "UpdateSetting": update_setting,
