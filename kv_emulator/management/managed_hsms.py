@@ -90,6 +90,8 @@ def _read_body(body: Any, *, creating: bool) -> tuple[str | None, dict[str, str]
     if not isinstance(admins, list) or not all(isinstance(oid, str) for oid in admins):
         raise bad_request("The property 'initialAdminObjectIds' must be an array of strings.")  # unverified text
     retention = props.get("softDeleteRetentionInDays", 90)
+    if isinstance(retention, str) and retention.isdigit():  # az sends "7"; ARM reads a number in a string
+        retention = props["softDeleteRetentionInDays"] = int(retention)
     if not isinstance(retention, int) or isinstance(retention, bool) or not 7 <= retention <= 90:
         raise bad_request("The property 'softDeleteRetentionInDays' must be between 7 and 90.")  # unverified text
     sku = top.get("sku")
