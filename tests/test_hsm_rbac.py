@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.identity import ClientSecretCredential
 from azure.identity.aio import ClientSecretCredential as AsyncClientSecretCredential
@@ -20,7 +21,9 @@ from azure.keyvault.keys import KeyClient
 from azure.keyvault.keys.crypto import CryptographyClient, SignatureAlgorithm
 from tests_support import error_of
 
+from kv_emulator import Emulator
 from kv_emulator.objects.hsm_rbac import HsmAccessControl, HsmRoleDefinition
+from kv_emulator.server import Server, ServerOptions
 
 HSM = "https://contoso-hsm.managedhsm.azure.net"
 APP = "11111111-2222-3333-4444-555555555555"
@@ -321,3 +324,30 @@ def test_state_round_trips_as_plain_data(keyvault):
     assert copy.allows("55555555-5", "Microsoft.KeyVault/managedHsm/keys/sign/action", "/keys/k")
     copy.set_administrators(["66666666-6"])  # the initial administrators are replaced, not added to
     assert [a.principal_id for a in copy.assignments if a.role_definition == ADMIN] == ["66666666-6"]
+
+
+def test_roles_and_settings_survive_a_server_restart(tmp_path):
+    """Through the server's proxy (another door), and kept in its state across a restart."""
+    options = ServerOptions(port=0, proxy_port=0, data_dir=tmp_path, write_runtime=False)
+
+    def call(server: Server, method: str, path: str, **kwargs):
+        return requests.request(
+            method,
+            HSM + path,
+            params={"api-version": "7.5"},
+            headers={"Authorization": "Bearer any-token"},
+            proxies={"https": server.proxy_url},
+            verify=str(server.ca_path),
+            timeout=10,
+            **kwargs,
+        )
+
+    body = {"properties": {"roleDefinitionId": DEF + CRYPTO_USER, "principalId": "88888888-8"}}
+    setting = "/settings/AllowKeyManagementOperationsThroughARM"
+    with Server(Emulator(), options) as first:
+        created = call(first, "PUT", f"/keys{ASSIGNMENTS}/a1", json=body)
+        assert created.status_code == 201, created.text
+        assert call(first, "PATCH", setting, json={"value": "true"}).json()["value"] == "true"
+    with Server(Emulator(), options) as second:
+        assert call(second, "GET", f"/keys{ASSIGNMENTS}/a1").json() == created.json()
+        assert call(second, "GET", setting).json()["value"] == "true"
