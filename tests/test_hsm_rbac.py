@@ -351,3 +351,40 @@ def test_roles_and_settings_survive_a_server_restart(tmp_path):
     with Server(Emulator(), options) as second:
         assert call(second, "GET", f"/keys{ASSIGNMENTS}/a1").json() == created.json()
         assert call(second, "GET", setting).json()["value"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        (f"{ASSIGNMENTS}/a1", [], 400, "BadParameter"),
+        (f"{ASSIGNMENTS}/a1", {"properties": "x"}, 400, "BadParameter"),
+        (f"{ASSIGNMENTS}/a1", {"properties": {"principalId": "p"}}, 400, "BadParameter"),
+        (
+            f"{ASSIGNMENTS}/a1",
+            {"properties": {"roleDefinitionId": DEF + "00000000-0000-0000-0000-000000000000", "principalId": "p"}},
+            404,
+            "RoleDefinitionNotFound",
+        ),
+        (f"{ROLES}/c1", {"properties": {"permissions": [{"dataActions": "x"}]}}, 400, "BadParameter"),
+        (f"{ROLES}/c1", {"properties": {"permissions": "x"}}, 400, "BadParameter"),
+        (f"{ROLES}/c1", {"properties": {"roleName": 7}}, 400, "BadParameter"),
+    ],
+)
+def test_bad_bodies_get_a_key_vault_shaped_4xx(hsm, path, body, status, code):
+    """Texts unverified; the point is a 4xx in the service's shape, never a 500."""
+    response = hsm.put(path, body=body)
+    assert response.status_code == status
+    assert error_of(response)["code"] == code
+
+
+def test_an_assignment_name_in_use_is_a_conflict(hsm):
+    body = {"properties": {"roleDefinitionId": DEF + CRYPTO_USER, "principalId": "p1"}}
+    assert hsm.put(f"{ASSIGNMENTS}/a1", body=body).status_code == 201
+    again = hsm.put(f"{ASSIGNMENTS}/a1", body=body)
+    assert again.status_code == 409  # unverified status, code and text
+    assert error_of(again) == {"code": "RoleAssignmentExists", "message": "The role assignment already exists."}
+
+
+def test_a_vault_has_no_local_rbac(wire):
+    """The administration paths are a Managed HSM's only: a vault does not know them (404)."""
+    assert wire.get(ROLES).status_code == 404
