@@ -105,7 +105,7 @@ class Emulator:
         self.events = EventGrid(self.clock, lambda: registry.settings.vault_name, registry.all)
         """Event Grid notifications: ``emulator.events.subscribe(handler, types=[...])``; see docs/events.md."""
         self._vaults.on_new_vault.append(weakly(self.events.watch))
-        self._vaults.on_new_vault.append(functools.partial(_first_administrator, self._vaults))
+        self._vaults.on_new_vault.append(_first_administrator)  # a plain function: no reference cycle
         self.app.after_request.append(weakly(self.events.after_request))
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
@@ -328,10 +328,9 @@ def serve(data_dir: str | None = None, **options: Any) -> Iterator[Server]:
         yield server
 
 
-def _first_administrator(registry: VaultRegistry, vault: Vault) -> None:
+def _first_administrator(vault: Vault) -> None:
     """A new Managed HSM's initial administrator is the emulator's own credential (docs/managed-hsm.md); ARM's
     ``initialAdminObjectIds`` replace it."""
     if vault.managed_hsm:
-        vault.access_control.set_administrators(
-            [Directory.object_id_for(registry.settings.tenant_id, EMULATOR_CLIENT_ID)]
-        )
+        admin = Directory.object_id_for(vault.settings.tenant_id, EMULATOR_CLIENT_ID)
+        vault.access_control.set_administrators([admin])
