@@ -12,7 +12,7 @@ from . import active
 from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
 from .config import Settings
-from .credentials import AsyncEmulatorCredential, EmulatorCredential
+from .credentials import EMULATOR_CLIENT_ID, AsyncEmulatorCredential, EmulatorCredential
 from .events import EventGrid, weakly
 from .graph import GraphApp, is_graph_url
 from .hosts import INTERCEPTED_URL, VaultAddress, parse_name_or_url
@@ -105,6 +105,7 @@ class Emulator:
         self.events = EventGrid(self.clock, lambda: registry.settings.vault_name, registry.all)
         """Event Grid notifications: ``emulator.events.subscribe(handler, types=[...])``; see docs/events.md."""
         self._vaults.on_new_vault.append(weakly(self.events.watch))
+        self._vaults.on_new_vault.append(_first_administrator)  # a plain function: no reference cycle
         self.app.after_request.append(weakly(self.events.after_request))
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
@@ -325,3 +326,11 @@ def serve(data_dir: str | None = None, **options: Any) -> Iterator[Server]:
         server_options.data_dir = Path(data_dir)
     with Server(Emulator(**options), server_options) as server:
         yield server
+
+
+def _first_administrator(vault: Vault) -> None:
+    """A new Managed HSM's initial administrator is the emulator's own credential (docs/managed-hsm.md); ARM's
+    ``initialAdminObjectIds`` replace it."""
+    if vault.managed_hsm:
+        admin = Directory.object_id_for(vault.settings.tenant_id, EMULATOR_CLIENT_ID)
+        vault.access_control.set_administrators([admin])

@@ -17,6 +17,9 @@ __all__ = [
     "DeletedObjectDisabled",
     "DeletedObjectNotFound",
     "Forbidden",
+    "HsmAccessDenied",
+    "HsmRbacNotFound",
+    "HsmSettingNotFound",
     "InternalError",
     "InvalidToken",
     "IssuerNotFound",
@@ -472,6 +475,39 @@ class Forbidden(KeyVaultError):
     def __init__(self, message: str, inner_code: str) -> None:
         super().__init__(message)
         self.inner_code = inner_code  # type: ignore[misc]
+
+
+class HsmAccessDenied(KeyVaultError):
+    """A Managed HSM's refusal by local RBAC: ``(AccessDenied) Not authorized to access
+    Microsoft.KeyVault/managedHsm/roleAssignments/read/action on / (Activity ID: <guid>)`` (seen: Azure/azure-cli
+    issue 32719, 2026; the Activity ID is the request id). The same form for key actions is unverified."""
+
+    status = 403
+    code = "AccessDenied"
+    verified = True
+
+    def __init__(self, action: str, scope: str, activity_id: str) -> None:
+        super().__init__(f"Not authorized to access {action} on {scope} (Activity ID: {activity_id})")
+
+
+class HsmRbacNotFound(KeyVaultError):
+    """404 for a Managed HSM role assignment (``RoleAssignmentNotFound``, "Requested role assignment not found
+    (Activity ID: ...)", recorded: azure-sdk-for-js keyvault-admin, 2022) or definition (its text unverified)."""
+
+    status = 404
+
+    def __init__(self, code: str, text: str, activity_id: str) -> None:
+        super().__init__(f"{text} (Activity ID: {activity_id})", code=code)
+
+
+class HsmSettingNotFound(KeyVaultError):
+    """A Managed HSM setting name it does not have (unverified status, code and text)."""
+
+    status = 404
+    code = "SettingNotFound"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The setting '{name}' was not found.")
 
 
 class KeyForbidden(KeyVaultError):

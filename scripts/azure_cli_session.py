@@ -111,6 +111,47 @@ def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
     print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # tests/test_azure_cli.py reads it
 
 
+def hsm_rbac_steps(kv: Any, principal: str) -> None:
+    """A Managed HSM through ARM (``--administrators``), its local RBAC (``role definition/assignment``) and
+    its settings, with ``--hsm-name`` (docs/managed-hsm.md)."""
+    hsm = az(
+        "keyvault", "create", "--hsm-name", "cli-hsm", "-g", "rg-cli", "-l", "westus",
+        "--administrators", principal, "--retention-days", "7",
+    )  # fmt: skip
+    assert hsm["properties"]["hsmUri"] == "https://cli-hsm.managedhsm.azure.net/", hsm
+    assert az("keyvault", "show", "--hsm-name", "cli-hsm")["id"] == hsm["id"]
+    names = {d["roleName"] for d in az("keyvault", "role", "definition", "list", "--hsm-name", "cli-hsm")}
+    assert {"Managed HSM Administrator", "Managed HSM Crypto User"} <= names, names
+    role = az(
+        "keyvault", "role", "assignment", "create", "--hsm-name", "cli-hsm", "--role", "Managed HSM Crypto User",
+        "--assignee", "cli-app", "--scope", "/keys",  # the app id, resolved through Microsoft Graph
+    )  # fmt: skip
+    assert (role["principalId"], role["scope"]) == (principal, "/keys"), role
+    listed = az("keyvault", "role", "assignment", "list", "--hsm-name", "cli-hsm", "--scope", "/keys")
+    assert any(a["roleName"] == "Managed HSM Crypto User" for a in listed), listed
+    key = az("keyvault", "key", "create", "--hsm-name", "cli-hsm", "-n", "hk1", "--kty", "RSA-HSM")
+    assert key["key"]["kty"] == "RSA-HSM", key
+    az(
+        "keyvault", "role", "assignment", "delete", "--hsm-name", "cli-hsm", "--role", "Managed HSM Crypto User",
+        "--assignee-object-id", principal, "--scope", "/keys",
+    )  # fmt: skip
+    try:
+        az("keyvault", "key", "show", "--hsm-name", "cli-hsm", "-n", "hk1")
+    except SystemExit:
+        pass  # 403 AccessDenied: the HSM authorizes by its role assignments alone
+    else:
+        raise AssertionError("a revoked role still reads keys")
+    name = "AllowKeyManagementOperationsThroughARM"
+    settings = az("keyvault", "setting", "list", "--hsm-name", "cli-hsm")
+    assert [s["name"] for s in settings] == [name], settings
+    assert az("keyvault", "setting", "show", "--hsm-name", "cli-hsm", "--name", name)["value"] == "false"
+    updated = az("keyvault", "setting", "update", "--hsm-name", "cli-hsm", "--name", name, "--value", "true")
+    assert updated["value"] == "true", updated
+    az("keyvault", "delete", "--hsm-name", "cli-hsm")
+    assert [d["name"] for d in az("keyvault", "list-deleted", "--resource-type", "hsm")] == ["cli-hsm"]
+    az("keyvault", "purge", "--hsm-name", "cli-hsm", "-l", "westus")
+
+
 @contextlib.contextmanager
 def emulator(door: str) -> Iterator[Any]:
     """In-process (``az``'s ``requests`` intercepted), or ``--proxy``: a server in this process and ``az``
@@ -180,6 +221,7 @@ def main(door: str = "in-process") -> None:
             pass
         else:
             raise AssertionError("a purge-protected vault was purged")
+        hsm_rbac_steps(kv, principal)
         unanswered = [e for e in kv.requests if e.status >= 500]
         assert not unanswered, [(e.method, e.url, e.operation) for e in unanswered]
     print("azure-cli: ok")

@@ -223,24 +223,20 @@ def _refused_as_not_implemented(call, operation: str) -> None:
     assert f"'{operation}'" in refused.value.error.message
 
 
-def test_the_access_control_client_gets_501_naming_each_operation(keyvault):
+def test_the_access_control_client_reaches_each_operation(keyvault):
+    """Implemented (tests/test_hsm_rbac.py has the shapes): no operation of rbac.json answers 501 any more."""
     client = KeyVaultAccessControlClient(HSM, keyvault.credential)
     definition = "4bd23610-cdcf-4971-bdee-bdc562cc28e4"
-    calls = [
-        (lambda: list(client.list_role_definitions(KeyVaultRoleScope.GLOBAL)), "RoleDefinitions_List"),
-        (lambda: client.get_role_definition(KeyVaultRoleScope.GLOBAL, definition), "RoleDefinitions_Get"),
-        (lambda: client.set_role_definition(KeyVaultRoleScope.KEYS), "RoleDefinitions_CreateOrUpdate"),
-        (lambda: client.delete_role_definition(KeyVaultRoleScope.GLOBAL, definition), "RoleDefinitions_Delete"),
-        (lambda: list(client.list_role_assignments(KeyVaultRoleScope.KEYS)), "RoleAssignments_ListForScope"),
-        (lambda: client.get_role_assignment("/keys/k", "a1"), "RoleAssignments_Get"),
-        (
-            lambda: client.create_role_assignment(KeyVaultRoleScope.GLOBAL, definition, "00000000-0000-0000-0000-1"),
-            "RoleAssignments_Create",
-        ),
-        (lambda: client.delete_role_assignment(KeyVaultRoleScope.GLOBAL, "a1"), "RoleAssignments_Delete"),
-    ]
-    for call, operation in calls:
-        _refused_as_not_implemented(call, operation)
+    assert any(d.name == definition for d in client.list_role_definitions(KeyVaultRoleScope.GLOBAL))
+    assert (
+        client.get_role_definition(KeyVaultRoleScope.GLOBAL, definition).role_name == "Managed HSM Policy Administrator"
+    )
+    custom = client.set_role_definition(KeyVaultRoleScope.KEYS)
+    assignment = client.create_role_assignment(KeyVaultRoleScope.GLOBAL, definition, "00000000-0000-0000-0000-1")
+    assert client.get_role_assignment(KeyVaultRoleScope.GLOBAL, assignment.name).name == assignment.name
+    assert assignment.name in {a.name for a in client.list_role_assignments(KeyVaultRoleScope.GLOBAL)}
+    client.delete_role_assignment(KeyVaultRoleScope.GLOBAL, assignment.name)
+    client.delete_role_definition(KeyVaultRoleScope.KEYS, custom.name)
 
 
 def test_the_backup_client_gets_501_naming_each_operation(keyvault):
@@ -257,12 +253,13 @@ def test_the_backup_client_gets_501_naming_each_operation(keyvault):
     )
 
 
-def test_the_settings_client_gets_501_naming_each_operation(keyvault):
+def test_the_settings_client_reaches_each_operation(keyvault):
+    """Implemented (tests/test_hsm_settings.py has the shapes)."""
     client = KeyVaultSettingsClient(HSM, keyvault.credential)
     name = "AllowKeyManagementOperationsThroughARM"
-    _refused_as_not_implemented(lambda: list(client.list_settings()), "GetSettings")
-    _refused_as_not_implemented(lambda: client.get_setting(name), "GetSetting")
-    _refused_as_not_implemented(lambda: client.update_setting(KeyVaultSetting(name=name, value=True)), "UpdateSetting")
+    assert [s.name for s in client.list_settings()] == [name]
+    assert client.get_setting(name).value == "false"
+    assert client.update_setting(KeyVaultSetting(name=name, value=True)).value == "true"
 
 
 @pytest.mark.parametrize(
@@ -275,7 +272,6 @@ def test_the_settings_client_gets_501_naming_each_operation(keyvault):
         ("GET", "/securitydomain/upload", "HSMSecurityDomain_TransferKey"),
         ("POST", "/securitydomain/upload", "HSMSecurityDomain_Upload"),
         ("GET", "/securitydomain/upload/pending", "HSMSecurityDomain_UploadPending"),
-        ("GET", "/keys/k/providers/microsoft.authorization/roleassignments", "RoleAssignments_ListForScope"),
     ],
 )
 def test_the_other_administration_routes_get_501_naming_the_operation(keyvault, wire_for, method, path, operation):
@@ -303,7 +299,7 @@ def test_administration_routes_follow_their_api_versions(keyvault, wire_for):
     """Settings came with 7.4 and pre-backup with 7.6: before, the Managed HSM does not know the path."""
     hsm = wire_for(keyvault.app, base_url=HSM)
     assert hsm.get("/settings", api_version="7.3").status_code == 404
-    assert hsm.get("/settings", api_version="7.4").status_code == 501
+    assert hsm.get("/settings", api_version="7.4").status_code == 200
     assert hsm.post("/prebackup", body={}, api_version="7.5").status_code == 404
     assert hsm.post("/prebackup", body={}, api_version="7.6").status_code == 501
 

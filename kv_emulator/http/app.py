@@ -29,6 +29,7 @@ from ..api import HANDLERS
 from ..api.context import Reply, RequestContext
 from ..clock import Clock
 from ..identity.directory import Directory
+from ..objects.hsm_rbac import normalize_scope
 from ..objects.registry import VaultRegistry
 from . import api_versions, auth
 from .exchange import Exchange
@@ -215,7 +216,14 @@ class KeyVaultApp:
     def authorize(self, exchange: Exchange) -> None:
         """RBAC or access policies, when the vault has them on (see objects/authorization.py)."""
         assert exchange.vault is not None and exchange.operation is not None
-        exchange.vault.authorization.check(exchange.operation, exchange.entry.caller, self._scope(exchange))
+        vault = exchange.vault
+        if vault.managed_hsm:  # local RBAC alone (objects/hsm_rbac.py), on when the vault's checks are
+            if vault.authorization.rbac is not None:
+                scope = exchange.arguments.get("scope")
+                scope = normalize_scope(scope) if scope is not None else self._scope(exchange)
+                vault.access_control.check(exchange.operation, exchange.entry.caller, scope, exchange.entry.request_id)
+            return
+        vault.authorization.check(exchange.operation, exchange.entry.caller, self._scope(exchange))
 
     def inject_faults(self, exchange: Exchange) -> None:
         """The first injected fault that fires for this request: latency, a status, or a transport fault."""
@@ -268,6 +276,7 @@ class KeyVaultApp:
             api_version=exchange.version,
             query=exchange.args,
             raw_body=exchange.raw_body,
+            request_id=exchange.entry.request_id,
         )
         try:
             exchange.reply = handler(context, **exchange.arguments)

@@ -9,7 +9,15 @@ from typing import Any
 
 from ..objects.vault import Vault
 
-__all__ = ["ArmState", "DeletedVaultRecord", "ResourceGroup", "RoleAssignmentRecord", "VaultRecord"]
+__all__ = [
+    "ArmState",
+    "DeletedManagedHsmRecord",
+    "DeletedVaultRecord",
+    "ManagedHsmRecord",
+    "ResourceGroup",
+    "RoleAssignmentRecord",
+    "VaultRecord",
+]
 
 
 @dataclasses.dataclass
@@ -45,6 +53,31 @@ class DeletedVaultRecord:
 
 
 @dataclasses.dataclass
+class ManagedHsmRecord:
+    """A Managed HSM resource (``Microsoft.KeyVault/managedHSMs``): its sku is a top-level member."""
+
+    name: str
+    resource_group: str
+    location: str
+    tags: dict[str, str]
+    sku: dict[str, str]
+    properties: dict[str, Any]
+    created_at: float
+    modified_at: float
+    created_by: str = ""
+    modified_by: str = ""
+
+
+@dataclasses.dataclass
+class DeletedManagedHsmRecord:
+    record: ManagedHsmRecord
+    vault: Vault
+    """The HSM's data plane (keys, roles, settings), kept for the retention period."""
+    deleted_at: float
+    purge_at: float
+
+
+@dataclasses.dataclass
 class RoleAssignmentRecord:
     name: str
     scope: str
@@ -72,6 +105,8 @@ class ArmState:
         self.deleted: dict[str, DeletedVaultRecord] = {}
         self.assignments: dict[str, RoleAssignmentRecord] = {}
         self.operations: dict[str, dict[str, Any]] = {}
+        self.hsms: dict[str, ManagedHsmRecord] = {}
+        self.deleted_hsms: dict[str, DeletedManagedHsmRecord] = {}
 
     def clear(self) -> None:
         with self.lock:
@@ -80,6 +115,8 @@ class ArmState:
             self.deleted.clear()
             self.assignments.clear()
             self.operations.clear()
+            self.hsms.clear()
+            self.deleted_hsms.clear()
 
     def expire(self, now: float) -> list[DeletedVaultRecord]:
         """Forget deleted vaults whose retention has passed (the service purges them); returns them."""

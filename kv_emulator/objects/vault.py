@@ -15,6 +15,8 @@ from .authorization import Authorization
 from .backup import BackupSealer
 from .certificate_crypto import CertificateAuthority
 from .certificates import CertificateStore, PolicyReader
+from .hsm_rbac import HsmAccessControl
+from .hsm_settings import HsmSettings
 from .keypool import RsaKeyPool
 from .keys import KeyStore
 from .network import NetworkRules
@@ -75,6 +77,11 @@ class Vault:
             settings.enable_rbac_authorization,
         )
         """RBAC role assignments or access policies (off unless ``enable_rbac_authorization`` is set)."""
+        self.access_control = HsmAccessControl()
+        """A Managed HSM's local RBAC (role definitions and assignments); checked when ``authorization.rbac`` is
+        not None. A vault never uses it."""
+        self.hsm_settings = HsmSettings()
+        """A Managed HSM's settings (``GET /settings``); a vault never uses them."""
         self.network = NetworkRules(name, settings.location)
         """Firewall rules (ARM ``networkAcls``); open unless ARM sets them."""
         authority = certificate_authority or functools.cache(lambda: CertificateAuthority(clock))

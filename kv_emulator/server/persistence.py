@@ -48,9 +48,9 @@ __all__ = ["SCHEMA_VERSION", "StateStore"]
 #: Bump when the stored layout changes; add a step to _MIGRATIONS that lifts the previous version.
 SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, Any] = {}
-_STORES = ("secrets", "keys", "certificates", "authorization", "network")
+_STORES = ("secrets", "keys", "certificates", "authorization", "network", "access_control", "hsm_settings")
 _DIRECTORY_FIELDS = ("_principals",)
-_ARM_FIELDS = ("groups", "vaults", "assignments", "operations")
+_ARM_FIELDS = ("groups", "vaults", "assignments", "operations", "hsms")
 _SCHEDULE_FIELDS = ("_heaps", "_planned", "_waiting", "_next")
 _LOCK_TYPE = type(threading.Lock())
 _RLOCK_TYPE = type(threading.RLock())
