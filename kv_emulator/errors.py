@@ -479,8 +479,8 @@ class Forbidden(KeyVaultError):
 
 class HsmAccessDenied(KeyVaultError):
     """A Managed HSM's refusal by local RBAC: ``(AccessDenied) Not authorized to access
-    Microsoft.KeyVault/managedHsm/roleAssignments/read/action on / (Activity ID: <guid>)`` (seen: Azure/azure-cli
-    issue 32719, 2026; the Activity ID is the request id). The same form for key actions is unverified."""
+    Microsoft.KeyVault/managedHsm/roleAssignments/read/action on / (Activity ID: <guid>)`` (seen in an issue log:
+    Azure/azure-cli#32719, 2026; the Activity ID is the request id). The same form for key actions is unverified."""
 
     status = 403
     code = "AccessDenied"
