@@ -213,8 +213,9 @@ class HsmJobs:
             self._schedule.run(self._now())
             now = self._now()
             problem = self._storage_problem(container, token, managed_identity, "w", now)
-            stamp = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y%m%d%H%M%S")
-            folder_url = f"{container}/mhsm-{self._name}-{stamp}{uuid.uuid4().int % 100:02d}"
+            moment = self._clock.time()
+            stamp = datetime.datetime.fromtimestamp(int(moment), datetime.timezone.utc).strftime("%Y%m%d%H%M%S")
+            folder_url = f"{container}/mhsm-{self._name}-{stamp}{int(moment % 1 * 100):02d}"  # ...HHmmssff
             snapshot = self._keys.documents()
             domain = self._security_domain()
 
