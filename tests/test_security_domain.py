@@ -84,6 +84,15 @@ def test_the_sdk_key_client_is_refused_before_activation(new_hsm, keyvault):
     assert refused.value.status_code == 403
 
 
+def test_the_status_before_any_download(new_hsm, wire, keyvault):
+    """Unverified: what the service reports before a download is not recorded; an HSM made activated reports
+    the download that activated it as done."""
+    assert wire.get("/securitydomain/download/pending", api_version=None).get_json()["status"] == "Failed"
+    keyvault.managed_hsm("made-activated")
+    activated = type(wire)(keyvault.app, base_url="https://made-activated.managedhsm.azure.net")
+    assert activated.get("/securitydomain/download/pending", api_version=None).get_json()["status"] == "Success"
+
+
 def test_a_vault_can_be_made_new_again(keyvault):
     hsm = keyvault.managed_hsm("again")
     assert hsm.activated

@@ -115,6 +115,8 @@ class SecurityDomain:
     def status(self, operation: str) -> tuple[str, str | None]:
         """(status, details) of the last download or upload, as its pending URL reports them."""
         started = self.download_status if operation == "download" else self.upload_status
+        if started is None and self.activated:
+            return "Success", None  # an HSM made activated: as if its domain had been downloaded
         if started is None:
             # unverified: what the service reports before any download or upload
             return "Failed", f"No security domain {operation} was started on this HSM."
