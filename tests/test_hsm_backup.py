@@ -248,3 +248,12 @@ def test_the_storage_round_trips_through_plain_json(keyvault, no_real_sleep):
     keyvault.vault(HSM).keys.purge("k")
     KeyVaultBackupClient(HSM, keyvault.credential).begin_restore(folder, sas_token=SAS).wait()
     assert "k" in keyvault.vault(HSM).keys
+
+
+@pytest.mark.keyvault(virtual_time=True)
+def test_in_virtual_time_the_pollers_sleep_moves_the_clock(keyvault, no_real_sleep):
+    start = keyvault.clock.time()
+    client = KeyVaultBackupClient(HSM, keyvault.credential)
+    folder = client.begin_backup(CONTAINER, sas_token=SAS).result().folder_url
+    assert keyvault.clock.time() - start >= 5  # the poller slept Retry-After (5 s) on the emulator's clock
+    assert keyvault.hsm_backups.get(folder) is not None
