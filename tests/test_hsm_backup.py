@@ -257,3 +257,21 @@ def test_in_virtual_time_the_pollers_sleep_moves_the_clock(keyvault, no_real_sle
     folder = client.begin_backup(CONTAINER, sas_token=SAS).result().folder_url
     assert keyvault.clock.time() - start >= 5  # the poller slept Retry-After (5 s) on the emulator's clock
     assert keyvault.hsm_backups.get(folder) is not None
+
+
+def test_the_same_through_the_servers_proxy(tmp_path):
+    """Every door: the HTTPS server's proxy answers the job and its pending URL as the pipeline does in-process."""
+    import requests
+
+    from kv_emulator import serve
+
+    with serve(data_dir=str(tmp_path)) as server:
+        through = {"proxies": {"https": server.proxy_url}, "verify": str(server.ca_path), "timeout": 10}
+        token = {"Authorization": "Bearer any-token"}
+        body = {"storageResourceUri": CONTAINER, "token": SAS}
+        started = requests.post(f"{HSM}/backup", params={"api-version": "7.5"}, json=body, headers=token, **through)
+        assert started.status_code == 202 and started.json()["status"] == "InProgress"
+        server.emulator.clock.advance(seconds=2)
+        # The pending URL without an api-version, as a poller sends it.
+        done = requests.get(started.headers["Azure-AsyncOperation"], headers=token, **through).json()
+        assert done["status"] == "Succeeded" and FOLDER.fullmatch(done["azureStorageBlobContainerUri"])
