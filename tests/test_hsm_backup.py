@@ -157,6 +157,14 @@ def test_backup_and_full_restore_through_the_sdk_cost_no_real_wait(keyvault, no_
     assert [k.name for k in keys.list_properties_of_keys()] == ["kept"]  # a full restore replaces the keys
 
 
+def test_a_poller_resumes_from_its_continuation_token(keyvault, no_real_sleep):
+    """The client's token is the pending URL; resuming asks FullBackupStatus for the job id in it."""
+    client = KeyVaultBackupClient(HSM, keyvault.credential)
+    poller = client.begin_backup(CONTAINER, sas_token=SAS)
+    resumed = client.begin_backup(CONTAINER, sas_token=SAS, continuation_token=poller.continuation_token())
+    assert resumed.result().folder_url == poller.result().folder_url
+
+
 def test_a_selective_restore_restores_one_key_and_leaves_the_others(keyvault, no_real_sleep):
     keys = KeyClient(HSM, keyvault.credential)
     first = keys.create_rsa_key("one")
