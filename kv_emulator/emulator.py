@@ -29,6 +29,7 @@ from .intercept.requests_mock_adapter import RequestsMockInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .management import ManagementApp, is_management_url
 from .objects.attestation import AttestationAuthority
+from .objects.hsm_backup import BackupStorage
 from .objects.keypool import RsaKeyPool
 from .objects.registry import VaultRegistry
 from .objects.vault import Vault
@@ -156,6 +157,23 @@ class Emulator:
         A bare name is a Key Vault; ``https://<name>.managedhsm.azure.net`` is a Managed HSM.
         """
         return self._vaults.at(parse_name_or_url(name_or_url or self.settings.vault_name))
+
+    def managed_hsm(self, name_or_url: str, *, activated: bool = True) -> Vault:
+        """The Managed HSM for a name (``https://<name>.managedhsm.azure.net``) or URL, created if new. With
+        ``activated=False`` it is a new, provisioned HSM that answers only its security domain operations until
+        the domain is downloaded (docs/managed-hsm-backup.md); HSMs made on first use start activated."""
+        url = name_or_url if "://" in name_or_url else f"https://{name_or_url}.managedhsm.azure.net"
+        hsm = self._vaults.at(parse_name_or_url(url))
+        if not hsm.managed_hsm:
+            raise ValueError(f"{name_or_url!r} is not a Managed HSM")
+        if not activated:
+            hsm.deactivate()
+        return hsm
+
+    @property
+    def hsm_backups(self) -> BackupStorage:
+        """The emulated blob storage of Managed HSM full backups, by folder URL (``to_state()``/``from_state()``)."""
+        return self._vaults.hsm_backups
 
     def configure_vault(self, name: str, settings: Settings) -> Vault:
         """Create the vault ``name`` with its own settings, or apply them to the existing one (objects stay)."""

@@ -152,6 +152,63 @@ def hsm_rbac_steps(kv: Any, principal: str) -> None:
     az("keyvault", "purge", "--hsm-name", "cli-hsm", "-l", "westus")
 
 
+def hsm_backup_steps(kv: Any) -> None:
+    """A Managed HSM's full backup, full and selective restore, and its security domain download, through
+    ``az keyvault backup/restore start`` and ``az keyvault security-domain download`` (docs/managed-hsm-backup.md):
+    the CLI builds ``https://<account>.blob.core.windows.net/<container>`` from the account name."""
+    from cryptography.hazmat.primitives import serialization
+
+    from kv_emulator.objects.security_domain_format import decrypt  # the shares: RSA-OAEP-256 JWEs
+
+    hsm, sas = "cli-hsm", "sv=2022-11-02&sp=rwl&se=2099-01-01T00:00:00Z&sig=cli"
+    kv.managed_hsm(hsm, activated=False)  # new: only its security domain answers until it is downloaded
+    work = Path(tempfile.mkdtemp(prefix="kv-emulator-sd-"))
+    wrapping = []
+    for index in range(3):
+        key, certificate = _wrapping_key(f"cli-sd-{index}")
+        (work / f"sd{index}.cer").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        wrapping.append(key)
+    sd_file = work / "sd.json"
+    az(
+        "keyvault", "security-domain", "download", "--hsm-name", hsm, "--sd-quorum", "2",
+        "--sd-wrapping-keys", *(str(work / f"sd{index}.cer") for index in range(3)),
+        "--security-domain-file", str(sd_file),
+    )  # fmt: skip
+    shares = json.loads(sd_file.read_text())["SharedKeys"]["enc_shares"]
+    assert [len(decrypt(share["enc_key"], key)) for share, key in zip(shares, wrapping, strict=True)] == [64] * 3
+    assert kv.vault(f"https://{hsm}.managedhsm.azure.net").activated
+    assert az("keyvault", "key", "create", "--hsm-name", hsm, "-n", "hsm-key", "--kty", "RSA-HSM")["key"]["kid"]
+    storage = ("--storage-account-name", "cliaccount", "--blob-container-name", "backups")
+    backup = az("keyvault", "backup", "start", "--hsm-name", hsm, *storage, "--storage-container-SAS-token", sas)
+    folder_url = backup["folderUrl"]
+    assert folder_url.startswith(f"https://cliaccount.blob.core.windows.net/backups/mhsm-{hsm}-"), backup
+    kv.vault(f"https://{hsm}.managedhsm.azure.net").keys.delete("hsm-key")
+    kv.vault(f"https://{hsm}.managedhsm.azure.net").keys.purge("hsm-key")
+    folder = folder_url.rsplit("/", 1)[1]
+    restore = ("--storage-container-SAS-token", sas, "--backup-folder", folder)
+    az("keyvault", "restore", "start", "--hsm-name", hsm, *storage, *restore)
+    az("keyvault", "restore", "start", "--hsm-name", hsm, *storage, *restore, "--key-name", "hsm-key")
+    assert "hsm-key" in kv.vault(f"https://{hsm}.managedhsm.azure.net").keys
+    print("hsm-backup:", json.dumps({"folderUrl": folder_url}))
+
+
+def _wrapping_key(name: str) -> tuple[Any, Any]:
+    """An RSA key and its self-signed certificate (what ``openssl req -newkey rsa:2048 -x509`` makes)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+    builder = builder.serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+    return key, builder.not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256())
+
+
 @contextlib.contextmanager
 def emulator(door: str) -> Iterator[Any]:
     """In-process (``az``'s ``requests`` intercepted), or ``--proxy``: a server in this process and ``az``
@@ -192,6 +249,7 @@ def main(door: str = "in-process") -> None:
         )  # fmt: skip
         assert role["scope"] == vault["id"], role
         graph_steps(kv, tenant, vault["id"], principal)
+        hsm_backup_steps(kv)
         assert (
             az("keyvault", "secret", "set", "--vault-name", "cli-vault", "-n", "s1", "--value", "v1")["value"] == "v1"
         )

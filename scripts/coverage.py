@@ -119,22 +119,13 @@ def route_problems(specs: Sequence[SpecFile], routes: Iterable[Operation], handl
     problems.extend(f"in the specs but not in the route table: {_show(op)}" for op in spec_ops if op not in route_set)
     problems.extend(f"in the route table but not in the specs: {_show(op)}" for op in route_list if op not in spec_set)
 
-    known_ids = {operation for _, _, operation in spec_ops} | _managed_hsm_ids()
+    known_ids = {operation for _, _, operation in spec_ops} | managed_hsm_ids()
     problems.extend(
         f"HANDLERS has a handler for {name!r}, which no spec operation is called"
         for name in sorted(handlers)
         if name not in known_ids
     )
     return problems
-
-
-def _managed_hsm_ids() -> set[str]:
-    """The Managed HSM administration operationIds: handled, though not in the vendored data-plane specs."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS
-
-    return {operation for _, _, operation in MANAGED_HSM_OPERATIONS}
 
 
 def load_arm_spec(path: Path = DEFAULT_ARM_SPEC) -> tuple[str, tuple[Operation, ...]]:
@@ -183,6 +174,15 @@ def control_plane_lines(arm_spec: Path = DEFAULT_ARM_SPEC) -> list[str]:
         status = IMPLEMENTED if operation in ARM_HANDLERS else NOT_IMPLEMENTED
         lines.append(f"| `{operation}` | {method} | `{template}` | {status} |")
     return lines
+
+
+def managed_hsm_ids() -> set[str]:
+    """The operationIds of the Managed HSM administration table (handlers may implement them too)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS
+
+    return {operation for _, _, operation in MANAGED_HSM_OPERATIONS}
 
 
 def managed_hsm_lines(implemented: Iterable[str]) -> list[str]:

@@ -8,10 +8,9 @@ import base64
 import hashlib
 
 import pytest
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError
 from azure.keyvault.administration import (
     KeyVaultAccessControlClient,
-    KeyVaultBackupClient,
     KeyVaultRoleScope,
     KeyVaultSetting,
     KeyVaultSettingsClient,
@@ -19,12 +18,12 @@ from azure.keyvault.administration import (
 from azure.keyvault.secrets import SecretClient
 from tests_support import error_of
 
+from kv_emulator.api import HANDLERS
 from kv_emulator.api.versions import PREVIEWS
-from kv_emulator.http.routes import route
+from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS, route
 
 HSM = "https://contoso-hsm.managedhsm.azure.net"
 VAULT = "https://kv-emulator.vault.azure.net"
-BLOB = "https://account.blob.core.windows.net/backups"
 
 
 def _b64(data: bytes) -> str:
@@ -213,16 +212,6 @@ def test_the_sdk_sees_the_service_405_for_an_empty_secret_name(keyvault):
 # -- 4. Managed HSM administration: routed, answered 501 naming the operation ---------------------------------
 
 
-def _refused_as_not_implemented(call, operation: str) -> None:
-    """A Key Vault-shaped 501 naming the operation: never a ResourceNotFoundError the test would misread."""
-    with pytest.raises(HttpResponseError) as refused:
-        call()
-    assert not isinstance(refused.value, ResourceNotFoundError)
-    assert refused.value.status_code == 501
-    assert refused.value.error is not None and refused.value.error.code == "NotImplemented"
-    assert f"'{operation}'" in refused.value.error.message
-
-
 def test_the_access_control_client_reaches_each_operation(keyvault):
     """Implemented (tests/test_hsm_rbac.py has the shapes): no operation of rbac.json answers 501 any more."""
     client = KeyVaultAccessControlClient(HSM, keyvault.credential)
@@ -239,18 +228,7 @@ def test_the_access_control_client_reaches_each_operation(keyvault):
     client.delete_role_definition(KeyVaultRoleScope.KEYS, custom.name)
 
 
-def test_the_backup_client_gets_501_naming_each_operation(keyvault):
-    client = KeyVaultBackupClient(HSM, keyvault.credential)
-    _refused_as_not_implemented(lambda: client.begin_backup(BLOB, use_managed_identity=True), "FullBackup")
-    _refused_as_not_implemented(lambda: client.begin_pre_backup(BLOB, use_managed_identity=True), "PreFullBackup")
-    folder = f"{BLOB}/mhsm-contoso-2026120605000000"
-    _refused_as_not_implemented(lambda: client.begin_restore(folder, use_managed_identity=True), "FullRestoreOperation")
-    _refused_as_not_implemented(
-        lambda: client.begin_pre_restore(folder, use_managed_identity=True), "PreFullRestoreOperation"
-    )
-    _refused_as_not_implemented(
-        lambda: client.begin_restore(folder, use_managed_identity=True, key_name="k"), "SelectiveKeyRestoreOperation"
-    )
+# The backup client's operations are implemented: tests/test_hsm_backup.py.
 
 
 def test_the_settings_client_reaches_each_operation(keyvault):
@@ -262,25 +240,11 @@ def test_the_settings_client_reaches_each_operation(keyvault):
     assert client.update_setting(KeyVaultSetting(name=name, value=True)).value == "true"
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "operation"),
-    [
-        ("GET", "/backup/job-1/pending", "FullBackupStatus"),
-        ("GET", "/restore/job-1/pending", "RestoreStatus"),
-        ("POST", "/securitydomain/download", "HSMSecurityDomain_Download"),
-        ("GET", "/securitydomain/download/pending", "HSMSecurityDomain_DownloadPending"),
-        ("GET", "/securitydomain/upload", "HSMSecurityDomain_TransferKey"),
-        ("POST", "/securitydomain/upload", "HSMSecurityDomain_Upload"),
-        ("GET", "/securitydomain/upload/pending", "HSMSecurityDomain_UploadPending"),
-    ],
-)
-def test_the_other_administration_routes_get_501_naming_the_operation(keyvault, wire_for, method, path, operation):
-    hsm = wire_for(keyvault.app, base_url=HSM)
-    response = hsm.request(method, path, body={} if method != "GET" else None)
-    assert response.status_code == 501
-    error = error_of(response)
-    assert error["code"] == "NotImplemented" and f"'{operation}'" in error["message"]
-    assert keyvault.requests[-1].operation == operation
+def test_every_administration_operation_has_its_handler():
+    """Issue 23 implemented the 23 operations issue 19 routed as 501s; a new administration route without a
+    handler would be a 501 again (the 501 itself: tests/test_wire_errors.py)."""
+    missing = [op for _, _, op in MANAGED_HSM_OPERATIONS if op not in HANDLERS]
+    assert not missing
 
 
 def test_the_global_role_scope_routes_with_or_without_its_empty_segment():
@@ -301,7 +265,7 @@ def test_administration_routes_follow_their_api_versions(keyvault, wire_for):
     assert hsm.get("/settings", api_version="7.3").status_code == 404
     assert hsm.get("/settings", api_version="7.4").status_code == 200
     assert hsm.post("/prebackup", body={}, api_version="7.5").status_code == 404
-    assert hsm.post("/prebackup", body={}, api_version="7.6").status_code == 501
+    assert hsm.post("/prebackup", body={}, api_version="7.6").status_code == 400  # known: its body is missing
 
 
 @pytest.mark.parametrize(

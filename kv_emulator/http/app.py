@@ -27,6 +27,8 @@ from werkzeug.wrappers import Request
 from .. import errors
 from ..api import HANDLERS
 from ..api.context import Reply, RequestContext
+from ..api.hsm_backup import polled_without_version
+from ..api.security_domain import check_activated
 from ..clock import Clock
 from ..identity.directory import Directory
 from ..objects.hsm_rbac import normalize_scope
@@ -182,7 +184,10 @@ class KeyVaultApp:
         vault.network.check(settings.client_ip or environ.get("REMOTE_ADDR"), exchange.entry.caller)  # networkAcls
 
     def api_version(self, exchange: Exchange) -> None:
-        version = api_versions.resolve(exchange.args.get("api-version"), strict=exchange.settings.strict_api_version)
+        raw = exchange.args.get("api-version")
+        if raw is None and exchange.vault is not None and polled_without_version(exchange.vault, exchange.request.path):
+            raw = api_versions.LATEST  # a poller GETs the Azure-AsyncOperation URL as given, without a version
+        version = api_versions.resolve(raw, strict=exchange.settings.strict_api_version)
         exchange.version = version
         exchange.entry.api_version = version.requested
 
@@ -268,6 +273,7 @@ class KeyVaultApp:
         handler = HANDLERS.get(exchange.operation)
         if handler is None:
             raise errors.OperationNotImplemented(exchange.operation)
+        check_activated(exchange.vault, exchange.operation)  # a Managed HSM answers little before activation
         exchange.vault.catch_up(self.clock.time())
         context = RequestContext(
             vault=exchange.vault,

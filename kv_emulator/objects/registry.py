@@ -13,6 +13,7 @@ from ..hosts import VaultAddress, parse_host, parse_name_or_url
 from .attestation import AttestationAuthority
 from .backup import BackupSealer
 from .certificates import PolicyReader
+from .hsm_backup import BackupStorage
 from .keypool import RsaKeyPool
 from .vault import Vault
 
@@ -70,6 +71,8 @@ class VaultRegistry:
         self._key_pool = key_pool
         self._read_policy = read_policy
         self._sealer = BackupSealer()
+        self.hsm_backups = BackupStorage()
+        """The emulated blob storage Managed HSM full backups write to, by folder URL."""
         self._lock = threading.Lock()
         self._vaults: dict[str, Vault] = {}
         self.on_new_vault: list[Callable[[Vault], None]] = []
@@ -93,6 +96,7 @@ class VaultRegistry:
                     key_pool=self._key_pool,
                     read_policy=self._read_policy,
                     cloud=address.cloud,
+                    backup_storage=self.hsm_backups,
                 )
                 for listener in self.on_new_vault:
                     listener(vault)
@@ -146,3 +150,4 @@ class VaultRegistry:
         with self._lock:
             self._vaults.clear()
             self._deleted.clear()
+        self.hsm_backups.clear()

@@ -15,6 +15,7 @@ from .authorization import Authorization
 from .backup import BackupSealer
 from .certificate_crypto import CertificateAuthority
 from .certificates import CertificateStore, PolicyReader
+from .hsm_backup import BackupStorage, HsmJobs
 from .hsm_rbac import HsmAccessControl
 from .hsm_settings import HsmSettings
 from .keypool import RsaKeyPool
@@ -22,6 +23,7 @@ from .keys import KeyStore
 from .network import NetworkRules
 from .schedule import Schedule
 from .secrets import SecretStore
+from .security_domain import SecurityDomain
 
 __all__ = ["Vault"]
 
@@ -43,6 +45,7 @@ class Vault:
         key_pool: RsaKeyPool | None = None,
         read_policy: PolicyReader | None = None,
         cloud: Cloud = PUBLIC,
+        backup_storage: BackupStorage | None = None,
     ) -> None:
         """``key_pool`` makes RSA keys ahead of time (the emulator's; None: inline); ``read_policy`` reads a
         certificate policy given as a wire-form dict to the direct-access API (the handlers' parser)."""
@@ -96,6 +99,18 @@ class Vault:
             read_policy=read_policy,
             **common,
         )
+        self.security_domain = SecurityDomain(name, clock=clock, lock=self.lock)
+        """A Managed HSM's security domain and activation (see :attr:`activated`)."""
+        self.hsm_jobs = HsmJobs(
+            name,
+            clock=clock,
+            lock=self.lock,
+            schedule=self._schedule,
+            keys=self.keys,
+            storage=backup_storage if backup_storage is not None else BackupStorage(),
+            security_domain=functools.partial(getattr, self.security_domain, "domain_id"),
+        )
+        """A Managed HSM's full backup and restore jobs (storage: the emulator's ``hsm_backups``)."""
         schedule = self._schedule  # not the vault: its stores would hold it in a cycle
         for store in (self.secrets, self.keys, self.certificates):
             store.on_new_version.append(lambda _version: schedule.changed())
@@ -136,6 +151,17 @@ class Vault:
             self.keys.premium = self.certificates.premium = settings.sku == "premium"
             self.authorization.location = self.network.location = settings.location
         self.authorization.rbac = settings.enable_rbac_authorization  # outside the lock: its observers deliver events
+
+    @property
+    def activated(self) -> bool:
+        """Whether a Managed HSM is activated (its security domain downloaded or uploaded); a vault always is.
+        Only the security domain operations answer on an HSM that is not."""
+        return not self.managed_hsm or self.security_domain.activated
+
+    def deactivate(self) -> None:
+        """Make a Managed HSM new and provisioned, not activated (ARM ``managedHSMs`` create, or a test's
+        ``Emulator.managed_hsm(name, activated=False)``): it must download its security domain first."""
+        self.security_domain.deactivate()
 
     @property
     def attestation(self) -> AttestationAuthority:
