@@ -216,3 +216,18 @@ def test_off_loopback_the_view_needs_the_admin_token(tmp_path: Path) -> None:
     assert login.status_code == 303 and "HttpOnly" in login.headers["Set-Cookie"]
     assert "s3cret" not in login.headers["Set-Cookie"]
     assert client.get(f"{UI}/").status_code == 200  # the cookie now
+
+
+def test_the_timeline_draws_a_connection_fault_and_measured_waits() -> None:
+    """A failed transport (status 0) is drawn as a fault; a wait the client did not report is measured."""
+    from kv_emulator.report.svg import timeline, waits
+
+    host = "kv-emulator.vault.azure.net"
+    attempts = [
+        JournalEntry("GET", f"https://{host}/secrets/a", host, status=0, injected="connection_error", time=10.0),
+        JournalEntry("GET", f"https://{host}/secrets/a", host, status=200, time=10.5, duration=0.01),
+    ]
+    svg = timeline(attempts, label="GetSecret")
+    assert 'class="attempt fault"' in svg and 'class="attempt ok"' in svg and "connection_error" in svg
+    assert waits(attempts) == [0.5] and "waited 500 ms" in svg
+    assert "<script" not in svg and 'aria-label="GetSecret"' in svg

@@ -14,7 +14,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from .svg import COLOURS, timeline
+from .svg import COLOURS, timeline, waits
 
 __all__ = ["audit_table", "call_block", "events_table", "legend", "page", "subscriptions_html", "table", "when"]
 
@@ -50,7 +50,10 @@ def when(seconds: float | int | None) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "") -> str:
-    """A table; cells are HTML already (callers escape what they put in)."""
+    """A table; cells are HTML already (callers escape what they put in). No rows: a muted "None."."""
+    rows = list(rows)
+    if not rows:
+        return f'<p class="muted {cls}">None.</p>'
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -66,7 +69,7 @@ def call_block(call: Any) -> str:
     attempts = call.attempts
     first = attempts[0]
     statuses = ", ".join(str(s) for s in call.statuses) or "-"
-    delays = ", ".join(f"{d:.2f} s" for d in call.delays) or "none"
+    delays = ", ".join(f"{d:.2f} s" for d in waits(attempts)) or "none"
     label = f"{call.operation or first.method} {statuses}"
     heading = (
         f"<h3>{escape(call.operation or '-')} <span class='muted mono'>{escape(first.method)} "
@@ -87,11 +90,18 @@ def audit_table(events: Sequence[dict[str, Any]]) -> str:
             escape(e["resultType"]),
             escape(e["resultDescription"] or ""),
             f"<code>{escape(e['properties']['requestUri'])}</code>",
-            escape(json.dumps(e["identity"]["claim"]) if e.get("identity") else ""),
+            escape(_caller(e)),
         )
         for e in events
     ]
     return table(("time", "operation", "status", "result", "error", "request", "caller"), rows)
+
+
+def _caller(event: dict[str, Any]) -> str:
+    """Who called, briefly: the application id and object id of the token's claims."""
+    claims = (event.get("identity") or {}).get("claim") or {}
+    named = {k: claims[k] for k in ("appid", "oid") if k in claims}
+    return json.dumps(named) if named else ""
 
 
 def events_table(events: Sequence[dict[str, Any]]) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-__all__ = ["COLOURS", "status_class", "timeline"]
+__all__ = ["COLOURS", "status_class", "timeline", "waited_before", "waits"]
 
 #: Fill colour per status class (also the legend of the pages).
 COLOURS = {
@@ -84,9 +84,9 @@ def _ticks(axis: _Axis, y: int) -> list[str]:
     return parts
 
 
-def _attempt(axis: _Axis, entry: Any, number: int, raised: bool) -> list[str]:
+def _attempt(axis: _Axis, entry: Any, number: int, level: int) -> list[str]:
     x = axis.x(entry.time)
-    label_y = _BAR_Y - (14 if raised else 4)
+    label_y = _BAR_Y - 4 - 10 * level
     width = max(4.0, round(entry.duration * axis.scale, 1))
     kind = status_class(entry)
     dash = ' stroke-dasharray="3 2" stroke="#000"' if kind == "fault" else ""
@@ -101,9 +101,9 @@ def _attempt(axis: _Axis, entry: Any, number: int, raised: bool) -> list[str]:
 def _delay(axis: _Axis, previous: Any, entry: Any, lowered: bool) -> list[str]:
     """The gap between two attempts, labelled with the delay the client chose (or the measured gap)."""
     x1, x2 = axis.x(previous.time + previous.duration), axis.x(entry.time)
-    waited = entry.delay if entry.delay is not None else max(0.0, entry.time - previous.time - previous.duration)
+    waited = waited_before(previous, entry)
     y = _BAR_Y + _BAR_H + (24 if lowered else 10)
-    mid = round((x1 + x2) / 2, 1)
+    mid = min(max(round((x1 + x2) / 2, 1), _LEFT + 32), _WIDTH - _RIGHT - 10)
     return [
         f'<g class="delay"><line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="#1565c0" marker-end="url(#arrow)"/>'
         f'<text x="{mid}" y="{y + 12}" font-size="10" text-anchor="middle" fill="#1565c0">'
@@ -111,12 +111,26 @@ def _delay(axis: _Axis, previous: Any, entry: Any, lowered: bool) -> list[str]:
     ]
 
 
+def waited_before(previous: Any, entry: Any) -> float:
+    """How long the client waited before ``entry``: the delay it reported (an emulated sleep), else the gap
+    between the end of the previous attempt and this one (a real sleep, as a server sees it)."""
+    if entry.delay is not None:
+        return float(entry.delay)
+    return max(0.0, entry.time - previous.time - previous.duration)
+
+
+def waits(attempts: Sequence[Any]) -> list[float]:
+    """The wait before each retry (the bodiless 401 challenge left out)."""
+    shown = [a for a in attempts if not getattr(a, "challenged", False)]
+    return [waited_before(previous, entry) for previous, entry in itertools.pairwise(shown)]
+
+
 def _retry_after_mark(axis: _Axis, entry: Any) -> list[str]:
     at = entry.time + entry.duration + entry.retry_after
     x = axis.x(at)
     return [
         f'<g class="retry-after"><line x1="{x}" y1="{_BAR_Y - 14}" x2="{x}" y2="{_BAR_Y + _BAR_H + 4}" '
-        f'stroke="#ef8f00" stroke-dasharray="4 3"/><text x="{x - 2}" y="{_BAR_Y - 16}" font-size="10" '
+        f'stroke="#ef8f00" stroke-dasharray="4 3"/><text x="{x - 3}" y="{_BAR_Y + 14}" font-size="10" '
         f'text-anchor="end" fill="#a65f00">Retry-After {_seconds(entry.retry_after)}</text></g>'
     ]
 
@@ -163,11 +177,11 @@ def timeline(attempts: Sequence[Any], *, label: str = "") -> str:
         'orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#1565c0"/></marker></defs>',
     ]
     shown = [a for a in attempts if not getattr(a, "challenged", False)] or list(attempts)
-    last_x, raised = -100.0, False
+    last_x, level = -100.0, 0
     for number, entry in enumerate(attempts, start=1):
         x = axis.x(entry.time)
-        raised = not raised and x - last_x < 24  # crowded labels take turns above one another
-        parts += _attempt(axis, entry, number, raised)
+        level = (level + 1) % 3 if x - last_x < 24 else 0  # crowded labels stack, three high
+        parts += _attempt(axis, entry, number, level)
         last_x = x
     for index, (previous, entry) in enumerate(itertools.pairwise(shown)):
         parts += _delay(axis, previous, entry, lowered=index % 2 == 1)

@@ -168,7 +168,7 @@ def _objects(vault: Any, args: Mapping[str, str]) -> str:
         found, following = store.list_deleted_page(start, PAGE_SIZE)
         found = [d for d in found if d.obj.name.lower().startswith(prefix)]
         rows = [_deleted_row(vault, kind, d) for d in found]
-        listing = table(("name", "versions", "deleted", "purged at"), rows, cls="objects")
+        listing = table(("name", "versions", "deleted", "purged at", "tags"), rows, cls="objects")
     else:
         found, following = store.list_page(start, PAGE_SIZE)
         found = [o for o in found if o.name.lower().startswith(prefix)]
@@ -186,7 +186,7 @@ def _objects(vault: Any, args: Mapping[str, str]) -> str:
     if following:
         query = urlencode({"kind": kind, "start": following, "q": prefix, **({"deleted": "1"} if deleted else {})})
         pager = f"<p class='pager'><a href='?{query}' class='next'>next {PAGE_SIZE} &rarr;</a></p>"
-    return _tabs(vault, kind, deleted) + search + (listing if rows else "<p class='muted'>None.</p>") + pager
+    return _tabs(vault, kind, deleted) + search + listing + pager
 
 
 def _access_html(vault: Any) -> str:
