@@ -97,6 +97,14 @@ def test_find_a_secret_then_purge_a_deleted_one_from_the_controls(page: Any, ser
     assert "old-token" not in page.content() and "None." in page.inner_text("main")
 
 
+def test_the_view_answers_on_both_ports(server: Server) -> None:
+    import requests
+
+    direct = requests.get(f"{server.url}{UI}/", verify=str(server.ca_path), timeout=10)
+    proxy = requests.get(f"{server.proxy_url}{UI}/", timeout=10)
+    assert direct.status_code == proxy.status_code == 200 and "Vaults and Managed HSMs" in direct.text
+
+
 def test_two_503s_are_three_attempts_and_two_delays_and_the_page_keeps_up(
     page: Any, server: Server, tmp_path: Path
 ) -> None:
