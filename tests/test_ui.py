@@ -231,3 +231,23 @@ def test_the_timeline_draws_a_connection_fault_and_measured_waits() -> None:
     assert 'class="attempt fault"' in svg and 'class="attempt ok"' in svg and "connection_error" in svg
     assert waits(attempts) == [0.5] and "waited 500 ms" in svg
     assert "<script" not in svg and 'aria-label="GetSecret"' in svg
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/vaults/nope", 404),
+        ("/vaults/kv-emulator?kind=bogus", 404),
+        ("/vaults/kv-emulator/bogus/x", 404),
+        ("/vaults/kv-emulator/secrets/missing", 404),
+        ("/vaults/kv-emulator/secrets/missing/value", 404),
+        ("/vaults/kv-emulator?start=%00%ff&q=%c3%28", 200),
+        ("/calls?page=-3&status=%00", 200),
+        ("/activity?page=x", 200),
+        ("/nothing", 404),
+    ],
+)
+def test_bad_addresses_get_a_page_not_a_traceback(server: Server, path: str, status: int) -> None:
+    server.emulator.vault()
+    answer_status, page = get(server, path)
+    assert answer_status == status and "Traceback" not in page and "<html" in page

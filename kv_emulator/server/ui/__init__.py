@@ -23,6 +23,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from ...errors import KeyVaultError
 from ...report.html import page
 from . import activity, controls, views
 
@@ -79,8 +80,11 @@ class UiApp:
         try:
             response = self._dispatch(request)
         except HTTPException as exc:
-            response = self._html(exc.description or exc.name, f"<p class='error'>{escape(exc.description or '')}</p>")
-            response.status_code = exc.code or 400
+            response = self._problem(exc.code or 400, exc.description or exc.name)
+        except KeyVaultError as exc:  # an object that is not there: the store's own words
+            response = self._problem(exc.status, exc.message)
+        except (LookupError, ValueError) as exc:
+            response = self._problem(404 if isinstance(exc, LookupError) else 400, str(exc))
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Content-Security-Policy"] = (
@@ -127,6 +131,11 @@ class UiApp:
         if endpoint == "login" and request.method == "POST":
             return None
         return self.page_login(request, status=403)
+
+    def _problem(self, status: int, message: str) -> Response:
+        response = self._html(f"{status}", f"<p class='error'>{escape(message)}</p>")
+        response.status_code = status
+        return response
 
     def _forbidden(self, message: str) -> Response:
         response = self._html("Forbidden", f"<p class='error'>{escape(message)}</p>", nav=False)
