@@ -251,3 +251,51 @@ def test_bad_addresses_get_a_page_not_a_traceback(server: Server, path: str, sta
     server.emulator.vault()
     answer_status, page = get(server, path)
     assert answer_status == status and "Traceback" not in page and "<html" in page
+
+
+def test_keys_certificates_operations_issuers_and_access_are_shown(server: Server) -> None:
+    vault = server.emulator.vault()
+    vault.keys.create("signing", "RSA", size=2048)
+    vault.certificates.create("site")
+    vault.certificates.issuers.set("digicert", "DigiCert", account_id="acct-1", password="issuer-password")
+    vault.certificates.create("pending", {"issuer": {"name": "Unknown"}, "x509_props": {"subject": "CN=p"}})
+    vault.authorization.set_access_policy("00000000-0000-0000-0000-0000000000aa", secrets=["get", "list"])
+    _, keys = get(server, "/vaults/kv-emulator?kind=keys")
+    assert ">signing</a>" in keys and "RSA 2048" in keys
+    _, certificates = get(server, "/vaults/kv-emulator?kind=certificates")
+    assert ">site</a>" in certificates and "x5t " in certificates
+    assert '<table class="operations">' in certificates and '<table class="issuers">' in certificates
+    assert "inProgress" in certificates and "digicert" in certificates and "acct-1" in certificates
+    assert "issuer-password" not in certificates
+    assert "00000000-0000-0000-0000-0000000000aa" in certificates and "get, list" in certificates
+    _, key_page = get(server, "/vaults/kv-emulator/keys/signing")
+    assert "RSA 2048" in key_page and "show value" not in key_page
+    _, certificate_page = get(server, "/vaults/kv-emulator/certificates/site")
+    assert "x5t " in certificate_page and "BEGIN" not in certificate_page
+
+
+def test_audit_entries_events_and_subscriptions_are_listed(server: Server) -> None:
+    emulator = server.emulator
+    received: list[dict[str, Any]] = []
+    emulator.events.subscribe(received.append, name="rotation")
+    SecretClient(emulator.vault_url, emulator.credential).set_secret("db", "v")
+    _, page = get(server, "/activity")
+    assert "SetSecret" in page and "1 published" in page and "Microsoft.KeyVault.SecretNewVersionCreated" in page
+    assert "subscription rotation" in page and "received 1, dead letters 0" in page
+
+
+def test_dead_letters_are_shown_with_their_reason() -> None:
+    from kv_emulator.report.html import subscriptions_html
+
+    class Dead:
+        def to_dict(self, *, events: bool = False) -> dict[str, Any]:
+            letter = {
+                "eventType": "Microsoft.KeyVault.SecretNewVersionCreated",
+                "subject": "db",
+                "deadLetterReason": "MaxDeliveryAttemptsExceeded",
+                "deliveryAttempts": 30,
+            }
+            return {"name": "hook", "endpoint": "http://127.0.0.1:1/x", "received": [], "dead_letters": [letter]}
+
+    html = subscriptions_html([Dead()])
+    assert "dead letters 1" in html and "MaxDeliveryAttemptsExceeded" in html and "<td>30</td>" in html

@@ -129,13 +129,22 @@ def subscriptions_html(subscriptions: Sequence[Any]) -> str:
             f"{escape(str(data.get('endpoint') or 'in-process handler'))}</span></h3>"
             f"<p>received {len(received)}, dead letters {len(dead)}</p>"
             + events_table(received)
-            + (f"<h4>dead letters</h4>{events_table([_dead_event(d) for d in dead])}" if dead else "")
+            + (f"<h4>dead letters</h4>{_dead_letters_table(dead)}" if dead else "")
         )
     return "".join(parts)
 
 
-def _dead_event(dead: Any) -> dict[str, Any]:
-    """A dead letter holds its event under ``event`` (or is the event itself)."""
-    if isinstance(dead, dict) and isinstance(dead.get("event"), dict):
-        return dict(dead["event"])
-    return dead if isinstance(dead, dict) else {"subject": str(dead)}
+def _dead_letters_table(letters: Sequence[dict[str, Any]]) -> str:
+    """Dead letters: the event with why and after how many attempts it was given up."""
+    rows = [
+        (
+            escape(str(d.get("eventTime") or d.get("time") or "")),
+            escape(str(d.get("eventType") or d.get("type") or "")),
+            escape(str(d.get("subject", ""))),
+            escape(str(d.get("deadLetterReason", ""))),
+            escape(str(d.get("deliveryAttempts", ""))),
+            escape(str(d.get("lastHttpStatusCode", ""))),
+        )
+        for d in letters
+    ]
+    return table(("time", "type", "subject", "reason", "attempts", "last status"), rows, cls="dead-letters")
