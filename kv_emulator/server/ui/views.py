@@ -60,9 +60,14 @@ def throttling_html(settings: Any) -> str:
     if not settings.throttling:
         return "<p>Throttling: <strong>off</strong></p>"
     limits = ", ".join(f"{k}={v}" for k, v in sorted(settings.throttle_limits.items())) or "none"
+    seconds = settings.throttle_retry_after
+    retry_after = (
+        "no Retry-After (as the service)" if seconds is None else f"{settings.throttle_retry_after_header}: {seconds} s"
+    )
+    retry_after = escape(retry_after)
     return (
         f"<p>Throttling: <strong>on</strong>, scale {settings.throttle_scale}, limits {escape(limits)}, "
-        f"Retry-After {escape(str(settings.throttle_retry_after))}</p>"
+        f"{retry_after}</p>"
     )
 
 
