@@ -267,11 +267,15 @@ class KeyVaultApp:
         assert exchange.vault is not None and exchange.operation is not None
         name, version = exchange.arguments.get("name"), exchange.arguments.get("version")
         transaction, weight = classify(exchange.operation, exchange.vault, name, version, self._json(exchange))
+        entry, now = exchange.entry, self.clock.time()
+        entry.transaction_class, entry.window_limit = transaction, self.throttler.limit(settings, transaction)
         try:
-            self.throttler.admit(settings, exchange.vault.url, transaction, weight, self.clock.time())
+            self.throttler.admit(settings, exchange.vault.url, transaction, weight, now)
         except errors.Throttled:
-            exchange.entry.throttled = True
+            entry.throttled = True
             raise
+        finally:
+            entry.window_used = self.throttler.used(exchange.vault.url, transaction, now)
 
     def handle(self, exchange: Exchange) -> None:
         """The vault caught up with the clock (purges, rotations, renewals that came due), then the operation's
@@ -325,6 +329,7 @@ class KeyVaultApp:
         entry = exchange.entry
         entry.status = 0 if exchange.transport.error else (exchange.reply.status if exchange.reply else 500)
         entry.duration = duration
+        entry.retry_after = _retry_after(exchange)
         self.journal.record(entry)
 
     STEPS: tuple[Callable[[KeyVaultApp, Exchange], None], ...] = (
@@ -381,3 +386,18 @@ class KeyVaultApp:
             raise InjectedTimeout("kv-emulator: injected timeout (no answer)")
         if transport.error:
             raise InjectedConnectionError("kv-emulator: injected connection failure")
+
+
+def _retry_after(exchange: Exchange) -> float | None:
+    """The wait the answer asked for, in seconds: ``Retry-After`` (seconds) or ``*retry-after-ms``."""
+    extra = exchange.reply.headers if exchange.reply else []
+    for name, value in [*exchange.headers, *extra]:
+        lowered = name.lower()
+        try:
+            if lowered == "retry-after":
+                return float(value)
+            if lowered.endswith("retry-after-ms"):
+                return float(value) / 1000
+        except ValueError:
+            return None
+    return None

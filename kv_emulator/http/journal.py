@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Call", "Journal", "JournalEntry"]
+__all__ = ["Call", "Journal", "JournalEntry", "group_calls"]
 
 
 @dataclasses.dataclass
@@ -41,6 +41,14 @@ class JournalEntry:
     """The injected fault that answered this request, if one did."""
     caller: dict[str, Any] | None = None
     """Who the bearer token names (``oid``, ``appid``, ``tid``), when it is a JWT."""
+    retry_after: float | None = None
+    """Seconds the answer asked the client to wait (``Retry-After`` or ``retry-after-ms``), when it did."""
+    transaction_class: str | None = None
+    """The service-limit class the request counted in (only while throttling is on)."""
+    window_used: int | None = None
+    """Transactions of that class in the vault's 10-second window after this request (throttling on)."""
+    window_limit: int | None = None
+    """The class's limit per 10-second window (throttling on)."""
 
     @property
     def challenged(self) -> bool:
@@ -92,6 +100,15 @@ class Call:
         return self.attempts[-1]
 
 
+def group_calls(entries: list[JournalEntry]) -> list[Call]:
+    """Entries grouped per logical call (client request id), in the order the calls began."""
+    grouped: dict[str, Call] = {}
+    for index, entry in enumerate(entries):
+        key = entry.client_request_id or f"#{index}"
+        grouped.setdefault(key, Call(entry.client_request_id, [])).attempts.append(entry)
+    return list(grouped.values())
+
+
 class Journal:
     """A thread-safe, list-like record of :class:`JournalEntry` objects."""
 
@@ -117,15 +134,16 @@ class Journal:
 
     def calls(self, operation: str | None = None) -> list[Call]:
         """Attempts grouped per logical call (client request id), in the order the calls began."""
-        grouped: dict[str, Call] = {}
-        for index, entry in enumerate(self._snapshot()):
-            key = entry.client_request_id or f"#{index}"
-            grouped.setdefault(key, Call(entry.client_request_id, [])).attempts.append(entry)
-        return [c for c in grouped.values() if operation is None or c.operation == operation]
+        return [c for c in group_calls(self._snapshot()) if operation is None or c.operation == operation]
 
     def _snapshot(self) -> list[JournalEntry]:
         with self._lock:
             return list(self._entries)
+
+    def since(self, start: int) -> list[JournalEntry]:
+        """The entries from index ``start`` on (all of them if the journal was cleared since)."""
+        entries = self._snapshot()
+        return entries[start:] if start <= len(entries) else entries
 
     def __iter__(self) -> Iterator[JournalEntry]:
         return iter(self._snapshot())
