@@ -28,6 +28,7 @@ from .. import errors
 from ..api import HANDLERS
 from ..api.context import Reply, RequestContext
 from ..clock import Clock
+from ..encoding import MAX_JSON_DEPTH, json_too_deep
 from ..identity.directory import Directory
 from ..objects.registry import VaultRegistry
 from . import api_versions, auth
@@ -229,6 +230,11 @@ class KeyVaultApp:
             "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         )
         exchange.raw_body = request.get_data(cache=False) if has_body else b""
+        if json_too_deep(exchange.raw_body):  # before anything parses it: Python's parser would recurse and fail
+            # Unverified text: the service's answer to a deeply nested body is not recorded.
+            raise errors.BadParameter(
+                f"The request body is not valid JSON: it nests arrays and objects deeper than {MAX_JSON_DEPTH} levels."
+            )
         settings = exchange.settings
         if not settings.throttling:
             return
