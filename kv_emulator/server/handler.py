@@ -1,9 +1,11 @@
 """One connection's requests: parsed by ``http.server`` / werkzeug, answered by the emulator's WSGI apps.
 
-The handler keeps connections alive (SDKs reuse them), reads each body fully (bounded) before calling the
-app, acts out transport faults the pipeline asked for (delay, drop the connection, stay silent for a while),
-and logs one line per request. On the proxy port it also answers ``CONNECT``: for emulated hosts it
-terminates TLS with a certificate for that host and serves the decrypted requests with this same handler.
+The handler keeps connections alive (SDKs reuse them), answers a request line or Host header it cannot
+read with a 400 that says why, reads each body fully (bounded) before calling the app, acts out transport
+faults the pipeline asked for (delay, drop the connection, stay silent for a while), notes when it answers
+each call so the journal can measure the gap before a retry, and logs one line per request. On the proxy
+port it also answers ``CONNECT``: for emulated hosts it terminates TLS with a certificate for that host and
+serves the decrypted requests with this same handler.
 """
 
 from __future__ import annotations
@@ -137,14 +139,7 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         except (ValueError, OSError):
             self.send_error(400, "the request body could not be read (bad Content-Length or chunked encoding)")
             return
-        environ = self.make_environ()
-        environ["wsgi.url_scheme"] = "https" if (self.tunnel or self.server.tls) else "http"
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        environ.pop("wsgi.input_terminated", None)
-        environ.pop("HTTP_TRANSFER_ENCODING", None)
-        if self.tunnel and not environ.get("HTTP_HOST"):
-            environ["HTTP_HOST"] = self.tunnel
+        environ = self._environ(body)
         label, app = self.server.router.route(environ, tunnel=self.tunnel, proxy=self.server.proxy)
         act = claim_transport(environ)
         journal = self.server.router.emulator.requests
@@ -181,9 +176,27 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         if fate is not None:
             self._log(operation, fate, started)
             self.close_connection = True
-            self._drop()
             journal.answered(call_id, time.monotonic())
+            self._drop()
             return
+        journal.answered(call_id, time.monotonic())  # just before sending, so a measured gap is never short
+        code = self._answer(status, headers, payload)
+        self._log(operation, code, started)
+
+    def _environ(self, body: bytes) -> dict[str, Any]:
+        """werkzeug's environ for this request, with the body already read (and dechunked)."""
+        environ = self.make_environ()
+        environ["wsgi.url_scheme"] = "https" if (self.tunnel or self.server.tls) else "http"
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        if self.tunnel and not environ.get("HTTP_HOST"):
+            environ["HTTP_HOST"] = self.tunnel
+        return environ
+
+    def _answer(self, status: str, headers: list[tuple[str, str]], payload: bytes) -> str:
+        """Send an app's answer; returns its status code."""
         code, _, reason = status.partition(" ")
         self.send_response(int(code), reason)
         for name, value in headers:
@@ -197,8 +210,7 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         if self.command != "HEAD":
             self._headers_buffer.append(payload)
         self.flush_headers()
-        journal.answered(call_id, time.monotonic())
-        self._log(operation, code, started)
+        return code
 
     def _read_body(self) -> bytes:
         limit = self.server.options.max_body
