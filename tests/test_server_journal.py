@@ -66,6 +66,8 @@ def test_two_503s_record_the_gap_before_each_retry(server: Server) -> None:
 
     call = server.emulator.requests.calls("GetSecret")[-1]
     assert call.statuses == [503, 503, 200]
+    challenge, first = call.attempts[:2]
+    assert challenge.challenged and first.delay is None  # resent after the 401 at once, as in-process
     immediate, slept = call.delays
     assert 0.0 <= immediate < SLACK
     assert SLEPT <= slept < SLEPT + SLACK

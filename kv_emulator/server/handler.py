@@ -11,6 +11,7 @@ serves the decrypted requests with this same handler.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import ipaddress
 import json
@@ -62,13 +63,14 @@ def _valid_host(host: str) -> bool:
         ipaddress.ip_address(host)
         return True
     try:
-        ascii_host = host.encode("idna").decode("ascii")
+        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
     except UnicodeError:
         return False
     labels = ascii_host.removesuffix(".").split(".")
     return len(ascii_host) <= 253 and all(_LABEL.fullmatch(label) for label in labels)
 
 
+@functools.lru_cache(maxsize=512)  # clients repeat the same few Host headers: checked once each
 def _authority(text: str, *, port_required: bool = True) -> tuple[str, int | None] | None:
     """``(host, port)`` of ``host:port`` or ``[v6]:port`` (the port optional unless required), lowercased;
     None when it is not one (a CONNECT's target, a Host header)."""
@@ -176,12 +178,19 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         if fate is not None:
             self._log(operation, fate, started)
             self.close_connection = True
-            journal.answered(call_id, time.monotonic())
+            self._note_answer(journal, call_id, entry)
             self._drop()
             return
-        journal.answered(call_id, time.monotonic())  # just before sending, so a measured gap is never short
+        self._note_answer(journal, call_id, entry)  # just before sending, so a measured gap is never short
         code = self._answer(status, headers, payload)
         self._log(operation, code, started)
+
+    @staticmethod
+    def _note_answer(journal: Any, call_id: str | None, entry: Any) -> None:
+        """When this call's answer goes out, for the gap before its retry. Not after the 401 challenge: the
+        SDK resends at once, and in-process that attempt has no delay either."""
+        if entry is None or not entry.challenged:
+            journal.answered(call_id, time.monotonic())
 
     def _environ(self, body: bytes) -> dict[str, Any]:
         """werkzeug's environ for this request, with the body already read (and dechunked)."""
