@@ -189,7 +189,8 @@ FLOOR = "floor (canned, threaded https)"
 
 
 def _report(targets: dict[str, dict[str, Any]], calls: int, rounds_wanted: int) -> None:
-    """Run the rounds for 1 and 8 clients and print each setup's figures and ratios, per operation."""
+    """Run the rounds for 1 and 8 clients; print each setup's figures and ratios, reads first, then writes."""
+    lines: dict[str, list[str]] = {operation: [] for operation in OPERATIONS}
     for clients in (1, 8):
         # The setups take turns, round after round, so a slow spell of a shared machine hits all alike;
         # each figure is the median over the rounds.
@@ -203,17 +204,19 @@ def _report(targets: dict[str, dict[str, Any]], calls: int, rounds_wanted: int) 
                 for label, results in rounds.items()
             }
             floor_rps = median[FLOOR]["rps"]
-            print(f"{operation}:")
             for label, result in median.items():
-                print(
+                lines[operation].append(
                     f"  {clients} client(s)  {label:32s} {result['rps']:7.0f} req/s  p50 {result['p50']:6.2f} ms"
                     f"  p99 {result['p99']:6.2f} ms  {result['rps'] / floor_rps:4.2f}x floor"
                 )
             proxy, direct = median["kv-emulator proxy"], median["kv-emulator direct"]
-            print(
+            lines[operation].append(
                 f"  {clients} client(s)  proxy / direct time per call: {proxy['p50'] / direct['p50']:4.2f}x (p50),"
                 f" {direct['rps'] / proxy['rps']:4.2f}x (1 / throughput)"
             )
+    for operation, printed in lines.items():
+        print(f"{operation}:")
+        print("\n".join(printed))
 
 
 def main() -> None:
