@@ -23,6 +23,7 @@ from arm_support import MANAGEMENT, SUB
 from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from azure.keyvault.secrets import SecretClient
+from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
 from conftest import Wire
 
 from kv_emulator import Emulator
@@ -256,6 +257,20 @@ def test_the_nesting_limit_through_the_sdk_is_answered_once_not_retried(keyvault
     assert call.statuses == [400] and keyvault.requests.internal_errors() == []
 
 
+async def test_the_nesting_limit_through_the_async_sdk(keyvault):
+    async with AsyncSecretClient(keyvault.vault_url, keyvault.async_credential) as client:
+        request = HttpRequest(
+            "PUT",
+            "/secrets/deep?api-version=7.5",
+            content=_nested(100_000),
+            headers={"Content-Type": "application/json"},
+        )
+        answer = await client.send_request(request)
+        await answer.read()
+        assert answer.status_code == 400 and answer.json()["error"]["message"] == DEEP_MESSAGE
+    assert keyvault.requests.calls("SetSecret")[-1].statuses == [400]
+
+
 def test_the_nesting_limit_on_the_control_plane_in_arms_shape(keyvault):
     arm = Wire(keyvault.management, MANAGEMENT)
     token = keyvault.credential.get_token("https://management.azure.com/.default").token
@@ -272,3 +287,19 @@ def test_the_nesting_limit_on_the_control_plane_in_arms_shape(keyvault):
             f"'The JSON nests arrays and objects deeper than {MAX_JSON_DEPTH} levels.'",
         }
     }
+
+
+def test_a_bug_outside_the_apps_is_a_logged_500_not_a_silent_close(server, monkeypatch, caplog):
+    """The last resort for an error of ours before any app runs (here a router that raises)."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(server.router, "route", broken)
+    status, body = _exchange(server.proxy_port, b"GET /_kv/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert status == b"HTTP/1.1 500 Internal Server Error"
+    assert body["error"] == {
+        "code": "InternalServerError",
+        "message": "internal error in kv-emulator (see the server log)",
+    }
+    assert any(record.exc_info for record in caplog.records)
