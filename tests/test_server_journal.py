@@ -86,6 +86,19 @@ def test_a_retry_on_a_new_connection_counts_from_the_dropped_one(server: Server)
     assert SLEPT <= slept < SLEPT + SLACK
 
 
+def test_after_an_injected_timeout_the_gap_includes_the_clients_read_timeout(tmp_path: Path) -> None:
+    """The server cannot see when the client gave up waiting: it counts from the start of its silence."""
+    options = ServerOptions(port=0, proxy_port=0, ephemeral=True, data_dir=tmp_path, fault_timeout=3.0)
+    with Server(Emulator(), options) as server:
+        server.emulator.vault().secrets.set("s", "v")
+        server.emulator.faults.script("GetSecret", ["timeout", "ok"])
+        assert _client(server).get_secret("s", read_timeout=0.3).value == "v"
+        call = server.emulator.requests.calls("GetSecret")[-1]
+        assert call.statuses == [0, 200]
+        [gap] = call.delays  # azure-core retries a read timeout at once: the gap is the 0.3 s it waited
+        assert 0.3 <= gap < 0.3 + SLACK
+
+
 def test_in_process_the_journal_records_the_chosen_delay_exactly(keyvault) -> None:
     """The same client in-process: the sleep itself, not a measured gap."""
     keyvault.vault().secrets.set("s", "v")

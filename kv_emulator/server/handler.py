@@ -27,6 +27,7 @@ from werkzeug.serving import DechunkedInput, WSGIRequestHandler
 
 from ..hosts import parse_host
 from ..http.app import ENTRY_KEY, VAULT_HOST_KEY
+from ..http.transport import TIMEOUT
 from . import tunnel
 from .transport import act_out, claim_transport
 
@@ -174,11 +175,14 @@ class EmulatorRequestHandler(WSGIRequestHandler):
                 return
         entry = environ.get(ENTRY_KEY)
         operation = (entry.operation if entry is not None else None) or label
+        if act.error == TIMEOUT:  # the client gives up during the silence, unseen: count from its start
+            self._note_answer(journal, call_id, entry)
         fate = act_out(act, self.server.options.fault_timeout)
         if fate is not None:
             self._log(operation, fate, started)
             self.close_connection = True
-            self._note_answer(journal, call_id, entry)
+            if act.error != TIMEOUT:
+                self._note_answer(journal, call_id, entry)
             self._drop()
             return
         self._note_answer(journal, call_id, entry)  # just before sending, so a measured gap is never short
