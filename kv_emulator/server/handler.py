@@ -364,6 +364,8 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _log(self, operation: str, status: str, started: float | None) -> None:
+        if not log.isEnabledFor(logging.INFO):  # --quiet: not even the formatting
+            return
         took = f"{(time.perf_counter() - started) * 1000:.1f} ms" if started is not None else "-"
         target = getattr(self, "path", "-")
         if target.startswith("/"):  # origin form: name the host the client used
