@@ -30,6 +30,7 @@ from ..api.context import Reply, RequestContext
 from ..api.hsm_backup import polled_without_version
 from ..api.security_domain import check_activated
 from ..clock import Clock
+from ..encoding import MAX_JSON_DEPTH, json_too_deep
 from ..identity.directory import Directory
 from ..objects.hsm_rbac import normalize_scope
 from ..objects.registry import VaultRegistry
@@ -261,6 +262,11 @@ class KeyVaultApp:
             "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         )
         exchange.raw_body = request.get_data(cache=False) if has_body else b""
+        if json_too_deep(exchange.raw_body):  # before anything parses it: Python's parser would recurse and fail
+            # Unverified text: the service's answer to a deeply nested body is not recorded.
+            raise errors.BadParameter(
+                f"The request body is not valid JSON: it nests arrays and objects deeper than {MAX_JSON_DEPTH} levels."
+            )
         settings = exchange.settings
         if not settings.throttling:
             return
