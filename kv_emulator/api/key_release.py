@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter
@@ -12,7 +11,8 @@ from ..objects.attestation import TargetNotAttested, policy_allows, wrap_for_tar
 from ..objects.keys import Key, KeyForbidden
 from .bodies import MISSING, read_str
 from .context import Reply, RequestContext
-from .keys import bundle, kid
+from .keys import bundle, key_record, kid
+from .operation import Operation
 
 __all__ = ["OPERATIONS"]
 
@@ -102,10 +102,59 @@ def secure_unwrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
     return Reply({"kid": kid(ctx, key), "alg": alg, "value": crypto.b64url_encode(plain)})
 
 
-OPERATIONS: dict[str, Callable[..., Reply]] = {
-    "release": release,
-    "GetKeyAttestation": get_key_attestation,
-    "GetRandomBytes": get_random_bytes,
-    "securewrapkey": secure_wrap_key,
-    "secureunwrapkey": secure_unwrap_key,
-}
+OPERATIONS: tuple[Operation, ...] = (
+    # Key attestation came with 7.6 (recalled; unverified here).
+    key_record(
+        "GET",
+        "/keys/{key-name}/{key-version}/attestation",
+        "GetKeyAttestation",
+        get_key_attestation,
+        permission="get",
+        action="keys/read",
+        hsm_action="keys/read/action",
+        since="7.6",
+    ),
+    # Secure key release and random bytes came with 7.3 (the 7.2 keys.json has neither).
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/release",
+        "release",
+        release,
+        permission="release",
+        action="keys/release/action",
+        hsm_action="keys/release/action",
+        since="7.3",
+    ),
+    # Secure wrap and unwrap are in the 2026-04-01 keys.json and not in 2025-07-01's (checked).
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/secureunwrapkey",
+        "secureunwrapkey",
+        secure_unwrap_key,
+        permission="unwrapKey",
+        action="keys/unwrap/action",
+        hsm_action="keys/unwrap/action",
+        since="2026-04-01",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/securewrapkey",
+        "securewrapkey",
+        secure_wrap_key,
+        permission="wrapKey",
+        action="keys/wrap/action",
+        hsm_action="keys/wrap/action",
+        since="2026-04-01",
+    ),
+    # A vault has no rng data action of its own: it checks keys/read.
+    key_record(
+        "POST",
+        "/rng",
+        "GetRandomBytes",
+        get_random_bytes,
+        permission="get",
+        action="keys/read",
+        hsm_action="rng/action",
+        since="7.3",
+    ),
+)
