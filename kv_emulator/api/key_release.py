@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from ..errors import BadParameter
-from ..objects import crypto
+from ..objects import crypto, key_material
 from ..objects.attestation import TargetNotAttested, policy_allows, wrap_for_target
 from ..objects.keys import Key, KeyForbidden
 from .bodies import MISSING, read_str
@@ -61,13 +61,13 @@ def get_key_attestation(ctx: RequestContext, name: str, version: str) -> Reply:
     authority = ctx.vault.attestation
     statement = {"kid": kid(ctx, key), "kty": material.kty, "hsm": True, "generator": "kv-emulator"}
     attestation: dict[str, Any] = {
-        "certificatePemFile": crypto.b64url_encode(authority.certificate_pem()),
-        "privateKeyAttestation": crypto.b64url_encode(authority.sign({**statement, "part": "private"}).encode()),
+        "certificatePemFile": key_material.b64url_encode(authority.certificate_pem()),
+        "privateKeyAttestation": key_material.b64url_encode(authority.sign({**statement, "part": "private"}).encode()),
         "version": "1.0",
     }
     if material.family != "oct":
         public = material.public_jwk(kid(ctx, key), key.payload.key_ops)
-        attestation["publicKeyAttestation"] = crypto.b64url_encode(
+        attestation["publicKeyAttestation"] = key_material.b64url_encode(
             authority.sign({**statement, "part": "public", "jwk": public}).encode()
         )
     rendered = bundle(ctx, key)
@@ -80,7 +80,7 @@ def get_random_bytes(ctx: RequestContext) -> Reply:
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= _RANDOM_BYTES_MAX:
         # Recorded from a Managed HSM (which appends an Activity ID).
         raise BadParameter("GetRandomBytesRequest: count cannot be greater than 128 or less than 1")
-    return Reply({"value": crypto.b64url_encode(os.urandom(count))})
+    return Reply({"value": key_material.b64url_encode(os.urandom(count))})
 
 
 def secure_wrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
@@ -88,18 +88,18 @@ def secure_wrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
     alg = read_str(ctx.json(), "alg", required=True)
     key = ctx.vault.keys.usable(name, version, "wrapKey")
     wrapped = crypto.wrap_key(key.payload.material, alg, os.urandom(32))
-    return Reply({"kid": kid(ctx, key), "alg": alg, "value": crypto.b64url_encode(wrapped)})
+    return Reply({"kid": kid(ctx, key), "alg": alg, "value": key_material.b64url_encode(wrapped)})
 
 
 def secure_unwrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
     """Unwrap, but only for a target whose attestation token the vault can verify."""
     body = ctx.json()
     alg = read_str(body, "alg", required=True)
-    value = crypto.b64url_decode(read_str(body, "value", required=True), field="value")
+    value = key_material.b64url_decode(read_str(body, "value", required=True), field="value")
     ctx.vault.attestation.verify_token(read_str(body, "target", required=True))
     key = ctx.vault.keys.usable(name, version, "unwrapKey")
     plain = crypto.unwrap_key(key.payload.material, alg, value)
-    return Reply({"kid": kid(ctx, key), "alg": alg, "value": crypto.b64url_encode(plain)})
+    return Reply({"kid": kid(ctx, key), "alg": alg, "value": key_material.b64url_encode(plain)})
 
 
 OPERATIONS: tuple[Operation, ...] = (

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from ..errors import BadParameter
-from ..objects import crypto
+from ..objects import crypto, key_material
 from ..objects.key_material import INVALID_JWK
 from ..objects.keys import Key, ReleasePolicy
 from ..objects.versioned import DeletedObject, VersionedObject
@@ -265,20 +265,20 @@ class _OperationInput:
 def _operation_input(ctx: RequestContext) -> _OperationInput:
     body = ctx.json()
     alg = read_str(body, "alg", required=True)
-    value = crypto.b64url_decode(read_str(body, "value", required=True), field="value")
+    value = key_material.b64url_decode(read_str(body, "value", required=True), field="value")
     parsed = _OperationInput(alg, value, body)
     for field in ("iv", "aad", "tag"):
         raw = read_str(body, field)
         if raw not in (MISSING, None):
-            setattr(parsed, field, crypto.b64url_decode(raw, field=field))
+            setattr(parsed, field, key_material.b64url_decode(raw, field=field))
     return parsed
 
 
 def _result(ctx: RequestContext, key: Key, value: bytes, **extra: bytes | None) -> Reply:
-    result: dict[str, Any] = {"kid": kid(ctx, key), "value": crypto.b64url_encode(value)}
+    result: dict[str, Any] = {"kid": kid(ctx, key), "value": key_material.b64url_encode(value)}
     for name, data in extra.items():
         if data is not None:
-            result[name] = crypto.b64url_encode(data)
+            result[name] = key_material.b64url_encode(data)
     return Reply(result)
 
 
@@ -303,7 +303,7 @@ def sign(ctx: RequestContext, name: str, version: str) -> Reply:
 
 def verify(ctx: RequestContext, name: str, version: str) -> Reply:
     op = _operation_input(ctx)  # here "value" is the signature
-    digest = crypto.b64url_decode(read_str(op.body, "digest", required=True), field="digest")
+    digest = key_material.b64url_decode(read_str(op.body, "digest", required=True), field="digest")
     key = ctx.vault.keys.usable(name, version, "verify")
     return Reply({"value": crypto.verify(key.payload.material, op.alg, digest, op.value, kid=kid(ctx, key))})
 
