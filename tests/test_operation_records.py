@@ -15,7 +15,7 @@ import typing
 import pytest
 from werkzeug.exceptions import NotFound
 
-from kv_emulator import api
+from kv_emulator import api, config
 from kv_emulator.api.operation import FIRST, Operation, Throttle
 from kv_emulator.api.versions import PUBLISHED, ApiVersion
 from kv_emulator.config import TRANSACTION_CLASSES
@@ -163,3 +163,42 @@ def test_throttling_counts_an_operation_in_the_class_its_record_declares(keyvaul
     assert wire.get("/secrets/s").status_code == 429  # GetSecret: one "vault-other" transaction per window
     _strip(monkeypatch, "GetSecret", throttle="secret-create")
     assert wire.get("/secrets/s").status_code == 200  # now counted among the creates, which have room
+
+
+# -- settings are read by their declared types (kv_emulator/config.py) ------------------------------------
+
+
+def test_every_setting_is_read_by_its_declared_type():
+    hints = typing.get_type_hints(config.Settings)
+    for field in dataclasses.fields(config.Settings):
+        assert hints[field.name] in config._COERCERS, field.name
+        assert config.format_words(field.name)
+    settings = config.Settings.from_options(
+        enable_rbac_authorization="none",
+        throttle_retry_after="",
+        vaults="aaa, bbb",
+        throttle_limits="secret-create=3",
+        soft_delete_retention_in_days="7",
+        throttle_scale="0.5",
+        sku=" standard ",
+    )
+    assert settings.enable_rbac_authorization is None and settings.throttle_retry_after is None
+    assert settings.vaults == ("aaa", "bbb") and settings.throttle_limits == {"secret-create": 3}
+    assert (settings.soft_delete_retention_in_days, settings.throttle_scale, settings.sku) == (7, 0.5, "standard")
+    with pytest.raises(TypeError, match="option enable_rbac_authorization expects true, false or none, got ''"):
+        config.Settings.from_options(enable_rbac_authorization="")
+    with pytest.raises(TypeError, match="option throttle_scale expects a number, got None"):
+        config.Settings.from_options(throttle_scale=None)
+
+
+def test_a_setting_of_a_type_without_a_reader_is_an_error(monkeypatch):
+    """Before, any type the coercer did not name was read as a tuple of names."""
+    monkeypatch.delitem(config._COERCERS, tuple[str, ...])
+    config._field_types.cache_clear()
+    try:
+        with pytest.raises(TypeError, match=r"no reader.*'vaults'"):
+            config.Settings.from_options(vaults="aaa")
+    finally:
+        monkeypatch.undo()
+        config._field_types.cache_clear()
+    assert config.Settings.from_options(vaults="aaa").vaults == ("aaa",)
