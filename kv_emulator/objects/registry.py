@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..clock import Clock
 from ..config import Settings
@@ -146,3 +147,44 @@ class VaultRegistry:
         with self._lock:
             self._vaults.clear()
             self._deleted.clear()
+
+    # -- state (kv_emulator.state) ---------------------------------------------------------------------
+
+    @property
+    def sealer(self) -> BackupSealer:
+        """What seals this emulator's backups (its key is state: a backup restores after a restart)."""
+        return self._sealer
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain data: the backup-sealing key, the hosts ARM deleted (until when) and every vault."""
+        with self._lock:
+            vaults, removed = list(self._vaults.values()), dict(self._deleted)
+        return {
+            "sealing_key": base64.b64encode(self._sealer.key).decode(),
+            "removed": {host: (until if until != float("inf") else None) for host, until in removed.items()},
+            "vaults": [vault.to_state(self.settings) for vault in vaults],
+        }
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        """Replace every vault with :meth:`to_state`'s."""
+        self.clear()
+        if data.get("sealing_key"):
+            self._sealer.use_key(base64.b64decode(data["sealing_key"]))
+        for item in data.get("vaults", ()):
+            self.restore_vault(item)
+        with self._lock:
+            for host, until in data.get("removed", {}).items():
+                self._deleted[host] = float("inf") if until is None else float(until)
+
+    def restore_vault(self, data: dict[str, Any]) -> Vault:
+        """A vault made from its state (:meth:`Vault.to_state`), with the settings of its own it names."""
+        own = data.get("settings") or {}
+        vault = self.configure(parse_name_or_url(data["url"]), self.settings.replace(**own) if own else self.settings)
+        vault.from_state(data)
+        return vault
+
+    def restore_removed(self, data: dict[str, Any], until: float) -> Vault:
+        """A vault ARM deleted, made from its state and taken out again (unreachable until ``until``)."""
+        vault = self.restore_vault(data)
+        self.remove(parse_name_or_url(data["url"]), until)
+        return vault

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from .keys import KeyStore
 from .network import NetworkRules
 from .schedule import Schedule
 from .secrets import SecretStore
+from .versioned_state import plain
 
 __all__ = ["Vault"]
 
@@ -129,6 +131,46 @@ class Vault:
             self.keys.premium = self.certificates.premium = settings.sku == "premium"
             self.authorization.location = self.network.location = settings.location
         self.authorization.rbac = settings.enable_rbac_authorization  # outside the lock: its observers deliver events
+
+    # -- state (kv_emulator.state) ---------------------------------------------------------------------
+
+    STORES = ("secrets", "keys", "certificates")
+
+    def to_state(self, base: Settings) -> dict[str, Any]:
+        """The vault as plain data: its address, the settings it has of its own (those that differ from
+        ``base``, the emulator's), every object of every store, and its authorization and network rules."""
+        with self.lock:
+            data = self.rest_state(base)
+            stores = data.pop("stores")
+            for name in self.STORES:
+                data[name] = {**stores.get(name, {}), "objects": getattr(self, name).to_state()["objects"]}
+            return data
+
+    def rest_state(self, base: Settings) -> dict[str, Any]:
+        """All but the objects: a server stores this beside one row per object (``stores``: what each store
+        keeps that belongs to no one name)."""
+        own = {
+            field.name: getattr(self.settings, field.name)
+            for field in dataclasses.fields(self.settings)
+            if getattr(self.settings, field.name) != getattr(base, field.name)
+        }
+        with self.lock:
+            stores = {name: getattr(self, name).store_state() for name in self.STORES}
+        return {
+            "url": self.url,
+            "settings": plain(own),
+            "authorization": self.authorization.to_state(),
+            "network": self.network.to_state(),
+            "stores": {name: value for name, value in stores.items() if value},
+        }
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        """Take back :meth:`to_state`'s data (the vault was made with the settings it names)."""
+        self.authorization.from_state(data.get("authorization", {}))
+        self.network.from_state(data.get("network", {}))
+        with self.lock:
+            for name in self.STORES:
+                getattr(self, name).from_state(data.get(name, {}))
 
     @property
     def attestation(self) -> AttestationAuthority:
