@@ -155,15 +155,18 @@ class VaultRegistry:
         """What seals this emulator's backups (its key is state: a backup restores after a restart)."""
         return self._sealer
 
-    def to_state(self) -> dict[str, Any]:
-        """Plain data: the backup-sealing key, the hosts ARM deleted (until when) and every vault."""
+    def to_state(self, *, vaults: bool = True) -> dict[str, Any]:
+        """Plain data: the backup-sealing key, the hosts ARM deleted (until when) and every vault (``vaults``:
+        False leaves them out, for a server that stores them by object)."""
         with self._lock:
-            vaults, removed = list(self._vaults.values()), dict(self._deleted)
-        return {
+            items, removed = list(self._vaults.values()), dict(self._deleted)
+        data: dict[str, Any] = {
             "sealing_key": base64.b64encode(self._sealer.key).decode(),
             "removed": {host: (until if until != float("inf") else None) for host, until in removed.items()},
-            "vaults": [vault.to_state(self.settings) for vault in vaults],
         }
+        if vaults:
+            data["vaults"] = [vault.to_state(self.settings) for vault in items]
+        return data
 
     def from_state(self, data: dict[str, Any]) -> None:
         """Replace every vault with :meth:`to_state`'s."""
