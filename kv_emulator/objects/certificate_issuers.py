@@ -144,7 +144,7 @@ class IssuerRegistry:
         with self._lock:
             return isinstance(name, str) and name.lower() in self._issuers
 
-    def to_state(self) -> list[dict[str, Any]]:
+    def to_state(self) -> builtins.list[dict[str, Any]]:
         """Plain data (kv_emulator.state): every issuer, password included (a provider would need it)."""
         with self._lock:
             return [dataclasses.asdict(self._issuers[k]) for k in sorted(self._issuers)]

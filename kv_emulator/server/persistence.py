@@ -168,7 +168,7 @@ class StateStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for table in ("state_sections", "state_vaults", "state_objects"):
-                    self._db.execute(f"DELETE FROM {table}")  # noqa: S608 (names from the tuple above)
+                    self._db.execute(f"DELETE FROM {table}")  # names from the tuple above
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
                 self._db.execute("COMMIT")
             except BaseException:
@@ -238,9 +238,9 @@ class StateStore:
             address = _address(vault)
             addresses.add(address)
             new = self._known.get(vault) != address
-            if not new and dirty is not None and address not in dirty and self._seen.get(vault) == vault.changes:
-                if not any(getattr(vault, name).touched for name in _STORES):
-                    continue
+            quiet = dirty is not None and address not in dirty and self._seen.get(vault) == vault.changes
+            if not new and quiet and not any(getattr(vault, name).touched for name in _STORES):
+                continue
             with vault.lock:
                 counters[vault] = vault.changes
                 for name in _STORES:
@@ -316,10 +316,8 @@ def _address(vault: Vault) -> str:
 def _section_rows(emulator: Any) -> Iterable[tuple[str, str]]:
     """Every section but the vaults themselves (stored by object), as JSON text."""
     for section in sections():
-        if section.name == _REGISTRY:
-            value = emulator.registry.to_state(vaults=False)
-        else:
-            value = section.dump(emulator)
+        registry = section.name == _REGISTRY
+        value = emulator.registry.to_state(vaults=False) if registry else section.dump(emulator)
         if value is not None:
             yield section.name, _text(value)
 
@@ -343,8 +341,7 @@ def write_state(path: Path, document: dict[str, Any], make_emulator: Any) -> int
     import_state(emulator, document, source="the imported state")
     store = StateStore(path)
     try:
-        store._rewrite(emulator)
-        check = export_state(emulator)
+        store.replace(emulator)
     finally:
         store.close()
-    return len(check.get(_REGISTRY, {}).get("vaults", []))
+    return len(emulator.vaults)
