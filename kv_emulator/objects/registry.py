@@ -165,7 +165,7 @@ class VaultRegistry:
             "removed": {host: (until if until != float("inf") else None) for host, until in removed.items()},
         }
         if vaults:
-            data["vaults"] = [vault.to_state(self.settings) for vault in items]
+            data["vaults"] = [vault.to_state(self.settings) for vault in sorted(items, key=lambda v: v.url)]
         return data
 
     def from_state(self, data: dict[str, Any]) -> None:
