@@ -85,7 +85,8 @@ class StateStore:
         if stored is not None and stored > FORMAT:
             raise RuntimeError(
                 f"{self.path} is in state format {stored}, written by a newer kv-emulator; this build reads state "
-                f"formats 1 to {FORMAT}. Upgrade kv-emulator, or start with another --data-dir; it was left untouched."
+                f"formats 1 to {FORMAT}. Upgrade kv-emulator, or start with another --data-dir or --ephemeral; it was "
+                "left untouched."
             )
         db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         db.execute("CREATE TABLE IF NOT EXISTS state_sections (name TEXT PRIMARY KEY, state TEXT NOT NULL)")
