@@ -130,7 +130,7 @@ def test_a_registered_section_is_written_and_read() -> None:
 def test_a_missing_optional_field_reads_as_its_default(populated: kv_emulator.Emulator) -> None:
     """An older build's data lacks the fields a newer build added as optional: it loads unchanged."""
     document = copy.deepcopy(populated.export_state())
-    vault = document["registry"]["vaults"][0]
+    vault = next(v for v in document["registry"]["vaults"] if v["url"] == populated.vault_url)
     for item in vault["secrets"]["objects"]:
         for version in item["versions"]:
             version["attributes"].pop("not_before")
