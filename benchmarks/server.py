@@ -1,4 +1,5 @@
-"""Server mode throughput: ``SecretClient.get_secret`` through the proxy and directly, 1 and 8 clients.
+"""Server mode throughput: reads (``get_secret``) and writes (``set_secret``, a PUT with a body) through the
+proxy and directly, 1 and 8 clients.
 
 Compared with a floor on the same machine: a minimal threaded HTTPS server (``http.server``, keep-alive,
 TLS from the same kind of certificate) that answers the one 401 challenge and then a canned SecretBundle.
@@ -7,9 +8,9 @@ The floor is what any Python HTTPS server costs; the ratio says what the emulato
 
 Each server runs in its own process; each client is its own process running the unmodified SDK (sync,
 requests transport) with a fixed token, so client cost is the same for every target. Per setup: a warm-up,
-then ``--calls`` timed calls per client; reported are requests/s over all clients (calls / slowest client's
-wall time), and p50 / p99 latency per call, each the median of ``--rounds`` rounds in which the setups take
-turns (so a slow spell of a shared machine hits all of them alike).
+then ``--calls`` timed reads and then ``--calls`` timed writes per client; reported are requests/s over all
+clients (calls / slowest client's wall time), and p50 / p99 latency per call, each the median of ``--rounds``
+rounds in which the setups take turns (so a slow spell of a shared machine hits all of them alike).
 
     python benchmarks/server.py [--calls 200] [--rounds 3]
 """
@@ -56,6 +57,10 @@ def _floor_bundle(port: int) -> bytes:
 
 class _FloorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.do_GET()
 
     def do_GET(self) -> None:
         if "Authorization" not in self.headers:
@@ -104,7 +109,11 @@ def run_floor(data_dir: str, port_file: str) -> None:
 # -- clients ----------------------------------------------------------------------------------------------
 
 
+OPERATIONS = ("get_secret", "set_secret")
+
+
 def _client(target: dict[str, Any], calls: int, ready: Any, go: Any, results: Any) -> None:
+    """One client process: for each operation in turn, a warm-up, then (at the signal) ``calls`` timed calls."""
     from azure.core.credentials import AccessToken
     from azure.keyvault.secrets import SecretClient
 
@@ -123,38 +132,48 @@ def _client(target: dict[str, Any], calls: int, ready: Any, go: Any, results: An
     if target.get("proxy"):
         options["proxies"] = {"https": target["proxy"]}
     client = SecretClient(target["url"], Token(), **options)  # type: ignore[arg-type]
-    for _ in range(WARMUP):
-        client.get_secret("bench")
-    ready.release()
-    go.wait()
-    latencies = []
-    started = time.perf_counter()
-    for _ in range(calls):
-        t = time.perf_counter()
-        client.get_secret("bench")
-        latencies.append(time.perf_counter() - t)
-    results.put((time.perf_counter() - started, latencies))
+    own = f"bench-{os.getpid()}"  # each client writes its own secret, as parallel tests would
+    call = {"get_secret": lambda: client.get_secret("bench"), "set_secret": lambda: client.set_secret(own, "value")}
+    for operation, signal in zip(OPERATIONS, go, strict=True):
+        for _ in range(WARMUP):
+            call[operation]()
+        ready.release()
+        signal.wait()
+        latencies = []
+        started = time.perf_counter()
+        for _ in range(calls):
+            t = time.perf_counter()
+            call[operation]()
+            latencies.append(time.perf_counter() - t)
+        results.put((operation, time.perf_counter() - started, latencies))
 
 
-def measure(target: dict[str, Any], clients: int, calls: int) -> dict[str, float]:
+def measure(target: dict[str, Any], clients: int, calls: int) -> dict[str, dict[str, float]]:
+    """Per operation: requests/s over all clients, p50 and p99 latency (ms). The clients run each operation
+    together, started by one signal after all have warmed up."""
     context = multiprocessing.get_context("spawn")
-    ready, go, results = context.Semaphore(0), context.Event(), context.Queue()
+    ready, results = context.Semaphore(0), context.Queue()
+    go = [context.Event() for _ in OPERATIONS]
     workers = [context.Process(target=_client, args=(target, calls, ready, go, results)) for _ in range(clients)]
     for worker in workers:
         worker.start()
-    for _ in workers:
-        ready.acquire(timeout=300)
-    go.set()
-    outcomes = [results.get(timeout=600) for _ in workers]
+    measured: dict[str, dict[str, float]] = {}
+    for operation, signal in zip(OPERATIONS, go, strict=True):
+        for _ in workers:
+            ready.acquire(timeout=300)
+        signal.set()
+        outcomes = [results.get(timeout=600) for _ in workers]
+        assert all(done == operation for done, _, _ in outcomes), outcomes
+        wall = max(elapsed for _, elapsed, _ in outcomes)
+        latencies = sorted(latency for _, _, values in outcomes for latency in values)
+        measured[operation] = {
+            "rps": clients * calls / wall,
+            "p50": statistics.median(latencies) * 1000,
+            "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+        }
     for worker in workers:
         worker.join(timeout=60)
-    wall = max(elapsed for elapsed, _ in outcomes)
-    latencies = sorted(latency for _, values in outcomes for latency in values)
-    return {
-        "rps": clients * calls / wall,
-        "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-    }
+    return measured
 
 
 def _wait_for(path: Path, process: subprocess.Popen[Any]) -> None:
@@ -164,6 +183,40 @@ def _wait_for(path: Path, process: subprocess.Popen[Any]) -> None:
             raise SystemExit(f"server did not start ({path})")
         time.sleep(0.1)
     time.sleep(0.3)
+
+
+FLOOR = "floor (canned, threaded https)"
+
+
+def _report(targets: dict[str, dict[str, Any]], calls: int, rounds_wanted: int) -> None:
+    """Run the rounds for 1 and 8 clients; print each setup's figures and ratios, reads first, then writes."""
+    lines: dict[str, list[str]] = {operation: [] for operation in OPERATIONS}
+    for clients in (1, 8):
+        # The setups take turns, round after round, so a slow spell of a shared machine hits all alike;
+        # each figure is the median over the rounds.
+        rounds: dict[str, list[dict[str, dict[str, float]]]] = {label: [] for label in targets}
+        for _ in range(rounds_wanted):
+            for label, target in targets.items():
+                rounds[label].append(measure(target, clients, calls))
+        for operation in OPERATIONS:
+            median = {
+                label: {k: statistics.median(r[operation][k] for r in results) for k in ("rps", "p50", "p99")}
+                for label, results in rounds.items()
+            }
+            floor_rps = median[FLOOR]["rps"]
+            for label, result in median.items():
+                lines[operation].append(
+                    f"  {clients} client(s)  {label:32s} {result['rps']:7.0f} req/s  p50 {result['p50']:6.2f} ms"
+                    f"  p99 {result['p99']:6.2f} ms  {result['rps'] / floor_rps:4.2f}x floor"
+                )
+            proxy, direct = median["kv-emulator proxy"], median["kv-emulator direct"]
+            lines[operation].append(
+                f"  {clients} client(s)  proxy / direct time per call: {proxy['p50'] / direct['p50']:4.2f}x (p50),"
+                f" {direct['rps'] / proxy['rps']:4.2f}x (1 / throughput)"
+            )
+    for operation, printed in lines.items():
+        print(f"{operation}:")
+        print("\n".join(printed))
 
 
 def main() -> None:
@@ -214,7 +267,7 @@ def main() -> None:
             ).raise_for_status()
             floor_port = int((data_dir / "floor.port").read_text())
             targets = {
-                "floor (canned, threaded https)": {"url": f"https://localhost:{floor_port}", "ca": ca, "verify": False},
+                FLOOR: {"url": f"https://localhost:{floor_port}", "ca": ca, "verify": False},
                 "kv-emulator direct": {"url": f"https://localhost:{runtime['port']}", "ca": ca, "verify": False},
                 "kv-emulator proxy": {
                     "url": "https://bench.vault.azure.net",
@@ -232,26 +285,10 @@ def main() -> None:
                 timeout=30,
             )
             print(
-                f"get_secret, {args.calls} timed calls per client (Python {platform.python_version()}, "
-                f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs)"
+                f"get_secret (read) and set_secret (write), {args.calls} timed calls each per client "
+                f"(Python {platform.python_version()}, {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs)"
             )
-            for clients in (1, 8):
-                # The setups take turns, round after round, so a slow spell of a shared machine hits all alike;
-                # each figure is the median over the rounds.
-                rounds: dict[str, list[dict[str, float]]] = {label: [] for label in targets}
-                for _ in range(args.rounds):
-                    for label, target in targets.items():
-                        rounds[label].append(measure(target, clients, args.calls))
-                median = {
-                    label: {k: statistics.median(r[k] for r in results) for k in ("rps", "p50", "p99")}
-                    for label, results in rounds.items()
-                }
-                floor_rps = median["floor (canned, threaded https)"]["rps"]
-                for label, result in median.items():
-                    print(
-                        f"  {clients} client(s)  {label:32s} {result['rps']:7.0f} req/s  p50 {result['p50']:6.2f} ms"
-                        f"  p99 {result['p99']:6.2f} ms  {result['rps'] / floor_rps:4.2f}x floor"
-                    )
+            _report(targets, args.calls, args.rounds)
         finally:
             emulator.terminate()
             floor.terminate()

@@ -14,6 +14,7 @@ from .credentials import AsyncEmulatorCredential, EmulatorCredential
 from .emulator import VAULT_URL_PATTERN, Emulator, current, emulate, serve
 from .errors import KeyVaultError
 from .http.journal import Journal, JournalEntry
+from .intercept import AsyncEmulatorTransport, EmulatorTransport
 from .objects.vault import Vault
 from .seed import SeedError
 
@@ -22,9 +23,11 @@ __all__ = [
     "DEFAULT_VAULT_NAME",
     "VAULT_URL_PATTERN",
     "AsyncEmulatorCredential",
+    "AsyncEmulatorTransport",
     "Clock",
     "Emulator",
     "EmulatorCredential",
+    "EmulatorTransport",
     "Journal",
     "JournalEntry",
     "KeyVaultError",

@@ -12,7 +12,7 @@ from . import active
 from .api.certificate_policy_wire import policy_from_wire
 from .clock import Clock
 from .config import Settings
-from .credentials import AsyncEmulatorCredential, EmulatorCredential
+from .credentials import EMULATOR_CLIENT_ID, AsyncEmulatorCredential, EmulatorCredential
 from .events import EventGrid, weakly
 from .graph import GraphApp, is_graph_url
 from .hosts import INTERCEPTED_URL, VaultAddress, parse_name_or_url
@@ -29,6 +29,7 @@ from .intercept.requests_mock_adapter import RequestsMockInterceptor
 from .intercept.sleeps import SleepInterceptor
 from .management import ManagementApp, is_management_url
 from .objects.attestation import AttestationAuthority
+from .objects.hsm_backup import BackupStorage
 from .objects.keypool import RsaKeyPool
 from .objects.registry import VaultRegistry
 from .objects.vault import Vault
@@ -105,6 +106,7 @@ class Emulator:
         self.events = EventGrid(self.clock, lambda: registry.settings.vault_name, registry.all)
         """Event Grid notifications: ``emulator.events.subscribe(handler, types=[...])``; see docs/events.md."""
         self._vaults.on_new_vault.append(weakly(self.events.watch))
+        self._vaults.on_new_vault.append(_first_administrator)  # a plain function: no reference cycle
         self.app.after_request.append(weakly(self.events.after_request))
         self._credential: EmulatorCredential | None = None
         self._async_credential: AsyncEmulatorCredential | None = None
@@ -155,6 +157,23 @@ class Emulator:
         A bare name is a Key Vault; ``https://<name>.managedhsm.azure.net`` is a Managed HSM.
         """
         return self._vaults.at(parse_name_or_url(name_or_url or self.settings.vault_name))
+
+    def managed_hsm(self, name_or_url: str, *, activated: bool = True) -> Vault:
+        """The Managed HSM for a name (``https://<name>.managedhsm.azure.net``) or URL, created if new. With
+        ``activated=False`` it is a new, provisioned HSM that answers only its security domain operations until
+        the domain is downloaded (docs/managed-hsm-backup.md); HSMs made on first use start activated."""
+        url = name_or_url if "://" in name_or_url else f"https://{name_or_url}.managedhsm.azure.net"
+        hsm = self._vaults.at(parse_name_or_url(url))
+        if not hsm.managed_hsm:
+            raise ValueError(f"{name_or_url!r} is not a Managed HSM")
+        if not activated:
+            hsm.deactivate()
+        return hsm
+
+    @property
+    def hsm_backups(self) -> BackupStorage:
+        """The emulated blob storage of Managed HSM full backups, by folder URL (``to_state()``/``from_state()``)."""
+        return self._vaults.hsm_backups
 
     def configure_vault(self, name: str, settings: Settings) -> Vault:
         """Create the vault ``name`` with its own settings, or apply them to the existing one (objects stay)."""
@@ -347,3 +366,11 @@ def serve(data_dir: str | None = None, **options: Any) -> Iterator[Server]:
         server_options.data_dir = Path(data_dir)
     with Server(Emulator(**options), server_options) as server:
         yield server
+
+
+def _first_administrator(vault: Vault) -> None:
+    """A new Managed HSM's initial administrator is the emulator's own credential (docs/managed-hsm.md); ARM's
+    ``initialAdminObjectIds`` replace it."""
+    if vault.managed_hsm:
+        admin = Directory.object_id_for(vault.settings.tenant_id, EMULATOR_CLIENT_ID)
+        vault.access_control.set_administrators([admin])

@@ -1,4 +1,4 @@
-"""base64url as the Key Vault wire uses it: the base layer's only codec, shared by models and identity.
+"""base64url as the Key Vault wire uses it, and a JSON body's nesting depth: the base layer's codecs.
 
 This module imports nothing from kv_emulator, so every layer may use it. Decoding raises ``ValueError``;
 the layers above turn that into their own error (a 400 naming the wire field, for instance).
@@ -7,8 +7,28 @@ the layers above turn that into their own error (a 400 naming the wire field, fo
 from __future__ import annotations
 
 import base64
+import itertools
 
-__all__ = ["b64url_decode", "b64url_encode"]
+__all__ = ["MAX_JSON_DEPTH", "b64url_decode", "b64url_encode", "json_too_deep"]
+
+#: The deepest nesting of arrays and objects a request body may have. The services' own limit is not
+#: recorded; 64 is the default of .NET's JSON readers (System.Text.Json and Json.NET). Python's parser
+#: recurses per level and fails at about 1,000 (``RecursionError``), so bodies are checked before parsing.
+MAX_JSON_DEPTH = 64
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # as signed bytes: +1 in, -1 out
+
+
+def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests arrays and objects deeper than ``limit``, found without parsing it (brackets
+    inside strings do not count; an unclosed one counts as open). Cheap for a body with few brackets, which
+    is every usual one, and all in C for the others (about 0.2 s for 4 MiB of brackets)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")  # then every quote opens or closes a string
+    outside = b"".join(unescaped.split(b'"')[::2])
+    steps = outside.translate(_STEPS, _NOT_BRACKETS)
+    return max(itertools.accumulate(memoryview(steps).cast("b")), default=0) > limit
 
 
 def b64url_encode(data: bytes) -> str:

@@ -17,6 +17,9 @@ __all__ = [
     "DeletedObjectDisabled",
     "DeletedObjectNotFound",
     "Forbidden",
+    "HsmAccessDenied",
+    "HsmRbacNotFound",
+    "HsmSettingNotFound",
     "InternalError",
     "InvalidToken",
     "IssuerNotFound",
@@ -87,6 +90,9 @@ class BadParameter(KeyVaultError):
 
 
 class UnknownApiVersion(KeyVaultError):
+    """An api-version the service does not know: real answers quoted in azure-sdk-for-net#14789 and
+    azure-sdk-for-python#28595 (research/protocol.md); not in the SDK recordings."""
+
     verified = True
 
     def __init__(self, version: str, latest: str) -> None:
@@ -97,7 +103,8 @@ class UnknownApiVersion(KeyVaultError):
 
 
 class ObjectNotFound(KeyVaultError):
-    """``SecretNotFound`` / ``KeyNotFound`` / ``CertificateNotFound`` with the service's long message."""
+    """``SecretNotFound`` / ``KeyNotFound`` / ``CertificateNotFound`` with the service's long message (recorded for
+    all three: cpp SDK 2021-22, Go SDK 2023 api 7.4, Java SDK 2026-06 for certificates)."""
 
     status = 404
     verified = True
@@ -115,6 +122,8 @@ class ObjectNotFound(KeyVaultError):
 
 
 class DeletedObjectNotFound(KeyVaultError):
+    """``Deleted Secret not found: {name}`` (``Key``, ``Certificate``): recorded for all three, 2017-2023."""
+
     status = 404
     verified = True
 
@@ -124,6 +133,9 @@ class DeletedObjectNotFound(KeyVaultError):
 
 
 class ObjectIsDeletedButRecoverable(KeyVaultError):
+    """Recorded for secrets (js SDK 2019-20), keys (cpp SDK ``CreateDeletedKey``, 2021-12, api 7.3) and
+    certificates (js SDK 2019-11)."""
+
     status = 409
     code = "Conflict"
     inner_code = "ObjectIsDeletedButRecoverable"
@@ -150,20 +162,36 @@ class ObjectNotDeleted(KeyVaultError):
 
 
 class ObjectAlreadyExists(KeyVaultError):
-    """Restoring a backup over a live object of the same name. Text unverified."""
+    """Restoring a backup whose name is in use: the service names the backed-up version by its full id.
+
+    Recorded 2021-02 .. 2023-03 (Go SDK ``azsecrets``/``azkeys``/``azcertificates`` ``TestBackupRestore.json``,
+    api 7.2-7.4; js SDK 2021); 2019-2020 the text was "Conflict while restoring secret {id} - secret already
+    exists or concurrent access". The handler adds the vault's URL with :meth:`at`.
+    """
 
     status = 409
     code = "Conflict"
+    verified = True
 
-    def __init__(self, kind: str, name: str) -> None:
+    def __init__(self, kind: str, name: str, version: str, base_url: str = "") -> None:
+        self.kind, self.name, self.version = kind, name, version
         super().__init__(
-            f"{_NOUNS[kind]} {name} already exists in this vault; a backup can only be restored when no "
-            f"{kind} of that name exists."
+            f"There was a conflict restoring the {kind} '{base_url}/{kind}s/{name}/{version}'. This can happen if "
+            f"either: a second {kind} with the same name was created after the first {kind} was deleted; thus "
+            f"trying to restore a {kind} whose name is already in use. To fix this, rename the second {kind} to "
+            "something else so that the restore works. The second probable cause of this exception is when "
+            f"multiple operations are performed in parallel against the {kind}. To avoid this error, perform "
+            f"operations against a {kind} in a sequential manner."
         )
+
+    def at(self, base_url: str) -> ObjectAlreadyExists:
+        """The same refusal, naming the version by its id under ``base_url`` (known to handlers only)."""
+        return ObjectAlreadyExists(self.kind, self.name, self.version, base_url)
 
 
 class ObjectDisabled(KeyVaultError):
-    """``Operation get is not allowed on a disabled secret.`` (verified for secrets)."""
+    """``Operation get is not allowed on a disabled secret.`` (verified for secrets: js SDK recordings 2019-2021,
+    azure-sdk-for-node 2018, azure-keyvault-java 2019, azure-sdk-for-js#25759 in 2023 with api 7.4)."""
 
     status = 403
     code = "Forbidden"
@@ -176,15 +204,17 @@ class ObjectDisabled(KeyVaultError):
 
 class DeletedObjectDisabled(KeyVaultError):
     """Getting a deleted secret whose latest version is disabled: 403 ``Operation get is not permitted on this
-    object.`` (recorded 2020-21, issue 19). The inner code ``SecretDisabled`` is unverified (the live form's)."""
+    object.`` with inner code ``AccessDenied`` (recorded 2020, the whole body: Python SDK
+    ``test_secrets_async.test_secret_crud_operations.yaml``, api 7.1; js SDK
+    ``recording_cant_get_a_disabled_secret``)."""
 
     status = 403
     code = "Forbidden"
+    inner_code = "AccessDenied"
     verified = True
 
     def __init__(self, kind: str, operation: str) -> None:
         super().__init__(f"Operation {operation} is not permitted on this object.")
-        self.inner_code = f"{_NOUNS[kind]}Disabled"  # type: ignore[misc]
 
 
 class PurgeNotAllowed(KeyVaultError):
@@ -203,12 +233,13 @@ class PurgeNotAllowed(KeyVaultError):
 
 
 class BackupBlobInvalid(KeyVaultError):
-    """Restore of a blob the service cannot read.
+    """Restore of a blob the service cannot read; two texts, both 400 ``Malformed backup blob``.
 
-    A blob without a version it knows (garbage, all zeros, another kind's blob): ``Backup blob contains invalid or
-    corrupt version.`` (recorded, js SDK 2022, an all-zero blob). A blob with a good version whose content was
-    changed or cut (``corrupt=True``): ``Backup blob is corrupt.`` (recorded, issue 19; that it carries the same
-    code is unverified).
+    A blob without a version the service knows that decodes to something blob-shaped (all zeros, another kind's
+    blob): ``Backup blob contains invalid or corrupt version.`` (Azure/azure-sdk-assets js keys
+    ``recording_fails_to_restore_a_key_with_a_malformed_backup.json``, 2026-05, api 2025-07-01; js SDK 2019-2021).
+    Short garbage, or a blob whose content was changed or cut (``corrupt=True``): ``Backup blob is corrupt.`` (Go
+    SDK 2021-22, Java SDK 2023).
     """
 
     code = "Malformed backup blob"
@@ -221,12 +252,14 @@ class BackupBlobInvalid(KeyVaultError):
 class ManagedByKeyVault(KeyVaultError):
     """A direct change to the key or secret behind a certificate: their lifetime is the certificate's.
 
-    Verified for ``set`` on a secret (a Terraform log of the real service: 403, inner ``SecretManagedByKeyVault``);
-    the same text for other operations and for keys (``KeyManagedByKeyVault``) is unverified.
+    Verified for ``set`` on a secret (a Terraform log of the real service: 403, inner ``SecretManagedByKeyVault``)
+    and for ``delete`` on the key and the secret (js SDK recordings 2019-2021: ``Operation "delete" is not allowed
+    …``, inner ``KeyManagedByKeyVault`` / ``SecretManagedByKeyVault``); other operations unverified.
     """
 
     status = 403
     code = "Forbidden"
+    verified = True
 
     def __init__(self, kind: str, operation: str) -> None:
         super().__init__(f'Operation "{operation}" is not allowed as this object\'s lifetime is managed by Key Vault.')
@@ -247,22 +280,26 @@ class NameInUse(KeyVaultError):
 
 
 class PendingCertificateNotFound(KeyVaultError):
-    """No certificate operation for this name (recorded, js SDK 2020: ``Pending certificate not found: {name}``)."""
+    """No certificate operation for this name: ``Pending Certificate not found: {name}``, capital C, as recorded in
+    2026-06 (Azure/azure-sdk-assets Java ``CertificateClientTest.getCertificateOperationNotFound`` and
+    ``mergeCertificateNotFound``, api 2026-03-01-preview); 2018-2022 recordings (Python, Go, js) had a lower-case c."""
 
     status = 404
     code = "PendingCertificateNotFound"
     verified = True
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"Pending certificate not found: {name}")
+        super().__init__(f"Pending Certificate not found: {name}")
 
 
 class PendingOperationConflict(KeyVaultError):
-    """Create or import while an operation is in progress: 409 with code ``Forbidden``, as the service's docs
-    show it ("Monitor and manage certificate creation"); not seen in recorded traffic."""
+    """Create or import while an operation is in progress: 409 with code ``Conflict`` as recorded (js SDK
+    ``recording_can_retrieve_all_versions_of_a_certificate``, 2019-08 .. 2019-11, api 7.0); the service's docs
+    ("Monitor and manage certificate creation") show the code ``Forbidden``, which is not what it sends."""
 
     status = 409
-    code = "Forbidden"
+    code = "Conflict"
+    verified = True
 
     def __init__(self) -> None:
         super().__init__(
@@ -283,8 +320,9 @@ class MergeForbidden(KeyVaultError):
 
 
 class IssuerNotFound(KeyVaultError):
-    """A certificate issuer that does not exist: "Issuer not found" to a GET (recorded, js SDK 2021); an update
-    names it, "Issuer notexist not found" (recorded traffic, issue 19; its status and code are unverified)."""
+    """A certificate issuer that does not exist: "Issuer not found" to a GET (recorded: Python SDK 2018-2020, Go SDK
+    ``TestClient_IssuerCRUD`` 2022-05, api 7.3); an update names it, "Issuer notexist not found" (recorded traffic,
+    issue 19; its status and code are unverified)."""
 
     status = 404
     code = "CertificateIssuerNotFound"
@@ -295,10 +333,12 @@ class IssuerNotFound(KeyVaultError):
 
 
 class ContactsNotFound(KeyVaultError):
-    """No certificate contacts are set (the code is recorded by the SDKs' tests; the text is unverified)."""
+    """No certificate contacts are set (recorded: Python SDK 2018-2020, azure-keyvault-java 2019, Go SDK
+    ``TestClient_ContactsCRUD`` 2022-05, api 7.3)."""
 
     status = 404
     code = "ContactsNotFound"
+    verified = True
 
     def __init__(self) -> None:
         super().__init__("Contacts not found")
@@ -317,7 +357,9 @@ class RouteNotFound(KeyVaultError):
 class MethodNotAllowed(KeyVaultError):
     """The path exists, but not for this HTTP method, or it leaves an object's name empty (``PUT /secrets/``).
 
-    Recorded from the service for ``PUT /secrets/`` and ``POST /certificates//create`` (2022), no innererror.
+    Recorded from the service for ``PUT /secrets/`` (Java SDK ``setSecretEmptyName``, 2023-10, api 7.4) and
+    ``POST /certificates//create`` (``createCertificateEmptyName``, 2026-06), no innererror; for another method on a
+    known path the same text is presumed.
     """
 
     status = 405
@@ -372,11 +414,14 @@ class InternalError(KeyVaultError):
 
 
 class MissingToken(KeyVaultError):
-    """The challenge: a request without a bearer token. The pipeline passes the ``WWW-Authenticate`` value."""
+    """The challenge: a request without a bearer token. The pipeline passes the ``WWW-Authenticate`` value.
+
+    Recorded 2026-04 (Azure/azure-sdk-assets, Python keys recordings, vault and Managed HSM).
+    """
 
     status = 401
     code = "Unauthorized"
-    verified = True  # recorded 2026-04 (Azure/azure-sdk-assets, Python keys recordings, vault and mhsm)
+    verified = True
 
     def __init__(self, challenge: str, *, empty_body: bool = False) -> None:
         super().__init__("AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.")
@@ -416,15 +461,53 @@ class Throttled(KeyVaultError):
 
 
 class Forbidden(KeyVaultError):
-    """Access denied by RBAC (``ForbiddenByRbac``) or access policies (``AccessDenied``)."""
+    """Access denied by RBAC (``ForbiddenByRbac``) or access policies (``AccessDenied``), or by the network rules.
+
+    Texts from real vaults (Microsoft blog posts and issue logs); the access-policy text is also recorded (Python SDK
+    ``test_crypto_client.test_encrypt_and_decrypt.yaml``, 2020-07, inner ``ForbiddenByPolicy``). Of the network
+    rules' texts, the firewall's follows public logs and the public-access one is ours (docs/errors.md).
+    """
 
     status = 403
     code = "Forbidden"
-    verified = True  # texts from real vaults (Microsoft blog posts and issue logs)
+    verified = True
 
     def __init__(self, message: str, inner_code: str) -> None:
         super().__init__(message)
         self.inner_code = inner_code  # type: ignore[misc]
+
+
+class HsmAccessDenied(KeyVaultError):
+    """A Managed HSM's refusal by local RBAC: ``(AccessDenied) Not authorized to access
+    Microsoft.KeyVault/managedHsm/roleAssignments/read/action on / (Activity ID: <guid>)`` (seen in an issue log:
+    Azure/azure-cli#32719, 2026; the Activity ID is the request id). The same form for key actions is unverified."""
+
+    status = 403
+    code = "AccessDenied"
+    verified = True
+
+    def __init__(self, action: str, scope: str, activity_id: str) -> None:
+        super().__init__(f"Not authorized to access {action} on {scope} (Activity ID: {activity_id})")
+
+
+class HsmRbacNotFound(KeyVaultError):
+    """404 for a Managed HSM role assignment (``RoleAssignmentNotFound``, "Requested role assignment not found
+    (Activity ID: ...)", recorded: azure-sdk-for-js keyvault-admin, 2022) or definition (its text unverified)."""
+
+    status = 404
+
+    def __init__(self, code: str, text: str, activity_id: str) -> None:
+        super().__init__(f"{text} (Activity ID: {activity_id})", code=code)
+
+
+class HsmSettingNotFound(KeyVaultError):
+    """A Managed HSM setting name it does not have (unverified status, code and text)."""
+
+    status = 404
+    code = "SettingNotFound"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The setting '{name}' was not found.")
 
 
 class KeyForbidden(KeyVaultError):
@@ -439,7 +522,12 @@ class KeyForbidden(KeyVaultError):
 
 
 class TargetNotAttested(KeyVaultError):
-    """The attestation token is not one the vault can verify, or does not satisfy the release policy."""
+    """The attestation token is not one the vault can verify, or does not satisfy the release policy.
+
+    ``Target environment attestation statement cannot be verified.`` with inner ``AccessDenied`` is recorded (Go SDK
+    ``azkeys`` ``TestReleaseKey_NON-HSM.json``, 2021-12, api 7.3-preview); the policy-not-satisfied text is ours.
+    """
 
     status = 403
     code = "Forbidden"
+    inner_code = "AccessDenied"

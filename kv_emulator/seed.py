@@ -12,8 +12,8 @@ import base64
 import dataclasses
 import datetime
 import json
-import sys
 import threading
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,11 +31,6 @@ from .state import StateError, export_state, import_state, is_state, upgrade
 if TYPE_CHECKING:
     from .config import Settings
     from .objects.vault import Vault
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = ["SeedDocument", "SeedError", "apply", "dump", "dump_to", "load_seed"]
 

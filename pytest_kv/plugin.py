@@ -29,6 +29,7 @@ _FIXTURE_KEY = pytest.StashKey["Emulator"]()
 _GUARD_KEY = pytest.StashKey[Any]()
 _SEED_KEY = pytest.StashKey[Any]()
 _JOURNAL_MARK = pytest.StashKey[int]()
+_REPORTED = pytest.StashKey[bool]()
 
 _MARKER_HELP = (
     "keyvault(**options): configure the kv-emulator behind the keyvault fixture for one test, e.g. "
@@ -153,6 +154,9 @@ def pytest_report_header(config: pytest.Config) -> str:
         header += f", seed {switches.seed} (from {switches.seed_source})"
     if switches.guard:
         header += f", guard on (from {switches.guard_source})"
+    if switches.report is not None:
+        which = "every test" if switches.report_all else "failing tests"
+        header += f", HTML reports of {which} in {switches.report} (from {switches.report_source})"
     return header
 
 
@@ -198,7 +202,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         emulator = item.stash.get(_FIXTURE_KEY, None) or item.config.stash.get(_SESSION_KEY, None)
         if emulator is not None and emulator.events.errors:
             report.sections.append(("kv-emulator event handler errors", emulator.events.format_errors()))
+    _write_report(item, report)
     return report
+
+
+def _write_report(item: pytest.Item, report: pytest.TestReport) -> None:
+    """``--kv-report=DIR``: the test's calls, audit and events as one HTML file, named in the failure report."""
+    switches = item.config.stash.get(_SWITCHES, None)
+    if switches is None or switches.report is None or item.stash.get(_REPORTED, False):
+        return
+    if not (report.failed or (switches.report_all and report.when == "call")):
+        return
+    emulator = item.stash.get(_FIXTURE_KEY, None) or item.config.stash.get(_SESSION_KEY, None)
+    if emulator is None:
+        return
+    from kv_emulator.report import write_report
+
+    fresh = item.stash.get(_FIXTURE_KEY, None) is not None
+    entries = list(emulator.requests) if fresh else emulator.requests.since(item.stash.get(_JOURNAL_MARK, 0))
+    outcome = report.outcome if report.when == "call" else f"{report.outcome} in {report.when}"
+    path = write_report(
+        switches.report,
+        item.nodeid,
+        outcome,
+        entries,
+        published=emulator.events.published,
+        subscriptions=emulator.events.subscriptions,
+        failure=str(report.longrepr) if report.failed else "",
+    )
+    item.stash[_REPORTED] = True
+    report.sections.append(("kv-emulator report", f"{path}"))
 
 
 def _journal_section(item: pytest.Item) -> tuple[str, str] | None:

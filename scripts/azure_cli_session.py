@@ -35,7 +35,6 @@ def install() -> None:
     """Install kv-emulator into this environment without touching azure-cli's pinned ``azure-*`` SDKs: its
     other dependencies from pyproject.toml, then the project itself with ``--no-deps``."""
     import subprocess
-
     import tomllib  # Python 3.11+, as azure-cli needs
 
     with open(ROOT / "pyproject.toml", "rb") as file:
@@ -112,6 +111,104 @@ def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
     print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # tests/test_azure_cli.py reads it
 
 
+def hsm_rbac_steps(kv: Any, principal: str) -> None:
+    """A Managed HSM through ARM (``--administrators``), its local RBAC (``role definition/assignment``) and
+    its settings, with ``--hsm-name`` (docs/managed-hsm.md)."""
+    hsm = az(
+        "keyvault", "create", "--hsm-name", "cli-hsm", "-g", "rg-cli", "-l", "westus",
+        "--administrators", principal, "--retention-days", "7",
+    )  # fmt: skip
+    assert hsm["properties"]["hsmUri"] == "https://cli-hsm.managedhsm.azure.net/", hsm
+    assert az("keyvault", "show", "--hsm-name", "cli-hsm")["id"] == hsm["id"]
+    names = {d["roleName"] for d in az("keyvault", "role", "definition", "list", "--hsm-name", "cli-hsm")}
+    assert {"Managed HSM Administrator", "Managed HSM Crypto User"} <= names, names
+    role = az(
+        "keyvault", "role", "assignment", "create", "--hsm-name", "cli-hsm", "--role", "Managed HSM Crypto User",
+        "--assignee", "cli-app", "--scope", "/keys",  # the app id, resolved through Microsoft Graph
+    )  # fmt: skip
+    assert (role["principalId"], role["scope"]) == (principal, "/keys"), role
+    listed = az("keyvault", "role", "assignment", "list", "--hsm-name", "cli-hsm", "--scope", "/keys")
+    assert any(a["roleName"] == "Managed HSM Crypto User" for a in listed), listed
+    key = az("keyvault", "key", "create", "--hsm-name", "cli-hsm", "-n", "hk1", "--kty", "RSA-HSM")
+    assert key["key"]["kty"] == "RSA-HSM", key
+    az(
+        "keyvault", "role", "assignment", "delete", "--hsm-name", "cli-hsm", "--role", "Managed HSM Crypto User",
+        "--assignee-object-id", principal, "--scope", "/keys",
+    )  # fmt: skip
+    try:
+        az("keyvault", "key", "show", "--hsm-name", "cli-hsm", "-n", "hk1")
+    except SystemExit:
+        pass  # 403 AccessDenied: the HSM authorizes by its role assignments alone
+    else:
+        raise AssertionError("a revoked role still reads keys")
+    name = "AllowKeyManagementOperationsThroughARM"
+    settings = az("keyvault", "setting", "list", "--hsm-name", "cli-hsm")
+    assert [s["name"] for s in settings] == [name], settings
+    assert az("keyvault", "setting", "show", "--hsm-name", "cli-hsm", "--name", name)["value"] == "false"
+    updated = az("keyvault", "setting", "update", "--hsm-name", "cli-hsm", "--name", name, "--value", "true")
+    assert updated["value"] == "true", updated
+    az("keyvault", "delete", "--hsm-name", "cli-hsm")
+    assert [d["name"] for d in az("keyvault", "list-deleted", "--resource-type", "hsm")] == ["cli-hsm"]
+    az("keyvault", "purge", "--hsm-name", "cli-hsm", "-l", "westus")
+
+
+def hsm_backup_steps(kv: Any) -> None:
+    """A Managed HSM's full backup, full and selective restore, and its security domain download, through
+    ``az keyvault backup/restore start`` and ``az keyvault security-domain download`` (docs/managed-hsm-backup.md):
+    the CLI builds ``https://<account>.blob.core.windows.net/<container>`` from the account name."""
+    from cryptography.hazmat.primitives import serialization
+
+    from kv_emulator.objects.security_domain_format import decrypt  # the shares: RSA-OAEP-256 JWEs
+
+    hsm, sas = "cli-hsm", "sv=2022-11-02&sp=rwl&se=2099-01-01T00:00:00Z&sig=cli"
+    kv.managed_hsm(hsm, activated=False)  # new: only its security domain answers until it is downloaded
+    work = Path(tempfile.mkdtemp(prefix="kv-emulator-sd-"))
+    wrapping = []
+    for index in range(3):
+        key, certificate = _wrapping_key(f"cli-sd-{index}")
+        (work / f"sd{index}.cer").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        wrapping.append(key)
+    sd_file = work / "sd.json"
+    az(
+        "keyvault", "security-domain", "download", "--hsm-name", hsm, "--sd-quorum", "2",
+        "--sd-wrapping-keys", *(str(work / f"sd{index}.cer") for index in range(3)),
+        "--security-domain-file", str(sd_file),
+    )  # fmt: skip
+    shares = json.loads(sd_file.read_text())["SharedKeys"]["enc_shares"]
+    assert [len(decrypt(share["enc_key"], key)) for share, key in zip(shares, wrapping, strict=True)] == [64] * 3
+    assert kv.vault(f"https://{hsm}.managedhsm.azure.net").activated
+    assert az("keyvault", "key", "create", "--hsm-name", hsm, "-n", "hsm-key", "--kty", "RSA-HSM")["key"]["kid"]
+    storage = ("--storage-account-name", "cliaccount", "--blob-container-name", "backups")
+    backup = az("keyvault", "backup", "start", "--hsm-name", hsm, *storage, "--storage-container-SAS-token", sas)
+    folder_url = backup["folderUrl"]
+    assert folder_url.startswith(f"https://cliaccount.blob.core.windows.net/backups/mhsm-{hsm}-"), backup
+    kv.vault(f"https://{hsm}.managedhsm.azure.net").keys.delete("hsm-key")
+    kv.vault(f"https://{hsm}.managedhsm.azure.net").keys.purge("hsm-key")
+    folder = folder_url.rsplit("/", 1)[1]
+    restore = ("--storage-container-SAS-token", sas, "--backup-folder", folder)
+    az("keyvault", "restore", "start", "--hsm-name", hsm, *storage, *restore)
+    az("keyvault", "restore", "start", "--hsm-name", hsm, *storage, *restore, "--key-name", "hsm-key")
+    assert "hsm-key" in kv.vault(f"https://{hsm}.managedhsm.azure.net").keys
+    print("hsm-backup:", json.dumps({"folderUrl": folder_url}))
+
+
+def _wrapping_key(name: str) -> tuple[Any, Any]:
+    """An RSA key and its self-signed certificate (what ``openssl req -newkey rsa:2048 -x509`` makes)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+    builder = builder.serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+    return key, builder.not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256())
+
+
 @contextlib.contextmanager
 def emulator(door: str) -> Iterator[Any]:
     """In-process (``az``'s ``requests`` intercepted), or ``--proxy``: a server in this process and ``az``
@@ -152,6 +249,7 @@ def main(door: str = "in-process") -> None:
         )  # fmt: skip
         assert role["scope"] == vault["id"], role
         graph_steps(kv, tenant, vault["id"], principal)
+        hsm_backup_steps(kv)
         assert (
             az("keyvault", "secret", "set", "--vault-name", "cli-vault", "-n", "s1", "--value", "v1")["value"] == "v1"
         )
@@ -181,6 +279,7 @@ def main(door: str = "in-process") -> None:
             pass
         else:
             raise AssertionError("a purge-protected vault was purged")
+        hsm_rbac_steps(kv, principal)
         unanswered = [e for e in kv.requests if e.status >= 500]
         assert not unanswered, [(e.method, e.url, e.operation) for e in unanswered]
     print("azure-cli: ok")

@@ -119,7 +119,7 @@ def route_problems(specs: Sequence[SpecFile], routes: Iterable[Operation], handl
     problems.extend(f"in the specs but not in the route table: {_show(op)}" for op in spec_ops if op not in route_set)
     problems.extend(f"in the route table but not in the specs: {_show(op)}" for op in route_list if op not in spec_set)
 
-    known_ids = {operation for _, _, operation in spec_ops}
+    known_ids = {operation for _, _, operation in spec_ops} | managed_hsm_ids()
     problems.extend(
         f"HANDLERS has a handler for {name!r}, which no spec operation is called"
         for name in sorted(handlers)
@@ -176,6 +176,15 @@ def control_plane_lines(arm_spec: Path = DEFAULT_ARM_SPEC) -> list[str]:
     return lines
 
 
+def managed_hsm_ids() -> set[str]:
+    """The operationIds of the Managed HSM administration table (handlers may implement them too)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS
+
+    return {operation for _, _, operation in MANAGED_HSM_OPERATIONS}
+
+
 def managed_hsm_lines(implemented: Iterable[str]) -> list[str]:
     """The Managed HSM administration section, from the emulator's own table (its specs are not vendored)."""
     if str(REPO_ROOT) not in sys.path:
@@ -191,10 +200,11 @@ def managed_hsm_lines(implemented: Iterable[str]) -> list[str]:
         "",
         "The administration operations of a Managed HSM (what `azure-keyvault-administration`'s "
         "`KeyVaultAccessControlClient`, `KeyVaultBackupClient` and `KeyVaultSettingsClient` call, and the "
-        f"security domain): {count} of {len(MANAGED_HSM_OPERATIONS)} implemented. They are routed on Managed HSM "
-        "hosts (`https://<name>.managedhsm.azure.net`) only, so a client gets a 501 naming the operation, not "
-        "a 404 it would read as `ResourceNotFoundError`; on a vault host their paths are unknown (404), as on "
-        "the service. The operationIds are the legacy specs' (`kv_emulator.http.routes.MANAGED_HSM_OPERATIONS`).",
+        f"security domain): {count} of {len(MANAGED_HSM_OPERATIONS)} implemented (see docs/managed-hsm.md). They "
+        "are routed on Managed HSM hosts (`https://<name>.managedhsm.azure.net`) only, so a client of one not "
+        "implemented gets a 501 naming the operation, not a 404 it would read as `ResourceNotFoundError`; on a "
+        "vault host their paths are unknown (404), as on the service. The operationIds are the legacy specs' "
+        "(`kv_emulator.http.routes.MANAGED_HSM_OPERATIONS`).",
         "",
         "| operationId | method | path | status | since |",
         "| --- | --- | --- | --- | --- |",

@@ -37,3 +37,8 @@ def test_azure_cli_session(tmp_path, door):
     asked = {"GetSignedInUser", "ListServicePrincipals", "ListUsers", "GetDirectoryObjectsByIds"}  # set-policy --upn
     assert asked <= set(graph["graphOperations"]), graph
     assert graph["accessPolicyObjectId"], graph
+    # Managed HSM backup (issue 23 items 3-5): `az keyvault security-domain download` activated a new HSM, and
+    # `az keyvault backup start` named its folder in the container the CLI built from the account name.
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("hsm-backup: ")]
+    folder_url = json.loads(line.removeprefix("hsm-backup: "))["folderUrl"]
+    assert folder_url.startswith("https://cliaccount.blob.core.windows.net/backups/mhsm-cli-hsm-"), folder_url

@@ -354,7 +354,7 @@ def test_cancel_then_delete_the_operation(client):
     with pytest.raises(ResourceNotFoundError) as missing:
         client.get_certificate_operation("c")
     assert missing.value.error.code == "PendingCertificateNotFound"
-    assert missing.value.error.message == "Pending certificate not found: c"
+    assert missing.value.error.message == "Pending Certificate not found: c"
     assert client.get_certificate("c").properties.enabled is False  # the pending version stays
     create(client, "c", ec_policy())  # and a new version can be made
 
@@ -379,7 +379,7 @@ def test_merge_is_forbidden_while_an_issuer_works_on_it(client, keyvault):
     )
     with pytest.raises(ResourceExistsError) as conflict:
         client.begin_create_certificate("busy", ec_policy())
-    assert conflict.value.status_code == 409 and conflict.value.error.code == "Forbidden"
+    assert conflict.value.status_code == 409 and conflict.value.error.code == "Conflict"
 
 
 # -- reading and changing ---------------------------------------------------------------------------------------

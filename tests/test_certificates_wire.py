@@ -168,19 +168,19 @@ def test_cancellation_is_requested_then_takes_effect(wire, store):
 
 def test_operation_errors(wire, store):
     assert_error(
-        wire.get("/certificates/none/pending"), 404, "PendingCertificateNotFound", "Pending certificate not found: none"
+        wire.get("/certificates/none/pending"), 404, "PendingCertificateNotFound", "Pending Certificate not found: none"
     )
     create(wire, "ext", policy("Unknown"))
     assert_error(
         wire.post("/certificates/ext/create", body={"policy": policy()}),
         409,
-        "Forbidden",
+        "Conflict",
         "A new key vault certificate can not be created or imported while a pending key vault certificate's status "
         "is inProgress.",
     )
     key, leaf, _ = leaf_and_ca()
     imported = wire.post("/certificates/ext/import", body={"value": b64(pfx(key, leaf))})
-    assert_error(imported, 409, "Forbidden")
+    assert_error(imported, 409, "Conflict")
     store.pending_polls = 3
     create(wire, "busy", policy())
     assert_error(

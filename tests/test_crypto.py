@@ -129,7 +129,7 @@ def test_generate_rsa_public_exponent_3() -> None:
         ("EC", {"curve": "P-999"}, "P-999"),
         ("EC", {"size": 256}, "key_size"),
         ("EC", {"public_exponent": 65537}, "only valid for RSA"),
-        ("oct", {"size": 512}, "key_size 512"),
+        ("oct", {"size": 512}, "Invalid key size: .512."),
         ("oct", {"curve": "P-256"}, "only valid for EC"),
         ("DSA", {}, "DSA"),
         ("rsa", {}, "rsa"),

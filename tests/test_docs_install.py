@@ -5,13 +5,8 @@ takes, and no install command asks a package index for kv-emulator before it is 
 from __future__ import annotations
 
 import re
-import sys
+import tomllib
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 INDEX = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")

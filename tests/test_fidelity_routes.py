@@ -8,10 +8,9 @@ import base64
 import hashlib
 
 import pytest
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError
 from azure.keyvault.administration import (
     KeyVaultAccessControlClient,
-    KeyVaultBackupClient,
     KeyVaultRoleScope,
     KeyVaultSetting,
     KeyVaultSettingsClient,
@@ -19,12 +18,12 @@ from azure.keyvault.administration import (
 from azure.keyvault.secrets import SecretClient
 from tests_support import error_of
 
+from kv_emulator.api import HANDLERS
 from kv_emulator.api.versions import PREVIEWS
-from kv_emulator.http.routes import route
+from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS, route
 
 HSM = "https://contoso-hsm.managedhsm.azure.net"
 VAULT = "https://kv-emulator.vault.azure.net"
-BLOB = "https://account.blob.core.windows.net/backups"
 
 
 def _b64(data: bytes) -> str:
@@ -161,8 +160,6 @@ def test_previews_no_sdk_shipped_are_still_refused(wire, version):
         ("POST", "/certificates//create"),  # recorded, 2022
         ("PUT", "/secrets//"),
         ("PUT", "/keys/"),
-        ("POST", "/keys//create"),
-        ("POST", "/keys//sign"),
         ("PATCH", "/secrets//"),
         ("DELETE", "/certificates/"),
         ("POST", "/deletedsecrets//recover"),
@@ -170,11 +167,34 @@ def test_previews_no_sdk_shipped_are_still_refused(wire, version):
 )
 def test_an_empty_name_is_the_service_405(wire, method, path):
     """``PUT /secrets/`` and ``POST /certificates//create`` get 405 MethodNotAllowed "HTTP PUT not allowed" /
-    "HTTP POST not allowed" from the service, no innererror (recorded: azure-sdk-for-python recordings, 2022);
+    "HTTP POST not allowed" from the service, no innererror (recorded: azure-sdk-assets, Java
+    SecretClientTest.setSecretEmptyName 2023-10, CertificateClientTest.createCertificateEmptyName 2026-06);
     the same shape with another collection or method gets the same form."""
     response = wire.request(method, path, body={"value": "v"} if method in ("PUT", "POST", "PATCH") else None)
     assert response.status_code == 405
     assert error_of(response) == {"code": "MethodNotAllowed", "message": f"HTTP {method} not allowed"}
+
+
+@pytest.mark.parametrize("path", ["/keys//create", "/keys//sign"])
+def test_a_key_operation_with_an_empty_name_is_operation_not_specified(wire, path):
+    """Keys differ: ``POST /keys//create`` is 400 BadParameter "Operation not specified" (recorded:
+    azure-sdk-assets, Java ``KeyAsyncClientTest.createKeyEmptyName[1].json``, 2023-09-25, api 7.4)."""
+    response = wire.post(path, body={"kty": "RSA", "attributes": {}})
+    assert response.status_code == 400
+    assert error_of(response) == {"code": "BadParameter", "message": "Operation not specified"}
+
+
+def test_key_attestation_without_a_version_on_a_vault_is_refused_by_the_76_previews(wire):
+    """On a vault (not a Managed HSM) the 7.6 previews refused the version-less attestation form with 400
+    (recorded: azure-sdk-assets, .NET ``KeyClientLiveTests/GetKeyAttestationNonExisting.json``, 2025-03-24, api
+    7.6-preview.2); stable versions answer it (examples/test_key_release.py)."""
+    for path in ("/keys/k//attestation", "/keys/k/attestation"):
+        response = wire.get(path, api_version="7.6-preview.2")
+        assert response.status_code == 400
+        assert error_of(response) == {
+            "code": "BadParameter",
+            "message": "Method GET does not allow operation 'attestation'",
+        }
 
 
 def test_a_list_with_a_trailing_slash_is_still_a_list(wire):
@@ -193,78 +213,39 @@ def test_the_sdk_sees_the_service_405_for_an_empty_secret_name(keyvault):
 # -- 4. Managed HSM administration: routed, answered 501 naming the operation ---------------------------------
 
 
-def _refused_as_not_implemented(call, operation: str) -> None:
-    """A Key Vault-shaped 501 naming the operation: never a ResourceNotFoundError the test would misread."""
-    with pytest.raises(HttpResponseError) as refused:
-        call()
-    assert not isinstance(refused.value, ResourceNotFoundError)
-    assert refused.value.status_code == 501
-    assert refused.value.error is not None and refused.value.error.code == "NotImplemented"
-    assert f"'{operation}'" in refused.value.error.message
-
-
-def test_the_access_control_client_gets_501_naming_each_operation(keyvault):
+def test_the_access_control_client_reaches_each_operation(keyvault):
+    """Implemented (tests/test_hsm_rbac.py has the shapes): no operation of rbac.json answers 501 any more."""
     client = KeyVaultAccessControlClient(HSM, keyvault.credential)
     definition = "4bd23610-cdcf-4971-bdee-bdc562cc28e4"
-    calls = [
-        (lambda: list(client.list_role_definitions(KeyVaultRoleScope.GLOBAL)), "RoleDefinitions_List"),
-        (lambda: client.get_role_definition(KeyVaultRoleScope.GLOBAL, definition), "RoleDefinitions_Get"),
-        (lambda: client.set_role_definition(KeyVaultRoleScope.KEYS), "RoleDefinitions_CreateOrUpdate"),
-        (lambda: client.delete_role_definition(KeyVaultRoleScope.GLOBAL, definition), "RoleDefinitions_Delete"),
-        (lambda: list(client.list_role_assignments(KeyVaultRoleScope.KEYS)), "RoleAssignments_ListForScope"),
-        (lambda: client.get_role_assignment("/keys/k", "a1"), "RoleAssignments_Get"),
-        (
-            lambda: client.create_role_assignment(KeyVaultRoleScope.GLOBAL, definition, "00000000-0000-0000-0000-1"),
-            "RoleAssignments_Create",
-        ),
-        (lambda: client.delete_role_assignment(KeyVaultRoleScope.GLOBAL, "a1"), "RoleAssignments_Delete"),
-    ]
-    for call, operation in calls:
-        _refused_as_not_implemented(call, operation)
-
-
-def test_the_backup_client_gets_501_naming_each_operation(keyvault):
-    client = KeyVaultBackupClient(HSM, keyvault.credential)
-    _refused_as_not_implemented(lambda: client.begin_backup(BLOB, use_managed_identity=True), "FullBackup")
-    _refused_as_not_implemented(lambda: client.begin_pre_backup(BLOB, use_managed_identity=True), "PreFullBackup")
-    folder = f"{BLOB}/mhsm-contoso-2026120605000000"
-    _refused_as_not_implemented(lambda: client.begin_restore(folder, use_managed_identity=True), "FullRestoreOperation")
-    _refused_as_not_implemented(
-        lambda: client.begin_pre_restore(folder, use_managed_identity=True), "PreFullRestoreOperation"
+    assert any(d.name == definition for d in client.list_role_definitions(KeyVaultRoleScope.GLOBAL))
+    assert (
+        client.get_role_definition(KeyVaultRoleScope.GLOBAL, definition).role_name == "Managed HSM Policy Administrator"
     )
-    _refused_as_not_implemented(
-        lambda: client.begin_restore(folder, use_managed_identity=True, key_name="k"), "SelectiveKeyRestoreOperation"
-    )
+    custom = client.set_role_definition(KeyVaultRoleScope.KEYS)
+    assignment = client.create_role_assignment(KeyVaultRoleScope.GLOBAL, definition, "00000000-0000-0000-0000-1")
+    assert client.get_role_assignment(KeyVaultRoleScope.GLOBAL, assignment.name).name == assignment.name
+    assert assignment.name in {a.name for a in client.list_role_assignments(KeyVaultRoleScope.GLOBAL)}
+    client.delete_role_assignment(KeyVaultRoleScope.GLOBAL, assignment.name)
+    client.delete_role_definition(KeyVaultRoleScope.KEYS, custom.name)
 
 
-def test_the_settings_client_gets_501_naming_each_operation(keyvault):
+# The backup client's operations are implemented: tests/test_hsm_backup.py.
+
+
+def test_the_settings_client_reaches_each_operation(keyvault):
+    """Implemented (tests/test_hsm_settings.py has the shapes)."""
     client = KeyVaultSettingsClient(HSM, keyvault.credential)
     name = "AllowKeyManagementOperationsThroughARM"
-    _refused_as_not_implemented(lambda: list(client.list_settings()), "GetSettings")
-    _refused_as_not_implemented(lambda: client.get_setting(name), "GetSetting")
-    _refused_as_not_implemented(lambda: client.update_setting(KeyVaultSetting(name=name, value=True)), "UpdateSetting")
+    assert [s.name for s in client.list_settings()] == [name]
+    assert client.get_setting(name).value == "false"
+    assert client.update_setting(KeyVaultSetting(name=name, value=True)).value == "true"
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "operation"),
-    [
-        ("GET", "/backup/job-1/pending", "FullBackupStatus"),
-        ("GET", "/restore/job-1/pending", "RestoreStatus"),
-        ("POST", "/securitydomain/download", "HSMSecurityDomain_Download"),
-        ("GET", "/securitydomain/download/pending", "HSMSecurityDomain_DownloadPending"),
-        ("GET", "/securitydomain/upload", "HSMSecurityDomain_TransferKey"),
-        ("POST", "/securitydomain/upload", "HSMSecurityDomain_Upload"),
-        ("GET", "/securitydomain/upload/pending", "HSMSecurityDomain_UploadPending"),
-        ("GET", "/keys/k/providers/microsoft.authorization/roleassignments", "RoleAssignments_ListForScope"),
-    ],
-)
-def test_the_other_administration_routes_get_501_naming_the_operation(keyvault, wire_for, method, path, operation):
-    hsm = wire_for(keyvault.app, base_url=HSM)
-    response = hsm.request(method, path, body={} if method != "GET" else None)
-    assert response.status_code == 501
-    error = error_of(response)
-    assert error["code"] == "NotImplemented" and f"'{operation}'" in error["message"]
-    assert keyvault.requests[-1].operation == operation
+def test_every_administration_operation_has_its_handler():
+    """Issue 23 implemented the 23 operations issue 19 routed as 501s; a new administration route without a
+    handler would be a 501 again (the 501 itself: tests/test_wire_errors.py)."""
+    missing = [op for _, _, op in MANAGED_HSM_OPERATIONS if op not in HANDLERS]
+    assert not missing
 
 
 def test_the_global_role_scope_routes_with_or_without_its_empty_segment():
@@ -283,9 +264,9 @@ def test_administration_routes_follow_their_api_versions(keyvault, wire_for):
     """Settings came with 7.4 and pre-backup with 7.6: before, the Managed HSM does not know the path."""
     hsm = wire_for(keyvault.app, base_url=HSM)
     assert hsm.get("/settings", api_version="7.3").status_code == 404
-    assert hsm.get("/settings", api_version="7.4").status_code == 501
+    assert hsm.get("/settings", api_version="7.4").status_code == 200
     assert hsm.post("/prebackup", body={}, api_version="7.5").status_code == 404
-    assert hsm.post("/prebackup", body={}, api_version="7.6").status_code == 501
+    assert hsm.post("/prebackup", body={}, api_version="7.6").status_code == 400  # known: its body is missing
 
 
 @pytest.mark.parametrize(

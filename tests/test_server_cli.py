@@ -293,14 +293,20 @@ def test_version() -> None:
 
 def test_env_prints_absolute_paths_for_a_relative_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from kv_emulator.__main__ import main
+    from kv_emulator.server.lock import DataDirLock
 
     runtime = {"pid": os.getpid(), "port": 1, "proxy_port": 2, "tenant_id": "t", "vault_url": "v"}
     (tmp_path / "rel").mkdir()
     (tmp_path / "rel" / "server.json").write_text(json.dumps({**runtime, "identity_header": "h"}))
+    lock = DataDirLock(tmp_path / "rel", "server.json")  # what a live server holds: env reads only from one
+    lock.acquire()
     monkeypatch.chdir(tmp_path)
     out: list[str] = []
     monkeypatch.setattr(sys.stdout, "write", out.append)
-    assert main(["env", "--data-dir", "rel", "--format", "dotenv"]) == 0
+    try:
+        assert main(["env", "--data-dir", "rel", "--format", "dotenv"]) == 0
+    finally:
+        lock.release()
     values = dict(line.split("=", 1) for line in "".join(out).splitlines())
     for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"):
         assert values[name].startswith(str(tmp_path / "rel")), values[name]

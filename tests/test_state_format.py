@@ -147,3 +147,27 @@ def _write(document: dict[str, Any]) -> Path:
     path = Path(tempfile.mkdtemp()) / "state.json"
     path.write_text(json.dumps(document))
     return path
+
+
+def test_a_managed_hsms_administration_travels_with_it() -> None:
+    """Local RBAC (a custom role, an assignment), settings, the security domain and full-backup storage."""
+    from kv_emulator.objects.hsm_backup import BackupFolder
+    from kv_emulator.objects.hsm_rbac import HsmRoleAssignment
+
+    kv = kv_emulator.Emulator()
+    hsm = kv.vault("https://state-admin.managedhsm.azure.net")
+    hsm.hsm_settings.update("AllowKeyManagementOperationsThroughARM", "true")
+    role = hsm.access_control.definitions[0].name
+    hsm.access_control.add_assignment(HsmRoleAssignment("a1", "/keys", role, "0000-principal"))
+    before = hsm.access_control.to_state()
+    assert before["assignments"]
+    kv.registry.hsm_backups.put(BackupFolder("https://blob.example/backup-1", "state-admin", "domain", 1, []))
+    document = json.loads(json.dumps(kv.export_state()))
+    validate(document)
+    again = kv_emulator.Emulator().import_state(document)
+    restored = again.vault("https://state-admin.managedhsm.azure.net")
+    assert restored.access_control.to_state() == before
+    assert restored.security_domain.to_state() == hsm.security_domain.to_state()
+    assert restored.hsm_settings.get("AllowKeyManagementOperationsThroughARM")[1] == "true"
+    assert again.registry.hsm_backups.get("https://blob.example/backup-1") is not None
+    assert again.export_state() == document

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import certificates, key_release, keys, secrets
+from . import certificates, hsm_backup, hsm_rbac, hsm_settings, key_release, keys, secrets, security_domain
 
 __all__ = ["HANDLERS"]
 
@@ -16,4 +16,8 @@ HANDLERS: dict[str, Handler] = {
     **keys.OPERATIONS,
     **key_release.OPERATIONS,
     **certificates.OPERATIONS,
+    **hsm_rbac.OPERATIONS,
+    **hsm_settings.OPERATIONS,
+    **hsm_backup.OPERATIONS,
+    **security_domain.OPERATIONS,
 }

@@ -39,6 +39,8 @@ class RequestContext:
     api_version: ApiVersion
     query: Mapping[str, str]
     raw_body: bytes
+    request_id: str = ""
+    """``x-ms-request-id``: a Managed HSM's errors name it as their Activity ID."""
 
     def json(self) -> dict[str, Any]:
         """The request body as a JSON object; a 400 in the service's shape for anything else."""

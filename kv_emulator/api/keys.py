@@ -139,6 +139,8 @@ def _common(body: dict[str, Any]) -> dict[str, Any]:
 
 def create_key(ctx: RequestContext, name: str) -> Reply:
     body = ctx.json()
+    if body.get("kty") is None:  # recorded, the line twice (Java SDK createKeyNullType, 2023-09, api 7.4)
+        raise BadParameter("Property  has invalid value\r\nProperty  has invalid value\r\n")
     kty = read_str(body, "kty", required=True)
     curve = read_str(body, "crv")
     key = ctx.vault.keys.create(

@@ -67,6 +67,12 @@ class AuditLog:
         # Vault hosts only: ARM requests (management.azure.com) go to Azure's activity log, not a vault's audit.
         return [audit_event(entry) for entry in self._journal if parse_host(entry.vault.split(":")[0])]
 
+    def newest(self, offset: int, count: int) -> tuple[list[dict[str, Any]], int]:
+        """A page of the events, newest first, and how many there are (only the page is built)."""
+        entries = [entry for entry in self._journal if parse_host(entry.vault.split(":")[0])]
+        page = entries[::-1][offset : offset + count]
+        return [audit_event(entry) for entry in page], len(entries)
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.events())
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Call", "Journal", "JournalEntry"]
+__all__ = ["Call", "Journal", "JournalEntry", "group_calls"]
 
 
 @dataclasses.dataclass
@@ -35,12 +35,22 @@ class JournalEntry:
     """1 for the first request with this client request id, 2 for its first retry, and so on; the SDK's
     bodiless challenge (answered 401) before them is attempt 0."""
     delay: float | None = None
-    """Seconds the client slept (really or virtually) before sending this attempt."""
+    """Seconds the client waited before sending this attempt. In-process, the delay it chose (its sleep, real
+    or virtual); over the wire (server mode), the gap from the end of the answer to the previous attempt of
+    the same client request id to this attempt's arrival: the sleep plus the client's own time around it."""
     throttled: bool = False
     injected: str | None = None
     """The injected fault that answered this request, if one did."""
     caller: dict[str, Any] | None = None
     """Who the bearer token names (``oid``, ``appid``, ``tid``), when it is a JWT."""
+    retry_after: float | None = None
+    """Seconds the answer asked the client to wait (``Retry-After`` or ``retry-after-ms``), when it did."""
+    transaction_class: str | None = None
+    """The service-limit class the request counted in (only while throttling is on)."""
+    window_used: int | None = None
+    """Transactions of that class in the vault's 10-second window after this request (throttling on)."""
+    window_limit: int | None = None
+    """The class's limit per 10-second window (throttling on)."""
 
     @property
     def challenged(self) -> bool:
@@ -79,7 +89,8 @@ class Call:
 
     @property
     def delays(self) -> list[float]:
-        """The delay the client chose before each retry, in order."""
+        """The delay before each retry, in order (:attr:`JournalEntry.delay`: chosen in-process, measured
+        as the gap since the previous answer over the wire)."""
         return [a.delay or 0.0 for a in self.attempts if not a.challenged][1:]
 
     @property
@@ -92,6 +103,19 @@ class Call:
         return self.attempts[-1]
 
 
+def group_calls(entries: list[JournalEntry]) -> list[Call]:
+    """Entries grouped per logical call (client request id), in the order the calls began."""
+    grouped: dict[str, Call] = {}
+    for index, entry in enumerate(entries):
+        key = entry.client_request_id or f"#{index}"
+        grouped.setdefault(key, Call(entry.client_request_id, [])).attempts.append(entry)
+    return list(grouped.values())
+
+
+#: Answer times kept for measuring retry gaps over the wire: enough for every call still retrying.
+_ANSWERED_LIMIT = 4096
+
+
 class Journal:
     """A thread-safe, list-like record of :class:`JournalEntry` objects."""
 
@@ -99,6 +123,26 @@ class Journal:
         self._lock = threading.Lock()
         self._entries: list[JournalEntry] = []
         self._attempts: dict[str, int] = {}
+        self._answered: dict[str, float] = {}
+
+    def answered(self, client_request_id: str | None, at: float) -> None:
+        """A socket door's note: its answer to this call ended at ``at`` (``time.monotonic()``)."""
+        if not client_request_id:
+            return
+        with self._lock:
+            self._answered.pop(client_request_id, None)  # newest last, so the oldest is dropped first
+            self._answered[client_request_id] = at
+            if len(self._answered) > _ANSWERED_LIMIT:
+                del self._answered[next(iter(self._answered))]
+
+    def gap(self, client_request_id: str | None, arrived: float) -> float | None:
+        """Seconds from the end of this call's previous answer to ``arrived`` (``time.monotonic()``), or None
+        for a call's first request: over the wire, the delay a client chose can only be measured as this."""
+        if not client_request_id:
+            return None
+        with self._lock:
+            answered = self._answered.get(client_request_id)
+        return None if answered is None else max(0.0, arrived - answered)
 
     def record(self, entry: JournalEntry) -> None:
         """Add an entry, numbering it as an attempt of its client request id."""
@@ -114,18 +158,20 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._attempts.clear()
+            self._answered.clear()
 
     def calls(self, operation: str | None = None) -> list[Call]:
         """Attempts grouped per logical call (client request id), in the order the calls began."""
-        grouped: dict[str, Call] = {}
-        for index, entry in enumerate(self._snapshot()):
-            key = entry.client_request_id or f"#{index}"
-            grouped.setdefault(key, Call(entry.client_request_id, [])).attempts.append(entry)
-        return [c for c in grouped.values() if operation is None or c.operation == operation]
+        return [c for c in group_calls(self._snapshot()) if operation is None or c.operation == operation]
 
     def _snapshot(self) -> list[JournalEntry]:
         with self._lock:
             return list(self._entries)
+
+    def since(self, start: int) -> list[JournalEntry]:
+        """The entries from index ``start`` on (all of them if the journal was cleared since)."""
+        entries = self._snapshot()
+        return entries[start:] if start <= len(entries) else entries
 
     def __iter__(self) -> Iterator[JournalEntry]:
         return iter(self._snapshot())

@@ -103,6 +103,12 @@ class Throttler:
                 raise Throttled(_retry_after_headers(settings))
             window.append((now, weight))
 
+    def used(self, vault: str, transaction_class: str, now: float) -> int:
+        """The weighted transactions of ``transaction_class`` in ``vault``'s window at ``now`` (a read)."""
+        with self._lock:
+            window = self._windows.get((vault, transaction_class), ())
+            return sum(w for t, w in window if t > now - WINDOW_SECONDS)
+
     def reset(self) -> None:
         with self._lock:
             self._windows.clear()

@@ -162,11 +162,6 @@ class Directory:
                 return found
         return Principal(client_id, tenant_id, _stable_object_id(tenant_id, client_id))
 
-    def principals(self) -> list[Principal]:
-        """Every registered principal, oldest first (what Microsoft Graph lists as service principals)."""
-        with self._lock:
-            return list(self._principals.values())
-
     @property
     def signed_in_user(self) -> tuple[str, str]:
         """The user the fake ``az``/``azd`` sign in as: (user principal name, object id), as Graph's ``/me``."""
@@ -191,7 +186,8 @@ class Directory:
         return None
 
     def principals(self, kind: str | None = None) -> list[Principal]:
-        """The registered principals (``kind``: only ``"service_principal"`` or ``"managed_identity"``)."""
+        """The registered principals, oldest first (what Microsoft Graph lists as service principals; ``kind``:
+        only ``"service_principal"`` or ``"managed_identity"``)."""
         with self._lock:
             return [p for p in self._principals.values() if kind is None or p.kind == kind]
 

@@ -23,7 +23,7 @@ from azure.core.pipeline.transport import AsyncHttpTransport, HttpTransport
 from ..clock import Clock
 from ..objects import awaiting
 
-__all__ = ["SleepInterceptor", "take_delay"]
+__all__ = ["SleepInterceptor", "spend", "spend_async", "take_delay"]
 
 _delay: contextvars.ContextVar[float | None] = contextvars.ContextVar("kv_emulator_delay", default=None)
 
@@ -37,6 +37,36 @@ def take_delay() -> float | None:
     delay = _delay.get()
     _delay.set(None)
     return delay
+
+
+def spend(duration: float, clock: Clock, virtual: bool) -> bool:
+    """Note a sleep the SDK asked for and spend it if the emulator can: on ``clock`` in virtual time, or by
+    ending the operation it waits for after a brief pause (:mod:`kv_emulator.objects.awaiting`). False: the
+    caller sleeps for real. The patched ``sleep`` and the emulator's own transports share this."""
+    _note(duration)
+    if virtual:
+        clock.advance(max(0.0, float(duration)))
+        return True
+    finish = awaiting.due_within(clock.time(), float(duration))
+    if finish is None:
+        return False
+    threading.Event().wait(awaiting.GRACE)  # not time.sleep: tests forbid that one
+    finish()
+    return True
+
+
+async def spend_async(duration: float, clock: Clock, virtual: bool) -> bool:
+    """:func:`spend` for async clients: the brief pause lets other tasks run."""
+    _note(duration)
+    if virtual:
+        clock.advance(max(0.0, float(duration)))
+        return True
+    finish = awaiting.due_within(clock.time(), float(duration))
+    if finish is None:
+        return False
+    await _pause(awaiting.GRACE)
+    finish()
+    return True
 
 
 async def _pause(seconds: float) -> None:
@@ -63,25 +93,11 @@ class SleepInterceptor:
         clock, virtual = self._clock, self._virtual
 
         def sleep(transport: HttpTransport, duration: float) -> None:
-            _note(duration)
-            finish = None if virtual() else awaiting.due_within(clock.time(), float(duration))
-            if virtual():
-                clock.advance(max(0.0, float(duration)))
-            elif finish is not None:
-                threading.Event().wait(awaiting.GRACE)  # not time.sleep: tests forbid that one
-                finish()
-            else:
+            if not spend(duration, clock, virtual()):
                 sync_sleep(transport, duration)
 
         async def async_sleep_(transport: AsyncHttpTransport, duration: float) -> None:
-            _note(duration)
-            finish = None if virtual() else awaiting.due_within(clock.time(), float(duration))
-            if virtual():
-                clock.advance(max(0.0, float(duration)))
-            elif finish is not None:
-                await _pause(awaiting.GRACE)
-                finish()
-            else:
+            if not await spend_async(duration, clock, virtual()):
                 await async_sleep(transport, duration)
 
         self._patches = [

@@ -23,7 +23,7 @@ from ..clock import Clock
 from ..errors import KeyVaultError
 from ..identity.directory import Directory
 from ..objects.registry import VaultRegistry
-from . import objects, platform, roles, routes, vaults, versions
+from . import managed_hsms, objects, platform, roles, routes, vaults, versions
 from .auth import authenticate
 from .context import ArmReply, ArmRequest
 from .errors import ArmError, not_implemented
@@ -41,6 +41,7 @@ HANDLERS: dict[str, Callable[..., ArmReply]] = {
     **platform.HANDLERS,
     **vaults.HANDLERS,
     **objects.HANDLERS,
+    **managed_hsms.HANDLERS,
     **roles.HANDLERS,
 }
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
 from ..config import Settings
+from ..encoding import MAX_JSON_DEPTH, json_too_deep
 from ..objects.registry import VaultRegistry
 from .errors import ArmError
 from .state import ArmState, ResourceGroup
@@ -75,6 +76,13 @@ class ArmRequest:
                 400,
                 "InvalidRequestContent",
                 "The request content was invalid and could not be deserialized: 'The request body is empty.'",
+            )  # unverified
+        if json_too_deep(self.raw_body):  # before parsing: Python's parser would recurse and fail
+            raise ArmError(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: "
+                f"'The JSON nests arrays and objects deeper than {MAX_JSON_DEPTH} levels.'",
             )  # unverified
         try:
             return json.loads(self.raw_body)

@@ -11,7 +11,7 @@ from ..hosts import VaultAddress
 from ..objects.keys import Key
 from ..objects.secrets import Secret
 from ..objects.vault import Vault
-from .context import ArmReply, ArmRequest, require_group
+from .context import ArmReply, ArmRequest
 from .errors import ArmError, bad_request, not_implemented
 from .state import VaultRecord
 from .vaults import page, vault_id, vault_record
@@ -277,19 +277,8 @@ def operations_list(request: ArmRequest) -> ArmReply:
     )  # fmt: skip
 
 
-def no_managed_hsms(request: ArmRequest, subscriptionId: str, resourceGroupName: str | None = None) -> ArmReply:
-    """Managed HSM pools are not ARM resources here (they exist in the data plane only): the lists are empty."""
-    request.check_subscription(subscriptionId)
-    if resourceGroupName is not None:
-        require_group(request, subscriptionId, resourceGroupName)
-    return ArmReply({"value": []})
-
-
 HANDLERS: dict[str, Callable[..., ArmReply]] = {
     "Operations_List": operations_list,
-    "ManagedHsms_ListBySubscription": no_managed_hsms,
-    "ManagedHsms_ListByResourceGroup": no_managed_hsms,
-    "ManagedHsms_ListDeleted": no_managed_hsms,
     "PrivateEndpointConnections_ListByResource": empty_list,
     "Secrets_CreateOrUpdate": secrets_create_or_update,
     "Secrets_Update": secrets_update,

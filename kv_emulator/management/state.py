@@ -10,7 +10,15 @@ from typing import Any
 
 from ..objects.vault import Vault
 
-__all__ = ["ArmState", "DeletedVaultRecord", "ResourceGroup", "RoleAssignmentRecord", "VaultRecord"]
+__all__ = [
+    "ArmState",
+    "DeletedManagedHsmRecord",
+    "DeletedVaultRecord",
+    "ManagedHsmRecord",
+    "ResourceGroup",
+    "RoleAssignmentRecord",
+    "VaultRecord",
+]
 
 
 @dataclasses.dataclass
@@ -46,6 +54,31 @@ class DeletedVaultRecord:
 
 
 @dataclasses.dataclass
+class ManagedHsmRecord:
+    """A Managed HSM resource (``Microsoft.KeyVault/managedHSMs``): its sku is a top-level member."""
+
+    name: str
+    resource_group: str
+    location: str
+    tags: dict[str, str]
+    sku: dict[str, str]
+    properties: dict[str, Any]
+    created_at: float
+    modified_at: float
+    created_by: str = ""
+    modified_by: str = ""
+
+
+@dataclasses.dataclass
+class DeletedManagedHsmRecord:
+    record: ManagedHsmRecord
+    vault: Vault
+    """The HSM's data plane (keys, roles, settings), kept for the retention period."""
+    deleted_at: float
+    purge_at: float
+
+
+@dataclasses.dataclass
 class RoleAssignmentRecord:
     name: str
     scope: str
@@ -73,6 +106,8 @@ class ArmState:
         self.deleted: dict[str, DeletedVaultRecord] = {}
         self.assignments: dict[str, RoleAssignmentRecord] = {}
         self.operations: dict[str, dict[str, Any]] = {}
+        self.hsms: dict[str, ManagedHsmRecord] = {}
+        self.deleted_hsms: dict[str, DeletedManagedHsmRecord] = {}
 
     def clear(self) -> None:
         with self.lock:
@@ -81,6 +116,8 @@ class ArmState:
             self.deleted.clear()
             self.assignments.clear()
             self.operations.clear()
+            self.hsms.clear()
+            self.deleted_hsms.clear()
 
     def expire(self, now: float) -> list[DeletedVaultRecord]:
         """Forget deleted vaults whose retention has passed (the service purges them); returns them."""
@@ -107,6 +144,16 @@ class ArmState:
                 },
                 "assignments": {k: dataclasses.asdict(v) for k, v in self.assignments.items()},
                 "operations": {k: dict(v) for k, v in self.operations.items()},
+                "hsms": {k: dataclasses.asdict(v) for k, v in self.hsms.items()},
+                "deleted_hsms": {
+                    k: {
+                        "record": dataclasses.asdict(d.record),
+                        "vault": vault_state(d.vault),
+                        "deleted_at": d.deleted_at,
+                        "purge_at": d.purge_at,
+                    }
+                    for k, d in self.deleted_hsms.items()
+                },
             }
 
     def from_state(self, data: dict[str, Any], deleted_vault: Callable[[dict[str, Any], float], Vault]) -> None:
@@ -123,3 +170,10 @@ class ArmState:
                 )
             self.assignments.update({k: RoleAssignmentRecord(**v) for k, v in data.get("assignments", {}).items()})
             self.operations.update({k: dict(v) for k, v in data.get("operations", {}).items()})
+            self.hsms.update({k: ManagedHsmRecord(**v) for k, v in data.get("hsms", {}).items()})
+            for key, item in data.get("deleted_hsms", {}).items():
+                vault = deleted_vault(item["vault"], float(item["purge_at"]))
+                record = ManagedHsmRecord(**item["record"])
+                self.deleted_hsms[key] = DeletedManagedHsmRecord(
+                    record, vault, float(item["deleted_at"]), float(item["purge_at"])
+                )

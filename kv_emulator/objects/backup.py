@@ -53,12 +53,14 @@ class BackupSealer:
         return magic + nonce + self._aead.encrypt(nonce, document, magic)
 
     def open(self, kind: str, blob: bytes) -> bytes:
-        """The sealed document. The magic is the blob's version: without it (garbage, another kind's blob) the
-        service's "invalid or corrupt version"; with it, a blob that was cut, changed or sealed by another
-        emulator is "corrupt"."""
+        """The sealed document. The magic is the blob's version: with it, a blob that was cut, changed or sealed
+        by another emulator is "corrupt". Without it, the blob is read as the service reads its own, which
+        begin with a length byte and a version string: a length running past the end is "corrupt" (short
+        garbage such as "doesnotexist"), a version it does not know (all zeros, another kind's blob) is
+        "invalid or corrupt version" (recorded, see :class:`~kv_emulator.errors.BackupBlobInvalid`)."""
         magic = _magic(kind)
         if not blob.startswith(magic):
-            raise BackupBlobInvalid()
+            raise BackupBlobInvalid(corrupt=not blob or len(blob) < 1 + blob[0])
         if len(blob) < len(magic) + _NONCE_BYTES + 16:
             raise BackupBlobInvalid(corrupt=True)
         nonce = blob[len(magic) : len(magic) + _NONCE_BYTES]

@@ -114,7 +114,8 @@ _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re
 
 
 def _subject_error(subject: str) -> BadParameter:
-    return BadParameter(f"The subject name '{subject}' is not a valid X.509 distinguished name.")  # unverified
+    # recorded for the subject "Self" (.NET SDK StartCreateCertificateError, 2024-08, api 7.6-preview.1)
+    return BadParameter("Property policy.x509_props has invalid value. Invalid X.500 distinguished name\r\n")
 
 
 def parse_subject(subject: str) -> x509.Name:

@@ -167,6 +167,12 @@ class OperationsMixin:
         operation.status, operation.status_details = FAILED, message
         operation.error = {"code": code, "message": message}
 
+    def list_operations(self) -> list[CertificateOperation]:
+        """Every certificate operation the vault keeps (copies, as they stand; a read for the web view)."""
+        with self._lock:
+            self._sync()
+            return [dataclasses.replace(op) for op in self._operations.values()]
+
     def get_operation(self, name: str) -> CertificateOperation:
         """The operation as it stands (a copy), without counting as a poll."""
         with self._lock:

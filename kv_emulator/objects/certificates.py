@@ -470,7 +470,7 @@ class CertificateStore(OperationsMixin, IssuanceMixin, LifetimeActionsMixin, Ver
                 if other.peek_deleted(name) is not None:
                     raise ObjectIsDeletedButRecoverable(self.kind, name)
                 if other.peek(name) is not None:
-                    raise ObjectAlreadyExists(self.kind, name)
+                    raise ObjectAlreadyExists(self.kind, name, document.certificate.latest.version)
             obj = self.restore(document.certificate)
             self._policies[name.lower()] = document.policy
             self.keys.restore_managed(obj.name, document.keys)

@@ -272,12 +272,14 @@ def wrap_key(material: KeyMaterial, alg: str, key: bytes) -> bytes:
     if alg in _RSA_ENCRYPTION:
         return _rsa_encrypt(_rsa_key(material, alg, "wrapKey"), alg, key)
     wrapping_key, padded = _aes_wrap_spec(material, alg, "wrapKey")
+    need = "1 byte or more" if padded else "16 bytes or more and a multiple of 8 bytes"
+    refused = BadParameter(f"The key to wrap with {alg} must be {need}, not {len(key)} bytes.")  # unverified text
+    if not key:  # checked here: cryptography < 47 wraps an empty key with padding instead of refusing it
+        raise refused
     try:
         return (aes_key_wrap_with_padding if padded else aes_key_wrap)(wrapping_key, key)
     except ValueError:
-        # unverified text
-        need = "1 byte or more" if padded else "16 bytes or more and a multiple of 8 bytes"
-        raise BadParameter(f"The key to wrap with {alg} must be {need}, not {len(key)} bytes.") from None
+        raise refused from None
 
 
 def unwrap_key(material: KeyMaterial, alg: str, wrapped: bytes) -> bytes:

@@ -385,6 +385,6 @@ def generate_key(
         return KeyMaterial(kty, ec.generate_private_key(_CURVE_CLASSES[_curve_name(curve or "P-256")]()))
     bits = OCT_KEY_SIZES[-1] if size is None else _plain_int(size, "key_size")
     if bits not in OCT_KEY_SIZES:
-        # unverified text
-        raise BadParameter(f"The key_size {bits} is not valid for {kty} keys; use 128, 192 or 256.")
+        # recorded on a Managed HSM, which appends " (Activity ID: …)" (Java SDK createOctKeyWithInvalidSize, 2023-09)
+        raise BadParameter(f"Invalid key size: '{bits}'")
     return KeyMaterial(kty, os.urandom(bits // 8))

@@ -416,12 +416,42 @@ class KeyStore(VersionedStore[KeyValue]):
         self._refuse_managed(obj, "backup")  # backed up with its certificate
         check_backup_size("key", obj.name, len(obj.versions))
         with self._lock:
-            document = {
-                "name": obj.name,
-                "versions": [version_to_dict(v) for v in obj.versions.values()],
-                "policy": self._policies[name.lower()].to_dict() if name.lower() in self._policies else None,
-            }
+            document = self._document(obj)
         return self.sealer.seal(self._backup_kind, json.dumps(document).encode())
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every live key as a backup document (a Managed HSM's full backup; key-level backups seal one)."""
+        with self._lock:
+            self._sync()
+            return [self._document(obj) for obj in self._live.values() if not obj.managed]
+
+    def _document(self, obj: VersionedObject[KeyValue]) -> dict[str, Any]:
+        policy = self._policies.get(obj.name.lower())
+        return {
+            "name": obj.name,
+            "versions": [version_to_dict(v) for v in obj.versions.values()],
+            "policy": policy.to_dict() if policy is not None else None,
+        }
+
+    def load_documents(self, documents: list[dict[str, Any]], *, only: str | None = None) -> None:
+        """Replace the keys with backup documents: all of them (a full restore), or the key ``only`` names (a
+        selective restore; the other keys stay). Runs as a scheduled job, so it never catches up itself."""
+        with self._lock:
+            doomed = [only.lower()] if only is not None else list(self._live) + list(self._deleted)
+            for key in doomed:
+                if key in self._live:
+                    self._drop_live(key)
+                if key in self._deleted:
+                    self._drop_deleted(key)
+                    self._schedule.plan("purge", self.kind, key, None)
+                self._forget(key)
+            for document in documents:
+                name = str(document["name"])
+                versions = [version_from_dict(name, v) for v in document["versions"]]
+                self._put_live(name.lower(), VersionedObject(name=name, versions={v.version: v for v in versions}))
+                if document.get("policy"):
+                    self._policies[name.lower()] = RotationPolicy.from_dict(document["policy"])
+                self._changed(name.lower())
 
     def restore_backup(self, blob: bytes) -> Key:
         document = json.loads(self.sealer.open(self._backup_kind, blob))

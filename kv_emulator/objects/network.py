@@ -56,6 +56,12 @@ class NetworkRules:
             ip_rules=data.get("ip_rules", ()),
         )
 
+    @property
+    def ip_rules(self) -> list[str]:
+        """The allowed addresses and ranges, as written (a read for the web view)."""
+        with self._lock:
+            return [str(network) for network in self._networks]
+
     def check(self, client_ip: str | None, caller: dict[str, Any] | None) -> None:
         """Raise the service's 403 unless a caller at ``client_ip`` may reach this vault."""
         with self._lock:

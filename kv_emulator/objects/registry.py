@@ -14,6 +14,7 @@ from ..hosts import VaultAddress, parse_host, parse_name_or_url
 from .attestation import AttestationAuthority
 from .backup import BackupSealer
 from .certificates import PolicyReader
+from .hsm_backup import BackupStorage
 from .keypool import RsaKeyPool
 from .vault import Vault
 
@@ -71,6 +72,8 @@ class VaultRegistry:
         self._key_pool = key_pool
         self._read_policy = read_policy
         self._sealer = BackupSealer()
+        self.hsm_backups = BackupStorage()
+        """The emulated blob storage Managed HSM full backups write to, by folder URL."""
         self._lock = threading.Lock()
         self._vaults: dict[str, Vault] = {}
         self.on_new_vault: list[Callable[[Vault], None]] = []
@@ -94,6 +97,7 @@ class VaultRegistry:
                     key_pool=self._key_pool,
                     read_policy=self._read_policy,
                     cloud=address.cloud,
+                    backup_storage=self.hsm_backups,
                 )
                 for listener in self.on_new_vault:
                     listener(vault)
@@ -147,6 +151,7 @@ class VaultRegistry:
         with self._lock:
             self._vaults.clear()
             self._deleted.clear()
+        self.hsm_backups.clear()
 
     # -- state (kv_emulator.state) ---------------------------------------------------------------------
 
@@ -163,6 +168,7 @@ class VaultRegistry:
         data: dict[str, Any] = {
             "sealing_key": base64.b64encode(self._sealer.key).decode(),
             "removed": {host: (until if until != float("inf") else None) for host, until in removed.items()},
+            "hsm_backups": self.hsm_backups.to_state(),
         }
         if vaults:
             data["vaults"] = [vault.to_state(self.settings) for vault in sorted(items, key=lambda v: v.url)]
@@ -173,6 +179,7 @@ class VaultRegistry:
         self.clear()
         if data.get("sealing_key"):
             self._sealer.use_key(base64.b64decode(data["sealing_key"]))
+        self.hsm_backups.from_state(data.get("hsm_backups", {}))
         for item in data.get("vaults", ()):
             self.restore_vault(item)
         with self._lock:

@@ -16,11 +16,15 @@ from .authorization import Authorization
 from .backup import BackupSealer
 from .certificate_crypto import CertificateAuthority
 from .certificates import CertificateStore, PolicyReader
+from .hsm_backup import BackupStorage, HsmJobs
+from .hsm_rbac import HsmAccessControl
+from .hsm_settings import HsmSettings
 from .keypool import RsaKeyPool
 from .keys import KeyStore
 from .network import NetworkRules
 from .schedule import Schedule
 from .secrets import SecretStore
+from .security_domain import SecurityDomain
 from .versioned_state import plain
 
 __all__ = ["Vault"]
@@ -43,6 +47,7 @@ class Vault:
         key_pool: RsaKeyPool | None = None,
         read_policy: PolicyReader | None = None,
         cloud: Cloud = PUBLIC,
+        backup_storage: BackupStorage | None = None,
     ) -> None:
         """``key_pool`` makes RSA keys ahead of time (the emulator's; None: inline); ``read_policy`` reads a
         certificate policy given as a wire-form dict to the direct-access API (the handlers' parser)."""
@@ -77,6 +82,11 @@ class Vault:
             settings.enable_rbac_authorization,
         )
         """RBAC role assignments or access policies (off unless ``enable_rbac_authorization`` is set)."""
+        self.access_control = HsmAccessControl()
+        """A Managed HSM's local RBAC (role definitions and assignments); checked when ``authorization.rbac`` is
+        not None. A vault never uses it."""
+        self.hsm_settings = HsmSettings()
+        """A Managed HSM's settings (``GET /settings``); a vault never uses them."""
         self.network = NetworkRules(name, settings.location)
         """Firewall rules (ARM ``networkAcls``); open unless ARM sets them."""
         authority = certificate_authority or functools.cache(lambda: CertificateAuthority(clock))
@@ -91,6 +101,18 @@ class Vault:
             read_policy=read_policy,
             **common,
         )
+        self.security_domain = SecurityDomain(name, clock=clock, lock=self.lock)
+        """A Managed HSM's security domain and activation (see :attr:`activated`)."""
+        self.hsm_jobs = HsmJobs(
+            name,
+            clock=clock,
+            lock=self.lock,
+            schedule=self._schedule,
+            keys=self.keys,
+            storage=backup_storage if backup_storage is not None else BackupStorage(),
+            security_domain=functools.partial(getattr, self.security_domain, "domain_id"),
+        )
+        """A Managed HSM's full backup and restore jobs (storage: the emulator's ``hsm_backups``)."""
         schedule = self._schedule  # not the vault: its stores would hold it in a cycle
         for store in (self.secrets, self.keys, self.certificates):
             store.on_new_version.append(lambda _version: schedule.changed())
@@ -156,21 +178,45 @@ class Vault:
         }
         with self.lock:
             stores = {name: getattr(self, name).store_state() for name in self.STORES}
-        return {
+        data = {
             "url": self.url,
             "settings": plain(own),
             "authorization": self.authorization.to_state(),
             "network": self.network.to_state(),
             "stores": {name: value for name, value in stores.items() if value},
         }
+        if self.managed_hsm:  # a Managed HSM's local RBAC, settings and security domain (a vault has none)
+            data["hsm"] = {
+                "access_control": self.access_control.to_state(),
+                "settings": self.hsm_settings.to_state(),
+                "security_domain": self.security_domain.to_state(),
+            }
+        return data
 
     def from_state(self, data: dict[str, Any]) -> None:
         """Take back :meth:`to_state`'s data (the vault was made with the settings it names)."""
         self.authorization.from_state(data.get("authorization", {}))
         self.network.from_state(data.get("network", {}))
+        hsm = data.get("hsm")
+        if hsm is not None:
+            self.access_control = HsmAccessControl.from_state(hsm.get("access_control", {}))
+            self.hsm_settings = HsmSettings.from_state(hsm.get("settings", {}))
+            if hsm.get("security_domain"):
+                self.security_domain.from_state(hsm["security_domain"])
         with self.lock:
             for name in self.STORES:
                 getattr(self, name).from_state(data.get(name, {}))
+
+    @property
+    def activated(self) -> bool:
+        """Whether a Managed HSM is activated (its security domain downloaded or uploaded); a vault always is.
+        Only the security domain operations answer on an HSM that is not."""
+        return not self.managed_hsm or self.security_domain.activated
+
+    def deactivate(self) -> None:
+        """Make a Managed HSM new and provisioned, not activated (ARM ``managedHSMs`` create, or a test's
+        ``Emulator.managed_hsm(name, activated=False)``): it must download its security domain first."""
+        self.security_domain.deactivate()
 
     @property
     def attestation(self) -> AttestationAuthority:

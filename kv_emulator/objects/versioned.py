@@ -470,7 +470,7 @@ class VersionedStore(StoreState[P], Generic[P]):
             if key in self._deleted:
                 raise ObjectIsDeletedButRecoverable(self.kind, obj.name)
             if key in self._live:
-                raise ObjectAlreadyExists(self.kind, obj.name)
+                raise ObjectAlreadyExists(self.kind, obj.name, obj.latest.version)
             self._put_live(key, obj)
             self._changed(key)
             return obj

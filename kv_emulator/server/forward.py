@@ -1,7 +1,8 @@
 """Plain-HTTP proxy requests to hosts the emulator does not answer, forwarded unchanged (``HTTP_PROXY``).
 
 Only for clients that send all plain HTTP through the proxy (to reach IMDS); ``--no-passthrough`` refuses
-them instead. ``http.client`` carries the request; hop-by-hop headers are dropped both ways.
+them instead. ``http.client`` carries the request; hop-by-hop headers are dropped both ways. A request
+``http.client`` refuses to send is a 400 with its reason, an upstream that fails or answers garbage a 502.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ _HOP_BY_HOP = {
 
 
 def forward(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    parts = urlsplit(str(environ.get("REQUEST_URI", "")))
+    target = str(environ.get("REQUEST_URI", ""))
+    try:
+        parts = urlsplit(target)
+        port = parts.port or 80
+    except ValueError as exc:
+        message = f"kv-emulator cannot forward to {target!r}: {exc}"
+        return json_error_app(400, "BadRequest", message)(environ, start_response)
     if parts.scheme != "http" or not parts.hostname:
         return json_error_app(400, "BadRequest", "kv-emulator forwards absolute http:// URLs only")(
             environ, start_response
@@ -38,20 +45,24 @@ def forward(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable
     if environ.get("CONTENT_TYPE"):
         headers["Content-Type"] = environ["CONTENT_TYPE"]
     body = environ["wsgi.input"].read()
-    target = parts.path or "/"
+    path = parts.path or "/"
     if parts.query:
-        target += f"?{parts.query}"
-    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=30)
+        path += f"?{parts.query}"
+    connection = http.client.HTTPConnection(parts.hostname, port, timeout=30)
     try:
-        connection.request(environ["REQUEST_METHOD"], target, body=body or None, headers=headers)
+        try:
+            connection.request(environ["REQUEST_METHOD"], path, body=body or None, headers=headers)
+        except ValueError as exc:  # http.client.InvalidURL too: a method, path or header it will not send
+            message = f"kv-emulator cannot forward this request to {parts.netloc}: {exc}"
+            return json_error_app(400, "BadRequest", message)(environ, start_response)
         response = connection.getresponse()
         payload = response.read()
         answer = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
         answer.append(("Content-Length", str(len(payload))))
         start_response(f"{response.status} {response.reason}", answer)
         return [payload]
-    except OSError as exc:
-        message = f"kv-emulator could not reach {parts.netloc}: {exc}"
+    except (OSError, http.client.HTTPException) as exc:
+        message = f"kv-emulator could not reach {parts.netloc}: {exc or type(exc).__name__}"
         return json_error_app(502, "BadGateway", message)(environ, start_response)
     finally:
         connection.close()

@@ -1,26 +1,33 @@
 """One connection's requests: parsed by ``http.server`` / werkzeug, answered by the emulator's WSGI apps.
 
-The handler keeps connections alive (SDKs reuse them), reads each body fully (bounded) before calling the
-app, acts out transport faults the pipeline asked for (delay, drop the connection, stay silent for a while),
-and logs one line per request. On the proxy port it also answers ``CONNECT``: for emulated hosts it
-terminates TLS with a certificate for that host and serves the decrypted requests with this same handler.
+The handler keeps connections alive (SDKs reuse them), answers a request line or Host header it cannot
+read with a 400 that says why, reads each body fully (bounded) before calling the app, acts out transport
+faults the pipeline asked for (delay, drop the connection, stay silent for a while), notes when it answers
+each call so the journal can measure the gap before a retry, and logs one line per request. On the proxy
+port it also answers ``CONNECT``: for emulated hosts it terminates TLS with a certificate for that host and
+serves the decrypted requests with this same handler.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import ipaddress
 import json
 import logging
+import re
 import socket
 import ssl
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.serving import DechunkedInput, WSGIRequestHandler
 
 from ..hosts import parse_host
 from ..http.app import ENTRY_KEY, VAULT_HOST_KEY
+from ..http.transport import TIMEOUT
 from . import tunnel
 from .transport import act_out, claim_transport
 
@@ -42,8 +49,69 @@ _ERROR_CODES = {
 }
 
 
+#: RFC 9110's token: what a method may be made of.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
 class _BodyTooLarge(Exception):
     pass
+
+
+def _valid_host(host: str) -> bool:
+    """An IP literal or a DNS name (letters, digits, ``-`` and ``_`` in labels of 1-63; IDNs as punycode)."""
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)
+        return True
+    try:
+        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_host.removesuffix(".").split(".")
+    return len(ascii_host) <= 253 and all(_LABEL.fullmatch(label) for label in labels)
+
+
+@functools.lru_cache(maxsize=512)  # clients repeat the same few Host headers: checked once each
+def _authority(text: str, *, port_required: bool = True) -> tuple[str, int | None] | None:
+    """``(host, port)`` of ``host:port`` or ``[v6]:port`` (the port optional unless required), lowercased;
+    None when it is not one (a CONNECT's target, a Host header)."""
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or ":" not in host or (rest and not rest.startswith(":")):
+            return None
+        sep, port = rest[:1], rest[1:]
+    else:
+        host, sep, port = text.rpartition(":") if ":" in text else (text, "", "")
+        if ":" in host:
+            return None
+    if not host or not _valid_host(host.lower()) or (port_required and not sep):
+        return None
+    if not sep:
+        return host.lower(), None
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) <= 65535:
+        return None
+    return host.lower(), int(port)
+
+
+def _target_problem(method: str, target: str, host: str) -> str | None:
+    """Why a request line cannot be served (a 400 with that reason), or None. Checked before any app runs, so
+    a malformed line is answered here and never reaches a URL parser or ``http.client`` that would raise."""
+    if not _TOKEN.fullmatch(method):
+        return f"the request method {method!r} is not an HTTP method (RFC 9110 token characters only)"
+    if host and _authority(host, port_required=False) is None:
+        return f"the Host header {host!r} is not a host name or IP address with an optional port"
+    if target.startswith("/") or target == "*":
+        return None
+    try:
+        parts = urlsplit(target)
+        port = parts.port
+    except ValueError as exc:
+        return f"the request target {target!r} is not a URL kv-emulator can read ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"the request target {target!r} is neither a path nor an absolute http:// or https:// URL"
+    if not _valid_host(parts.hostname) or port == 0:
+        return f"the request target {target!r} names no valid host and port"
+    return None
 
 
 class EmulatorRequestHandler(WSGIRequestHandler):
@@ -61,6 +129,11 @@ class EmulatorRequestHandler(WSGIRequestHandler):
 
     def run_wsgi(self) -> None:
         started = time.perf_counter()
+        arrived = time.monotonic()
+        problem = _target_problem(self.command, self.path, self.headers.get("Host", "").strip())
+        if problem:
+            self.send_error(400, problem)
+            return
         try:
             body = self._read_body()
         except _BodyTooLarge:
@@ -69,16 +142,12 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         except (ValueError, OSError):
             self.send_error(400, "the request body could not be read (bad Content-Length or chunked encoding)")
             return
-        environ = self.make_environ()
-        environ["wsgi.url_scheme"] = "https" if (self.tunnel or self.server.tls) else "http"
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        environ.pop("wsgi.input_terminated", None)
-        environ.pop("HTTP_TRANSFER_ENCODING", None)
-        if self.tunnel and not environ.get("HTTP_HOST"):
-            environ["HTTP_HOST"] = self.tunnel
+        environ = self._environ(body)
         label, app = self.server.router.route(environ, tunnel=self.tunnel, proxy=self.server.proxy)
         act = claim_transport(environ)
+        journal = self.server.router.emulator.requests
+        call_id = environ.get("HTTP_X_MS_CLIENT_REQUEST_ID")
+        act.client_delay = journal.gap(call_id, arrived)
         captured: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -111,12 +180,41 @@ class EmulatorRequestHandler(WSGIRequestHandler):
                 return
         entry = environ.get(ENTRY_KEY)
         operation = (entry.operation if entry is not None else None) or label
+        if act.error == TIMEOUT:  # the client gives up during the silence, unseen: count from its start
+            self._note_answer(journal, call_id, entry)
         fate = act_out(act, self.server.options.fault_timeout)
         if fate is not None:
             self._log(operation, fate, started)
             self.close_connection = True
+            if act.error != TIMEOUT:
+                self._note_answer(journal, call_id, entry)
             self._drop()
             return
+        self._note_answer(journal, call_id, entry)  # just before sending, so a measured gap is never short
+        code = self._answer(status, headers, payload)
+        self._log(operation, code, started)
+
+    @staticmethod
+    def _note_answer(journal: Any, call_id: str | None, entry: Any) -> None:
+        """When this call's answer goes out, for the gap before its retry. Not after the 401 challenge: the
+        SDK resends at once, and in-process that attempt has no delay either."""
+        if entry is None or not entry.challenged:
+            journal.answered(call_id, time.monotonic())
+
+    def _environ(self, body: bytes) -> dict[str, Any]:
+        """werkzeug's environ for this request, with the body already read (and dechunked)."""
+        environ = self.make_environ()
+        environ["wsgi.url_scheme"] = "https" if (self.tunnel or self.server.tls) else "http"
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        if self.tunnel and not environ.get("HTTP_HOST"):
+            environ["HTTP_HOST"] = self.tunnel
+        return environ
+
+    def _answer(self, status: str, headers: list[tuple[str, str]], payload: bytes) -> str:
+        """Send an app's answer; returns its status code."""
         code, _, reason = status.partition(" ")
         self.send_response(int(code), reason)
         for name, value in headers:
@@ -130,11 +228,14 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         if self.command != "HEAD":
             self._headers_buffer.append(payload)
         self.flush_headers()
-        self._log(operation, code, started)
+        return code
 
     def _read_body(self) -> bytes:
         limit = self.server.options.max_body
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        if chunked or self.headers.get("Content-Length", "0").strip() not in ("", "0"):
+            tunnel.ack_now(self.connection)  # the client may hold the body back until its head is acknowledged
+        if chunked:
             data = DechunkedInput(self.rfile).read(limit + 1)  # type: ignore[arg-type]
             if len(data) > limit:
                 raise _BodyTooLarge
@@ -169,20 +270,21 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         if not self.server.proxy or self.tunnel:
             self.send_error(405, "CONNECT is answered on the proxy port only")
             return
-        host, sep, port = self.path.rpartition(":")
-        host = host.strip("[]").lower()
-        if not sep or not port.isdigit() or not host:
-            self.send_error(400, f"CONNECT needs host:port, got {self.path!r}")
+        authority = _authority(self.path)
+        if authority is None or authority[1] is None:
+            self.send_error(400, f"CONNECT needs host:port with a valid host name or IP address, got {self.path!r}")
             return
-        if int(port) != 443:
+        host, port = authority
+        if port != 443:
             self.send_error(403, f"kv-emulator tunnels port 443 only, not {self.path}")
             return
         self.close_connection = True
         if self.server.router.emulates_host(host):
+            early = self._buffered()  # before the 200: a client that waits for it has sent nothing more yet
             self.send_response_only(200, "Connection Established")
             self.end_headers()
             self.wfile.flush()
-            self._serve_tls(host)
+            self._serve_tls(host, early)
             return
         if not self.server.options.passthrough:
             self.send_error(403, f"kv-emulator does not emulate {host} and --no-passthrough refuses other hosts")
@@ -192,15 +294,42 @@ class EmulatorRequestHandler(WSGIRequestHandler):
         except OSError as exc:
             self.send_error(502, f"kv-emulator could not reach {host}:443 ({exc.strerror or exc})")
             return
+        early = self._buffered()
         self._log(f"tunnel {host}", "200", started)
         self.send_response_only(200, "Connection Established")
         self.end_headers()
         self.wfile.flush()
+        with contextlib.suppress(OSError):
+            upstream.sendall(early)
         tunnel.relay(self.connection, upstream, self.server.options.idle_timeout)
 
-    def _serve_tls(self, host: str) -> None:
+    def _buffered(self) -> bytes:
+        """What the client sent after the CONNECT head that the buffered reader already holds (a ClientHello in
+        the same write as the CONNECT, which clients may send without waiting for the 200), taken out of it."""
+        timeout = self.connection.gettimeout()
+        self.connection.settimeout(0)  # peek at the buffer: never wait for more bytes
         try:
-            tls = self.server.ca.context_for(host).wrap_socket(self.connection, server_side=True)
+            early = self.rfile.peek()  # type: ignore[attr-defined]
+        except OSError:
+            early = b""
+        finally:
+            self.connection.settimeout(timeout)
+        return self.rfile.read(len(early)) if early else b""
+
+    def _serve_tls(self, host: str, early: bytes) -> None:
+        connection, relay = self.connection, None
+        if early:
+            connection, relay = tunnel.splice(self.connection, early, self.server.options.idle_timeout)
+        try:
+            self._serve_tls_on(connection, host)
+        finally:
+            if relay is not None:  # the relay ends when its end of the pair sees this one close
+                connection.close()
+                relay.join(timeout=5)
+
+    def _serve_tls_on(self, connection: socket.socket, host: str) -> None:
+        try:
+            tls = self.server.ca.context_for(host).wrap_socket(connection, server_side=True)
         except (OSError, ssl.SSLError) as exc:
             log.debug("TLS handshake for %s failed: %s", host, exc)
             return
@@ -240,6 +369,8 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _log(self, operation: str, status: str, started: float | None) -> None:
+        if not log.isEnabledFor(logging.INFO):  # --quiet: not even the formatting
+            return
         took = f"{(time.perf_counter() - started) * 1000:.1f} ms" if started is not None else "-"
         target = getattr(self, "path", "-")
         if target.startswith("/"):  # origin form: name the host the client used
@@ -265,3 +396,7 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             super().handle()
         except (ssl.SSLError, OSError) as exc:
             log.debug("connection closed: %s", exc)
+        except Exception:  # a bug of ours outside an app: say so rather than close the connection silently
+            log.exception("kv-emulator: unhandled error on a connection from %s", self.client_address)
+            with contextlib.suppress(Exception):
+                self.send_error(500, "internal error in kv-emulator (see the server log)")

@@ -25,6 +25,8 @@ from werkzeug.wrappers import Request, Response
 from .. import seed
 from .management_routes import IdentityRoutes
 from .management_spec import DOCUMENT, MAX_CLOCK_YEAR, operations
+from .ui import PREFIX as UI_PREFIX
+from .ui import UiApp
 from .validate import BodyError, check, parse_time
 
 if TYPE_CHECKING:
@@ -74,12 +76,16 @@ class ManagementApp(IdentityRoutes):
 
     def __init__(self, server: Any) -> None:  # the Server it belongs to
         self.server = server
+        self.ui = UiApp(self)
+        """``/_kv/ui/``: the web view (HTML, not part of the JSON API or its document)."""
 
     @property
     def emulator(self) -> Any:
         return self.server.emulator
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(UI_PREFIX):
+            return self.ui(environ, start_response)
         request = Request(environ)
         try:
             endpoint, arguments = _RULES.bind_to_environ(environ).match()
@@ -102,6 +108,18 @@ class ManagementApp(IdentityRoutes):
         except (ValueError, TypeError, LookupError, OverflowError) as exc:  # the in-process API's own words
             response = self._error(400, str(exc))
         return response(environ, start_response)
+
+    def run(self, endpoint: str, body: dict[str, Any], request: Request) -> Any:
+        """Run one route's handler with ``body`` checked against its schema: the web view's forms."""
+        schema = _BODIES.get(endpoint)
+        if schema is not None:
+            try:
+                check(body, schema)
+            except BodyError as exc:
+                raise BadRequest(str(exc)) from None
+        result = getattr(self, f"_{endpoint}")(request, body)
+        self.server.committed()
+        return result
 
     @staticmethod
     def _error(status: int, message: str) -> Response:

@@ -335,7 +335,8 @@ DOCUMENT: dict[str, Any] = {
         "version": "1",
         "description": "The emulator's test controls over HTTP (docs/server.md). JSON in, JSON out. A request "
         "body with an unknown field or a wrong value is refused with 400 naming it. With a non-loopback --host "
-        "every route but /_kv/health needs Authorization: Bearer <--admin-token>.",
+        "every route but /_kv/health needs Authorization: Bearer <--admin-token>. The web view under /_kv/ui/ "
+        "(HTML for a browser, docs/ui.md) is not part of this API and not described here.",
     },
     "paths": _PATHS,
 }

@@ -1,0 +1,121 @@
+"""ARM ``Microsoft.KeyVault/managedHSMs`` through the unmodified management SDK: create (long-running), get,
+list, update, soft delete, the deleted list, purge; the HSM's data plane follows, with its initial
+administrators holding Managed HSM Administrator."""
+
+from __future__ import annotations
+
+import pytest
+from arm_support import GROUP, SUB
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.keyvault.administration import KeyVaultAccessControlClient, KeyVaultRoleScope
+from azure.keyvault.keys import KeyClient
+from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.keyvault.models import ManagedHsm, ManagedHsmProperties, ManagedHsmSku
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+ADMIN = "a290e904-7015-4bba-90c8-60543313cdb4"
+NAME = "contoso-hsm"
+URL = f"https://{NAME}.managedhsm.azure.net"
+
+
+@pytest.fixture
+def mgmt(keyvault):
+    ResourceManagementClient(keyvault.credential, SUB).resource_groups.create_or_update(GROUP, {"location": "westus"})
+    return KeyVaultManagementClient(keyvault.credential, SUB)
+
+
+def _create(keyvault, mgmt, admins, **properties):
+    body = ManagedHsm(
+        location="westus",
+        sku=ManagedHsmSku(family="B", name="Standard_B1"),
+        properties=ManagedHsmProperties(
+            tenant_id=keyvault.settings.tenant_id, initial_admin_object_ids=admins, **properties
+        ),
+    )
+    return mgmt.managed_hsms.begin_create_or_update(GROUP, NAME, body).result()
+
+
+def test_create_get_and_list(keyvault, mgmt):
+    me = keyvault.credential.principal.object_id
+    created = _create(keyvault, mgmt, [me], soft_delete_retention_in_days=7)
+    assert created.properties.hsm_uri == f"{URL}/"
+    assert created.properties.provisioning_state == "Succeeded"
+    assert created.properties.initial_admin_object_ids == [me]
+    assert created.id == f"/subscriptions/{SUB}/resourceGroups/{GROUP}/providers/Microsoft.KeyVault/managedHSMs/{NAME}"
+    assert (created.sku.family, created.sku.name) == ("B", "Standard_B1")
+    assert mgmt.managed_hsms.get(GROUP, NAME).properties.soft_delete_retention_in_days == 7
+    assert [h.name for h in mgmt.managed_hsms.list_by_subscription()] == [NAME]
+    assert [h.name for h in mgmt.managed_hsms.list_by_resource_group(GROUP)] == [NAME]
+    assert keyvault.vault(URL).managed_hsm
+    with pytest.raises(ResourceNotFoundError):
+        mgmt.managed_hsms.get(GROUP, "other-hsm")
+
+
+def test_the_initial_administrators_hold_the_administrator_role(keyvault, mgmt):
+    """The data plane of an ARM-made HSM is authorized by its local RBAC from the start."""
+    me = keyvault.credential.principal.object_id
+    _create(keyvault, mgmt, [me, "77777777-0000-0000-0000-000000000007"])
+    roles = KeyVaultAccessControlClient(URL, keyvault.credential)
+    admins = sorted(
+        a.properties.principal_id
+        for a in roles.list_role_assignments(KeyVaultRoleScope.GLOBAL)
+        if a.properties.role_definition_id.endswith(ADMIN)
+    )
+    assert admins == sorted([me, "77777777-0000-0000-0000-000000000007"])
+    with pytest.raises(HttpResponseError, match="keys/create"):
+        KeyClient(URL, keyvault.credential).create_rsa_key("k")  # an administrator uses no keys
+    roles.create_role_assignment(
+        KeyVaultRoleScope.GLOBAL,
+        roles.get_role_definition(KeyVaultRoleScope.GLOBAL, "21dbd100-6940-42c2-9190-5d6cb909625b").id,
+        me,
+    )
+    assert KeyClient(URL, keyvault.credential).create_rsa_key("k").name == "k"
+
+
+def test_an_hsm_not_naming_the_caller_refuses_it(keyvault, mgmt):
+    _create(keyvault, mgmt, ["77777777-0000-0000-0000-000000000007"])
+    with pytest.raises(HttpResponseError) as refused:
+        list(KeyVaultAccessControlClient(URL, keyvault.credential).list_role_assignments(KeyVaultRoleScope.GLOBAL))
+    assert refused.value.status_code == 403 and refused.value.error.code == "AccessDenied"
+
+
+def test_update_changes_tags_and_keeps_the_rest(keyvault, mgmt):
+    _create(keyvault, mgmt, [keyvault.credential.principal.object_id])
+    updated = mgmt.managed_hsms.begin_update(
+        GROUP, NAME, ManagedHsm(location="westus", tags={"env": "test"}, properties=ManagedHsmProperties())
+    ).result()
+    assert updated.tags == {"env": "test"}
+    assert updated.properties.hsm_uri == f"{URL}/"
+
+
+def test_delete_is_soft_and_purge_forgets(keyvault, mgmt):
+    me = keyvault.credential.principal.object_id
+    _create(keyvault, mgmt, [me])
+    keyvault.vault(URL).keys.create("k", "RSA-HSM")
+    mgmt.managed_hsms.begin_delete(GROUP, NAME).result()
+    assert list(mgmt.managed_hsms.list_by_subscription()) == []
+    [deleted] = mgmt.managed_hsms.list_deleted()
+    assert deleted.name == NAME
+    assert deleted.properties.mhsm_id.endswith(f"/managedHSMs/{NAME}")
+    assert mgmt.managed_hsms.get_deleted(NAME, "westus").properties.location == "westus"
+    with pytest.raises(HttpResponseError) as gone:
+        KeyClient(URL, keyvault.credential).get_key("k")
+    assert gone.value.status_code == 404  # the host is gone while deleted
+    with pytest.raises(HttpResponseError) as conflict:
+        _create(keyvault, mgmt, [me])
+    assert conflict.value.status_code == 409
+    mgmt.managed_hsms.begin_purge_deleted(NAME, "westus").result()
+    assert list(mgmt.managed_hsms.list_deleted()) == []
+    created = _create(keyvault, mgmt, [me])  # the name is free again, the new HSM empty
+    assert created.properties.hsm_uri == f"{URL}/"
+    assert "k" not in keyvault.vault(URL).keys
+
+
+def test_a_body_without_location_or_tenant_is_refused(keyvault, mgmt, wire_for):
+    arm = wire_for(keyvault.management, base_url="https://management.azure.com")
+    path = f"/subscriptions/{SUB}/resourceGroups/{GROUP}/providers/Microsoft.KeyVault/managedHSMs/{NAME}"
+    response = arm.put(path, body={"properties": {}}, api_version="2023-07-01")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "LocationRequired"
+    response = arm.put(path, body={"location": "westus", "properties": {}}, api_version="2023-07-01")
+    assert response.status_code == 400
