@@ -6,6 +6,7 @@ object, and a document this build cannot read (newer format, unknown section) is
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -170,4 +171,24 @@ def test_a_managed_hsms_administration_travels_with_it() -> None:
     assert restored.security_domain.to_state() == hsm.security_domain.to_state()
     assert restored.hsm_settings.get("AllowKeyManagementOperationsThroughARM")[1] == "true"
     assert again.registry.hsm_backups.get("https://blob.example/backup-1") is not None
+    assert again.export_state() == document
+
+
+def test_arm_managed_hsms_travel_deleted_ones_with_their_data_plane() -> None:
+    from kv_emulator.hosts import VaultAddress
+    from kv_emulator.management.state import DeletedManagedHsmRecord, ManagedHsmRecord
+
+    kv = kv_emulator.Emulator()
+    record = ManagedHsmRecord("gone-hsm", "rg", "westus", {}, {"name": "Standard_B1"}, {"x": 1}, 1.0, 2.0)
+    hsm = kv.vault("https://gone-hsm.managedhsm.azure.net")
+    hsm.keys.create("kept", "RSA-HSM")
+    kv.registry.remove(VaultAddress("gone-hsm", True), until=4e9)
+    kv.management.state.deleted_hsms["gone-hsm"] = DeletedManagedHsmRecord(record, hsm, 3.0, 4e9)
+    kv.management.state.hsms["live-hsm"] = dataclasses.replace(record, name="live-hsm")
+    document = json.loads(json.dumps(kv.export_state()))
+    validate(document)
+    again = kv_emulator.Emulator().import_state(document)
+    deleted = again.management.state.deleted_hsms["gone-hsm"]
+    assert deleted.record == record and deleted.vault.keys.get("kept").payload.material.kty == "RSA-HSM"
+    assert again.management.state.hsms["live-hsm"].name == "live-hsm"
     assert again.export_state() == document

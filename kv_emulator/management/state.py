@@ -172,8 +172,8 @@ class ArmState:
             self.operations.update({k: dict(v) for k, v in data.get("operations", {}).items()})
             self.hsms.update({k: ManagedHsmRecord(**v) for k, v in data.get("hsms", {}).items()})
             for key, item in data.get("deleted_hsms", {}).items():
-                vault = deleted_vault(item["vault"], float(item["purge_at"]))
-                record = ManagedHsmRecord(**item["record"])
+                hsm = ManagedHsmRecord(**item["record"])
                 self.deleted_hsms[key] = DeletedManagedHsmRecord(
-                    record, vault, float(item["deleted_at"]), float(item["purge_at"])
-                )
+                    hsm, deleted_vault(item["vault"], float(item["purge_at"])), float(item["deleted_at"]),
+                    float(item["purge_at"]),
+                )  # fmt: skip
