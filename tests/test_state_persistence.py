@@ -207,3 +207,22 @@ def test_get_and_put_state_in_full(tmp_path: Path) -> None:
         assert newer.status_code == 400 and "state format 9" in newer.json()["error"]["message"]
     with Server(kv_emulator.Emulator(), options(tmp_path)) as again:  # the PUT was stored
         assert len(vault(again, "GET", "/secrets/v/versions").json()["value"]) == 2
+
+
+def test_a_state_document_is_a_seed_everywhere(tmp_path: Path) -> None:
+    """emulate(seed=...), a server's --seed and kv_seed read a state document with the seed loader."""
+    with kv_emulator.emulate(seed=FIXTURE) as kv:
+        assert kv.vault("fixture").secrets.get("db-password").payload.value == "second"
+    seeded = ServerOptions(port=0, proxy_port=0, data_dir=tmp_path, write_runtime=False, seed=FIXTURE)
+    with Server(kv_emulator.Emulator(), seeded) as server:
+        assert len(server.emulator.vault("fixture").secrets.list_versions("db-password")) == 2
+    test = tmp_path / "test_seeded.py"
+    test.write_text(
+        "def test_seeded(keyvault):\n"
+        "    assert keyvault.vault('fixture').secrets.get('db-password').payload.value == 'second'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", str(test), "-q", "-p", "no:cacheprovider", "--kv-seed", str(FIXTURE)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
