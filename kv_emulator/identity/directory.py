@@ -81,6 +81,13 @@ def _signing_key() -> tuple[rsa.RSAPrivateKey, str]:
     return key, _key_id(key)
 
 
+@functools.lru_cache(maxsize=8)
+def _pkcs8(key: rsa.RSAPrivateKey) -> str:
+    """The key as base64 PKCS#8 DER (state: a server writes it with every change, so once per key)."""
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return base64.b64encode(der).decode()
+
+
 def _key_id(key: rsa.RSAPrivateKey) -> str:
     return b64url_encode(hashlib.sha256(str(key.public_key().public_numbers().n).encode()).digest()[:20])
 
@@ -237,12 +244,9 @@ class Directory:
                 }
                 for p in self._principals.values()
             ]
-        der = self.signing_key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
         return {
             "principals": principals,
-            "signing_key": base64.b64encode(der).decode(),
+            "signing_key": _pkcs8(self.signing_key),
             "identity_header": self.identity_header,
         }
 
