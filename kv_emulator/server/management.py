@@ -285,6 +285,7 @@ class ManagementApp(IdentityRoutes):
         replaces the whole state, its clock included."""
         if "format" in body:
             self.emulator.import_state(seed.load_seed(body, source="PUT /_kv/state").state or {})
+            self.emulator.identity.identity_header = self.server.identity_header  # the printed env stays valid
             return {"status": "imported", "vaults": len(self.emulator.vaults)}
         clock = body.pop("clock", None)
         at = self._instant(clock["now"], "clock.now") if clock is not None else None
