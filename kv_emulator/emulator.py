@@ -213,6 +213,7 @@ class Emulator:
         nothing). ``StateError`` names what cannot be read (a newer format, an unknown section)."""
         from .state import import_state
 
+        import_state(Emulator(self.settings), document)  # a trial run: what cannot be loaded changes nothing here
         import_state(self, document)
         return self
 

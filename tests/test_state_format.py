@@ -192,3 +192,15 @@ def test_arm_managed_hsms_travel_deleted_ones_with_their_data_plane() -> None:
     assert deleted.record == record and deleted.vault.keys.get("kept").payload.material.kty == "RSA-HSM"
     assert again.management.state.hsms["live-hsm"].name == "live-hsm"
     assert again.export_state() == document
+
+
+def test_a_document_that_cannot_be_loaded_changes_nothing() -> None:
+    kv = kv_emulator.Emulator()
+    kv.vault().secrets.set("kept", "v")
+    other = kv_emulator.Emulator()
+    other.vault().keys.create("broken", "EC")
+    document = other.export_state()
+    document["registry"]["vaults"][0]["keys"]["objects"][0]["versions"][0]["jwk"] = {"kty": "EC"}
+    with pytest.raises(ValueError):
+        kv.import_state(document)
+    assert kv.vault().secrets.get("kept").payload.value == "v"

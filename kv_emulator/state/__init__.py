@@ -18,6 +18,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..errors import KeyVaultError
+
 __all__ = [
     "FORMAT",
     "MIGRATIONS",
@@ -122,7 +124,13 @@ def import_state(emulator: Any, document: Mapping[str, Any], *, source: str = "t
     changes nothing). Sections the document lacks are emptied, as a dump that lacked them said."""
     lifted = upgrade(document, source=source)
     for section in sections():
-        section.load(emulator, lifted.get(section.name))
+        try:
+            section.load(emulator, lifted.get(section.name))
+        except (KeyVaultError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, StateError):
+                raise
+            what = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KeyVaultError) else str(exc)
+            raise StateError(f"{source} cannot be loaded: its {section.name!r} section is not valid ({what})") from exc
 
 
 def _builtins() -> None:
