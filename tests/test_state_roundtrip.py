@@ -35,6 +35,7 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("delete_key"), NAMES),
     st.tuples(st.just("create_certificate"), NAMES),
     st.tuples(st.just("delete_certificate"), NAMES),
+    st.tuples(st.just("pending_certificate"), NAMES),
     st.tuples(st.just("advance"), st.integers(min_value=1, max_value=40)),
 )
 
@@ -68,6 +69,9 @@ def _apply(kv: kv_emulator.Emulator, operation: tuple[Any, ...]) -> None:
         elif kind == "create_certificate":
             cert_policy = CertificatePolicy(issuer_name="Self", subject=f"CN={args[0]}.example")
             certificates.begin_create_certificate(f"c-{args[0]}", cert_policy).wait()
+        elif kind == "pending_certificate":  # issuer Unknown: the operation waits for a merge
+            cert_policy = CertificatePolicy(issuer_name="Unknown", subject=f"CN={args[0]}.pending")
+            certificates.begin_create_certificate(f"p-{args[0]}", cert_policy)
         elif kind == "delete_certificate":
             certificates.begin_delete_certificate(f"c-{args[0]}").wait()
         elif kind == "advance":
@@ -105,6 +109,11 @@ def _reads(kv: kv_emulator.Emulator) -> dict[str, Any]:
         versions = [_props(v) for v in certificates.list_properties_of_certificate_versions(p.name)]
         policy = certificate.policy
         out[f"certificate {p.name}"] = (_props(p), sorted(versions, key=str), certificate.cer, policy.subject)
+        try:
+            operation = certificates.get_certificate_operation(p.name)
+            out[f"operation {p.name}"] = (operation.status, operation.csr, operation.request_id, operation.issuer_name)
+        except HttpResponseError as error:
+            out[f"operation {p.name}"] = error.status_code
     for d in certificates.list_deleted_certificates():
         out[f"deleted certificate {d.name}"] = (d.deleted_on, d.scheduled_purge_date)
     return out
