@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 __all__ = ["Clock", "wall_time"]
 
@@ -107,6 +108,18 @@ class Clock:
             seconds -= move
             self._moved()
         return self.now()
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain data (kv_emulator.state): how far from real time it runs, or where it is frozen."""
+        with self._lock:
+            return {"offset": self._offset, "frozen_at": self._frozen_at}
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        with self._lock:
+            self._offset = float(data.get("offset", 0.0))
+            frozen = data.get("frozen_at")
+            self._frozen_at = float(frozen) if frozen is not None else None
+        self._moved()
 
     def reset(self) -> None:
         """Back to real time, not frozen (virtual time stays as configured)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,20 +180,43 @@ class Emulator:
         address = parse_name_or_url(name_or_url)
         return self._vaults.configure(address, settings) if settings is not None else self._vaults.at(address)
 
-    # -- seed files (kv_emulator.seed; docs/seed-files.md) -----------------------------------------
+    # -- seed files and state (kv_emulator.seed, kv_emulator.state; docs/seed-files.md, docs/state.md) ------
 
     def load(self, path: str | Path) -> Emulator:
-        """Apply a JSON or TOML seed file; a bad file raises ``SeedError`` before anything is applied."""
+        """Apply a JSON or TOML seed file, or load a state file (:meth:`dump` with ``full=True``, ``kv-emulator
+        export``): the same loader reads both. A bad file raises ``SeedError`` before anything changes."""
         from .seed import apply, load_seed
 
         apply(self, load_seed(path))
         return self
 
-    def dump(self, path: str | Path) -> None:
-        """Write this emulator's vaults as a seed file (``.json`` or ``.toml``) that :meth:`load` reads."""
+    def dump(self, path: str | Path, *, full: bool = False) -> None:
+        """Write this emulator's vaults as a seed file (``.json`` or ``.toml``) that :meth:`load` reads: the
+        current version of each live object. ``full=True`` writes the whole state instead (every version,
+        deleted objects, policies, the control plane, the clock, keys...: :meth:`export_state`, as JSON)."""
         from .seed import dump_to
 
-        dump_to(self, path)
+        dump_to(self, path, full=full)
+
+    def export_state(self) -> dict[str, Any]:
+        """Everything this emulator knows as one lossless, versioned JSON-able document (docs/state.md)."""
+        from .state import export_state
+
+        return export_state(self)
+
+    def import_state(self, document: Mapping[str, Any]) -> Emulator:
+        """Replace what this emulator knows with a state document's (checked first: a refused one changes
+        nothing). ``StateError`` names what cannot be read (a newer format, an unknown section)."""
+        from .state import import_state
+
+        import_state(Emulator(self.settings), document)  # a trial run: what cannot be loaded changes nothing here
+        import_state(self, document)
+        return self
+
+    @property
+    def registry(self) -> VaultRegistry:
+        """The vaults by host, with the backup sealer they share (state: :mod:`kv_emulator.state`)."""
+        return self._vaults
 
     @property
     def vaults(self) -> list[Vault]:

@@ -26,6 +26,7 @@ from .hosts import VaultAddress
 from .objects import certificate_crypto as certs
 from .objects.key_material import KeyMaterial
 from .seed_validate import VAULT_SETTINGS, Problems, VaultSpec, read_vaults
+from .state import StateError, export_state, import_state, is_state, upgrade
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -66,6 +67,8 @@ class SeedDocument:
     """Key material generated for the document's keys, by path: made at the first apply, imported by the
     next ones, so every emulator seeded from one document (a fixture per test) has the same keys, cheaply."""
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, compare=False, repr=False)
+    state: dict[str, Any] | None = dataclasses.field(default=None, compare=False, repr=False)
+    """A whole state document (``format``: docs/state.md) rather than a seed: applying it replaces the state."""
 
 
 def load_seed(path_or_mapping: str | Path | Mapping[str, Any], *, source: str | None = None) -> SeedDocument:
@@ -77,6 +80,11 @@ def load_seed(path_or_mapping: str | Path | Mapping[str, Any], *, source: str | 
         path = Path(path_or_mapping)
         source = source or str(path)
         document = _read(path, source)
+    if is_state(document):  # a dump (Emulator.dump(full=True), GET /_kv/state?full=true, kv-emulator export)
+        try:
+            return SeedDocument(source, (), state=upgrade(document, source=source))
+        except StateError as exc:
+            raise SeedError(source, [f"(state): {exc}"]) from None
     problems = Problems()
     vaults = read_vaults(document, problems)
     if problems.items:
@@ -105,6 +113,12 @@ def apply(emulator: Emulator, doc: SeedDocument) -> None:
 
     Vault settings are checked against the emulator's for every vault before the first object is made.
     """
+    if doc.state is not None:
+        try:
+            import_state(emulator, doc.state, source=doc.source)
+        except (KeyVaultError, ValueError, TypeError, KeyError) as exc:
+            raise SeedError(doc.source, [f"(state): cannot be loaded: {exc!r}"]) from exc
+        return
     planned: list[tuple[VaultSpec, Any]] = []
     problems = Problems()
     for spec in doc.vaults:
@@ -230,10 +244,13 @@ def dump(emulator: Emulator) -> dict[str, Any]:
     return {"version": 1, "vaults": vaults}
 
 
-def dump_to(emulator: Emulator, path: str | Path) -> None:
-    """Write :func:`dump` to ``path``: JSON for ``.json``, TOML for ``.toml``."""
+def dump_to(emulator: Emulator, path: str | Path, *, full: bool = False) -> None:
+    """Write :func:`dump` to ``path``: JSON for ``.json``, TOML for ``.toml``; ``full``: the whole state
+    (:func:`kv_emulator.state.export_state`), which is JSON only (TOML has no null)."""
     path = Path(path)
-    document = dump(emulator)
+    document = export_state(emulator) if full else dump(emulator)
+    if full and path.suffix.lower() != ".json":
+        raise ValueError(f"a state file is .json, not {path.name!r}")
     if path.suffix.lower() == ".toml":
         import tomli_w
 

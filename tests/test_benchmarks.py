@@ -72,3 +72,10 @@ def test_server_benchmark_against_its_floor():
         assert re.search(r"1 client\(s\)\s+kv-emulator direct\s+\d+ req/s", section), out
         assert re.search(r"8 client\(s\)\s+kv-emulator proxy\s+\d+ req/s", section), out
         assert re.search(r"8 client\(s\)\s+proxy / direct time per call: [\d.]+x", section), out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="server benchmark uses POSIX process handling")
+def test_server_write_benchmark_persistent_and_ephemeral():
+    out = _run("server_writes.py", "--sizes", "0", "20", "--writes", "3", "--rounds", "1")
+    assert re.search(r"20 secrets\s+persistent\s+median\s+[\d.]+ ms", out), out
+    assert re.search(r"persistent vs ephemeral at 20 secrets: [\d.]+x", out), out

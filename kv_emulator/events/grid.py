@@ -134,6 +134,23 @@ class EventGrid:
             raise ValueError(f"unknown subscription fields {unknown}; known: {sorted(allowed)}")
         return self.subscribe(**body)
 
+    def to_state(self) -> list[dict[str, Any]]:
+        """Plain data (kv_emulator.state): the webhook subscriptions (handlers belong to a process)."""
+        return [s.to_state() for s in self.subscriptions if s.handler is None and s.endpoint is not None]
+
+    def from_state(self, data: list[dict[str, Any]]) -> None:
+        """Take back :meth:`to_state`'s subscriptions (their endpoints were validated when first made), in place
+        of the webhook subscriptions there are (a process's handler subscriptions stay)."""
+        for old in self.subscriptions:
+            if old.handler is None:
+                self.unsubscribe(old)
+        for item in data:
+            subscription = Subscription.from_state(item)
+            with self._lock:
+                subscription.since = self._last_sequence
+                subscription._refresh = weakly(self.flush)
+                self._subscriptions.append(subscription)
+
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
             subscription.active = False

@@ -201,6 +201,40 @@ class Subscription:
             "errors": len(self._errors),
         }
 
+    def to_state(self) -> dict[str, Any]:
+        """Plain data (kv_emulator.state): a webhook subscription and what it got (a handler is a process's
+        function: such subscriptions are not state, and are left out by :meth:`EventGrid.to_state`)."""
+        self._refresh()
+        with self._lock:
+            return {
+                "name": self.name,
+                "endpoint": self.endpoint,
+                "types": sorted(self.types) if self.types is not None else None,
+                "subject_begins_with": self.subject_begins_with,
+                "subject_ends_with": self.subject_ends_with,
+                "schema": self.schema,
+                "vault": self.vault,
+                "received": list(self._received),
+                "dead_letters": list(self._dead_letters),
+            }
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Subscription:
+        subscription = cls(
+            data["name"],
+            handler=None,
+            endpoint=data.get("endpoint"),
+            types=data.get("types"),
+            subject_begins_with=data.get("subject_begins_with"),
+            subject_ends_with=data.get("subject_ends_with"),
+            schema=data.get("schema", "eventgrid"),
+            vault=data.get("vault"),
+            since=0,
+        )
+        subscription._received = list(data.get("received", ()))
+        subscription._dead_letters = list(data.get("dead_letters", ()))
+        return subscription
+
     def __repr__(self) -> str:
         target = self.endpoint or getattr(self.handler, "__name__", None) or "recorded only"
         return f"<Subscription {self.name} -> {target}, {len(self._received)} received>"

@@ -10,6 +10,7 @@ registered, unknown clients and wrong secrets are refused with the errors Entra 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import hashlib
@@ -80,6 +81,13 @@ def _signing_key() -> tuple[rsa.RSAPrivateKey, str]:
     return key, _key_id(key)
 
 
+@functools.lru_cache(maxsize=8)
+def _pkcs8(key: rsa.RSAPrivateKey) -> str:
+    """The key as base64 PKCS#8 DER (state: a server writes it with every change, so once per key)."""
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return base64.b64encode(der).decode()
+
+
 def _key_id(key: rsa.RSAPrivateKey) -> str:
     return b64url_encode(hashlib.sha256(str(key.public_key().public_numbers().n).encode()).digest()[:20])
 
@@ -96,6 +104,8 @@ class Directory:
         self._lock = threading.Lock()
         self._principals: dict[str, Principal] = {}
         self._signing: tuple[rsa.RSAPrivateKey, str] | None = None  # a restored server's key, else the process's
+        self.identity_header: str | None = None
+        """The App Service identity header a server's managed identities answer to (kept in its state)."""
         self.issued: list[dict[str, Any]] = []
         """Claims of every token issued, in order (no token strings: they are credentials)."""
 
@@ -216,6 +226,47 @@ class Directory:
     def use_signing_key(self, key: rsa.RSAPrivateKey) -> None:
         """Sign and verify with ``key`` from now on (a restored state's); its ``kid`` is derived as always."""
         self._signing = (key, _key_id(key))
+
+    # -- state (kv_emulator.state) --------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain data: the principals (a certificate as base64 DER), the token-signing key (PKCS#8, base64) and
+        the App Service identity header, so tokens and a printed environment stay valid after a restore."""
+        with self._lock:
+            principals = [
+                {
+                    **{f.name: getattr(p, f.name) for f in dataclasses.fields(p) if f.name != "certificate"},
+                    "certificate": (
+                        base64.b64encode(p.certificate.public_bytes(serialization.Encoding.DER)).decode()
+                        if p.certificate is not None
+                        else None
+                    ),
+                }
+                for p in self._principals.values()
+            ]
+        return {
+            "principals": principals,
+            "signing_key": _pkcs8(self.signing_key),
+            "identity_header": self.identity_header,
+        }
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        principals = {}
+        for item in data.get("principals", ()):
+            values = dict(item)
+            certificate = values.pop("certificate", None)
+            values["certificate"] = (
+                x509.load_der_x509_certificate(base64.b64decode(certificate)) if certificate is not None else None
+            )
+            principals[str(values["client_id"]).lower()] = Principal(**values)
+        with self._lock:
+            self._principals = principals
+        if data.get("signing_key"):
+            key = serialization.load_der_private_key(base64.b64decode(data["signing_key"]), password=None)
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise ValueError("the token-signing key is an RSA key")
+            self.use_signing_key(key)
+        self.identity_header = data.get("identity_header")
 
     def cli_shim(self) -> CliShim:
         """Fake ``az``/``azd`` on ``PATH`` that sign with this directory's key (``emulate_cli``)."""

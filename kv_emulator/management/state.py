@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..objects.vault import Vault
@@ -123,3 +124,56 @@ class ArmState:
         with self.lock:
             gone = [name for name, item in self.deleted.items() if item.purge_at <= now]
             return [self.deleted.pop(name) for name in gone]
+
+    # -- state (kv_emulator.state) --------------------------------------------------------------------
+
+    def to_state(self, vault_state: Callable[[Vault], dict[str, Any]]) -> dict[str, Any]:
+        """Plain data: every record; a deleted vault with its whole data plane (``vault_state`` writes it)."""
+        with self.lock:
+            return {
+                "groups": {k: dataclasses.asdict(v) for k, v in self.groups.items()},
+                "vaults": {k: dataclasses.asdict(v) for k, v in self.vaults.items()},
+                "deleted": {
+                    k: {
+                        "record": dataclasses.asdict(d.record),
+                        "vault": vault_state(d.vault),
+                        "deleted_at": d.deleted_at,
+                        "purge_at": d.purge_at,
+                    }
+                    for k, d in self.deleted.items()
+                },
+                "assignments": {k: dataclasses.asdict(v) for k, v in self.assignments.items()},
+                "operations": {k: dict(v) for k, v in self.operations.items()},
+                "hsms": {k: dataclasses.asdict(v) for k, v in self.hsms.items()},
+                "deleted_hsms": {
+                    k: {
+                        "record": dataclasses.asdict(d.record),
+                        "vault": vault_state(d.vault),
+                        "deleted_at": d.deleted_at,
+                        "purge_at": d.purge_at,
+                    }
+                    for k, d in self.deleted_hsms.items()
+                },
+            }
+
+    def from_state(self, data: dict[str, Any], deleted_vault: Callable[[dict[str, Any], float], Vault]) -> None:
+        """Take back :meth:`to_state`'s data; ``deleted_vault(state, purge_at)`` rebuilds a deleted data plane."""
+        with self.lock:
+            self.clear()
+            self.groups.update({k: ResourceGroup(**v) for k, v in data.get("groups", {}).items()})
+            self.vaults.update({k: VaultRecord(**v) for k, v in data.get("vaults", {}).items()})
+            for key, item in data.get("deleted", {}).items():
+                vault = deleted_vault(item["vault"], float(item["purge_at"]))
+                record = VaultRecord(**item["record"])
+                self.deleted[key] = DeletedVaultRecord(
+                    record, vault, float(item["deleted_at"]), float(item["purge_at"])
+                )
+            self.assignments.update({k: RoleAssignmentRecord(**v) for k, v in data.get("assignments", {}).items()})
+            self.operations.update({k: dict(v) for k, v in data.get("operations", {}).items()})
+            self.hsms.update({k: ManagedHsmRecord(**v) for k, v in data.get("hsms", {}).items()})
+            for key, item in data.get("deleted_hsms", {}).items():
+                hsm = ManagedHsmRecord(**item["record"])
+                self.deleted_hsms[key] = DeletedManagedHsmRecord(
+                    hsm, deleted_vault(item["vault"], float(item["purge_at"])), float(item["deleted_at"]),
+                    float(item["purge_at"]),
+                )  # fmt: skip

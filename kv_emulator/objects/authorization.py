@@ -87,6 +87,9 @@ class AccessPolicy:
     certificates: set[str] = dataclasses.field(default_factory=set)
 
 
+_POLICY_KINDS = ("secrets", "keys", "certificates")
+
+
 def _principal_id(principal: Any) -> str:
     """An object id, from a string or anything with ``object_id`` (a registered Principal)."""
     return str(getattr(principal, "object_id", principal)).lower()
@@ -198,6 +201,31 @@ class Authorization:
         """Copies of the access policies, one per principal."""
         with self._lock:
             return [dataclasses.replace(policy) for policy in self._policies.values()]
+
+    # -- state (kv_emulator.state) ------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain data: the permission model, the role assignments and the access policies."""
+        with self._lock:
+            return {
+                "rbac": self._rbac,
+                "assignments": [dataclasses.asdict(a) for a in self._assignments],
+                "access_policies": [
+                    {"object_id": p.object_id, **{kind: sorted(getattr(p, kind)) for kind in _POLICY_KINDS}}
+                    for p in self._policies.values()
+                ],
+            }
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        """Take back :meth:`to_state`'s data (observers are not told: nothing changed, it was restored)."""
+        with self._lock:
+            self._rbac = data.get("rbac")
+            self._assignments = [RoleAssignment(**a) for a in data.get("assignments", ())]
+            policies = [
+                AccessPolicy(p["object_id"], *({str(x) for x in p.get(kind, ())} for kind in _POLICY_KINDS))
+                for p in data.get("access_policies", ())
+            ]
+            self._policies = {p.object_id: p for p in policies}
 
     # -- the check ----------------------------------------------------------------------------------
 

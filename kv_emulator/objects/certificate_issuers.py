@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..clock import Clock
@@ -144,6 +144,18 @@ class IssuerRegistry:
         with self._lock:
             return isinstance(name, str) and name.lower() in self._issuers
 
+    def to_state(self) -> builtins.list[dict[str, Any]]:
+        """Plain data (kv_emulator.state): every issuer, password included (a provider would need it)."""
+        with self._lock:
+            return [dataclasses.asdict(self._issuers[k]) for k in sorted(self._issuers)]
+
+    def from_state(self, data: Iterable[Mapping[str, Any]]) -> None:
+        known = {field.name for field in dataclasses.fields(Issuer)}
+        with self._lock:
+            self._issuers = {
+                str(item["name"]).lower(): Issuer(**{k: v for k, v in item.items() if k in known}) for item in data
+            }
+
 
 class CertificateContacts:
     """The vault's certificate contacts: ``None`` until set, and again after they are deleted."""
@@ -170,6 +182,15 @@ class CertificateContacts:
             contacts = self.get()
             self._contacts = None
             return contacts
+
+    def to_state(self) -> list[dict[str, Any]] | None:
+        """Plain data (kv_emulator.state): None until contacts are set."""
+        with self._lock:
+            return None if self._contacts is None else [dataclasses.asdict(c) for c in self._contacts]
+
+    def from_state(self, data: Iterable[Mapping[str, Any]] | None) -> None:
+        with self._lock:
+            self._contacts = None if data is None else [Contact(**dict(c)) for c in data]
 
     @property
     def emails(self) -> list[str]:

@@ -100,6 +100,19 @@ class CertificateOperation:
     def unknown_issuer(self) -> bool:
         return self.issuer_name.lower() == "unknown"
 
+    def to_state(self) -> dict[str, Any]:
+        """Plain data (kv_emulator.state): the CSR as base64 DER, the key as its private JWK."""
+        data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        data.update(csr=base64.b64encode(self.csr).decode(), key=self.key.private_jwk())
+        return data
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> CertificateOperation:
+        known = {field.name for field in dataclasses.fields(cls)}
+        values = {name: value for name, value in data.items() if name in known}
+        values.update(csr=base64.b64decode(data["csr"]), key=KeyMaterial.from_jwk(data["key"]))
+        return cls(**values)
+
     @property
     def progress_details(self) -> str:
         return _MERGE_DETAILS if self.unknown_issuer else _ISSUER_DETAILS
@@ -119,6 +132,7 @@ class OperationsMixin:
 
         def _now(self) -> int: ...
         def _sync(self) -> None: ...
+        def _touch(self, key: str) -> None: ...
         def _issue(self, operation: CertificateOperation, *, at: int) -> None: ...
         def _note_wait(self, operation: CertificateOperation) -> None: ...
         def _finish(
@@ -136,6 +150,7 @@ class OperationsMixin:
         operation = self._operations.get(name.lower())
         if operation is None:
             raise PendingCertificateNotFound(name)
+        self._touch(name.lower())  # a read may settle it, a poll counts down: persist it
         return self._settle(operation)
 
     @staticmethod

@@ -14,6 +14,7 @@ Direct access: ``vault.certificates.create("web")`` (self-signed, ``CN=web``),
 
 from __future__ import annotations
 
+import base64
 import builtins
 import dataclasses
 from collections.abc import Callable, Mapping
@@ -50,6 +51,7 @@ from .versioned import (
     validate_name,
     validate_tags,
 )
+from .versioned_state import plain
 
 PolicyReader = Callable[[Mapping[str, Any], "CertificatePolicy | None"], CertificatePolicy]
 """Reads a policy given in its wire form (a dict) for direct access; the handlers' parser, handed in."""
@@ -391,6 +393,61 @@ class CertificateStore(OperationsMixin, IssuanceMixin, LifetimeActionsMixin, Ver
 
     def _forget(self, key: str) -> None:
         self._policies.pop(key, None)
+        self.touched.add(key)
+
+    def _changed(self, key: str) -> None:
+        self.touched.add(key)  # a policy or an operation changed with it
+        super()._changed(key)
+
+    # -- state (kv_emulator.state) ---------------------------------------------------------------------------
+
+    def _payload_to_state(self, payload: CertificateValue) -> dict[str, Any]:
+        return {
+            "cer": base64.b64encode(payload.cer).decode() if payload.cer is not None else None,
+            "certificates": [base64.b64encode(der).decode() for der in payload.certificates],
+            "content_type": payload.content_type,
+            "preserve_order": payload.preserve_order,
+        }
+
+    def _payload_from_state(self, data: Mapping[str, Any]) -> CertificateValue:
+        cer = data.get("cer")
+        return CertificateValue(
+            base64.b64decode(cer) if cer is not None else None,
+            tuple(base64.b64decode(der) for der in data.get("certificates", ())),
+            data.get("content_type") or certs.PKCS12,
+            bool(data.get("preserve_order", False)),
+        )
+
+    def _name_state(self, key: str) -> dict[str, Any]:
+        policy, operation = self._policies.get(key), self._operations.get(key)
+        data: dict[str, Any] = {}
+        if policy is not None:
+            data["policy"] = plain(policy.to_dict())
+        if operation is not None:
+            data["operation"] = operation.to_state()
+        return data
+
+    def _load_name_state(self, key: str, data: Mapping[str, Any]) -> None:
+        if data.get("policy") is not None:
+            self._policies[key] = CertificatePolicy.from_dict(data["policy"])
+        if data.get("operation") is not None:
+            operation = self._operations[key] = CertificateOperation.from_state(data["operation"])
+            if operation.due is not None and operation.status == "inProgress":
+                self._schedule.plan("issue", self.kind, key, operation.due)
+
+    def store_state(self) -> dict[str, Any]:
+        return {
+            "issuers": self.issuers.to_state(),
+            "contacts": self.contacts.to_state(),
+            "notifications": [dict(n) for n in self._notifications],
+            "emailed": sorted([version, at] for version, at in self._emailed),
+        }
+
+    def load_store_state(self, data: Mapping[str, Any]) -> None:
+        self.issuers.from_state(data.get("issuers", ()))
+        self.contacts.from_state(data.get("contacts"))
+        self._notifications = [dict(n) for n in data.get("notifications", ())]
+        self._emailed = {(str(version), int(at)) for version, at in data.get("emailed", ())}
 
     # -- backup ------------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -307,6 +308,7 @@ class KeyStore(VersionedStore[KeyValue]):
             policy.created = previous.created if previous else now
             policy.updated = now
             self._policies[name.lower()] = policy
+            self.touched.add(name.lower())
             self._changed(name.lower())
             return policy
 
@@ -369,6 +371,44 @@ class KeyStore(VersionedStore[KeyValue]):
     def _forget(self, key: str) -> None:
         self._policies.pop(key, None)
 
+    # -- state (kv_emulator.state) -----------------------------------------------------------------
+
+    def _payload_to_state(self, payload: KeyValue) -> dict[str, Any]:
+        policy = payload.release_policy
+        return {
+            "jwk": payload.material.private_jwk(),
+            "key_ops": list(payload.key_ops),
+            "exportable": payload.exportable,
+            "release_policy": dataclasses.asdict(policy) if policy else None,
+        }
+
+    def _payload_from_state(self, data: Mapping[str, Any]) -> KeyValue:
+        policy = data.get("release_policy")
+        return KeyValue(
+            KeyMaterial.from_jwk(data["jwk"]),
+            tuple(data["key_ops"]),
+            bool(data.get("exportable", False)),
+            ReleasePolicy(**policy) if policy else None,
+        )
+
+    def _name_state(self, key: str) -> dict[str, Any]:
+        policy = self._policies.get(key)
+        return {"rotation_policy": policy.to_dict()} if policy is not None else {}
+
+    def _load_name_state(self, key: str, data: Mapping[str, Any]) -> None:
+        if data.get("rotation_policy") is not None:
+            self._policies[key] = RotationPolicy.from_dict(data["rotation_policy"])
+
+    def store_state(self) -> dict[str, Any]:
+        return {
+            "notifications": [dict(n) for n in self._notifications],
+            "notified": sorted([version, at] for version, at in self._notified),
+        }
+
+    def load_store_state(self, data: Mapping[str, Any]) -> None:
+        self._notifications = [dict(n) for n in data.get("notifications", ())]
+        self._notified = {(str(version), int(at)) for version, at in data.get("notified", ())}
+
     # -- backup ------------------------------------------------------------------------------------
 
     def backup(self, name: str) -> bytes:
@@ -420,6 +460,7 @@ class KeyStore(VersionedStore[KeyValue]):
         if document.get("policy"):
             with self._lock:
                 self._policies[obj.name.lower()] = RotationPolicy.from_dict(document["policy"])
+                self.touched.add(obj.name.lower())
                 self._changed(obj.name.lower())
         return obj.latest
 

@@ -40,6 +40,22 @@ class NetworkRules:
             self.default_action = default_action
             self._networks = networks
 
+    def to_state(self) -> dict[str, Any]:
+        """Plain data (kv_emulator.state)."""
+        with self._lock:
+            return {
+                "public_network_access": self.public_network_access,
+                "default_action": self.default_action,
+                "ip_rules": [str(network) for network in self._networks],
+            }
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        self.configure(
+            public_network_access=bool(data.get("public_network_access", True)),
+            default_action=str(data.get("default_action", "Allow")),
+            ip_rules=data.get("ip_rules", ()),
+        )
+
     @property
     def ip_rules(self) -> list[str]:
         """The allowed addresses and ranges, as written (a read for the web view)."""

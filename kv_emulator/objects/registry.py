@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..clock import Clock
 from ..config import Settings
@@ -151,3 +152,49 @@ class VaultRegistry:
             self._vaults.clear()
             self._deleted.clear()
         self.hsm_backups.clear()
+
+    # -- state (kv_emulator.state) ---------------------------------------------------------------------
+
+    @property
+    def sealer(self) -> BackupSealer:
+        """What seals this emulator's backups (its key is state: a backup restores after a restart)."""
+        return self._sealer
+
+    def to_state(self, *, vaults: bool = True) -> dict[str, Any]:
+        """Plain data: the backup-sealing key, the hosts ARM deleted (until when) and every vault (``vaults``:
+        False leaves them out, for a server that stores them by object)."""
+        with self._lock:
+            items, removed = list(self._vaults.values()), dict(self._deleted)
+        data: dict[str, Any] = {
+            "sealing_key": base64.b64encode(self._sealer.key).decode(),
+            "removed": {host: (until if until != float("inf") else None) for host, until in removed.items()},
+            "hsm_backups": self.hsm_backups.to_state(),
+        }
+        if vaults:
+            data["vaults"] = [vault.to_state(self.settings) for vault in sorted(items, key=lambda v: v.url)]
+        return data
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        """Replace every vault with :meth:`to_state`'s."""
+        self.clear()
+        if data.get("sealing_key"):
+            self._sealer.use_key(base64.b64decode(data["sealing_key"]))
+        self.hsm_backups.from_state(data.get("hsm_backups", {}))
+        for item in data.get("vaults", ()):
+            self.restore_vault(item)
+        with self._lock:
+            for host, until in data.get("removed", {}).items():
+                self._deleted[host] = float("inf") if until is None else float(until)
+
+    def restore_vault(self, data: dict[str, Any]) -> Vault:
+        """A vault made from its state (:meth:`Vault.to_state`), with the settings of its own it names."""
+        own = data.get("settings") or {}
+        vault = self.configure(parse_name_or_url(data["url"]), self.settings.replace(**own) if own else self.settings)
+        vault.from_state(data)
+        return vault
+
+    def restore_removed(self, data: dict[str, Any], until: float) -> Vault:
+        """A vault ARM deleted, made from its state and taken out again (unreachable until ``until``)."""
+        vault = self.restore_vault(data)
+        self.remove(parse_name_or_url(data["url"]), until)
+        return vault

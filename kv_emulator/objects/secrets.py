@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import BadParameter, DeletedObjectDisabled, ObjectDisabled
@@ -109,6 +110,14 @@ class SecretStore(VersionedStore[SecretValue]):
             apply_common_changes(draft, enabled=enabled, not_before=not_before, expires=expires, tags=tags)
 
         return self.update(name, version, change=change)
+
+    # -- state (kv_emulator.state) -----------------------------------------------------------------
+
+    def _payload_to_state(self, payload: SecretValue) -> dict[str, Any]:
+        return {"value": payload.value, "content_type": payload.content_type}
+
+    def _payload_from_state(self, data: Mapping[str, Any]) -> SecretValue:
+        return SecretValue(str(data["value"]), data.get("content_type"))
 
     # -- backup ----------------------------------------------------------------------------------
 

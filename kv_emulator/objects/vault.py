@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from .network import NetworkRules
 from .schedule import Schedule
 from .secrets import SecretStore
 from .security_domain import SecurityDomain
+from .versioned_state import plain
 
 __all__ = ["Vault"]
 
@@ -151,6 +153,59 @@ class Vault:
             self.keys.premium = self.certificates.premium = settings.sku == "premium"
             self.authorization.location = self.network.location = settings.location
         self.authorization.rbac = settings.enable_rbac_authorization  # outside the lock: its observers deliver events
+
+    # -- state (kv_emulator.state) ---------------------------------------------------------------------
+
+    STORES = ("secrets", "keys", "certificates")
+
+    def to_state(self, base: Settings) -> dict[str, Any]:
+        """The vault as plain data: its address, the settings it has of its own (those that differ from
+        ``base``, the emulator's), every object of every store, and its authorization and network rules."""
+        with self.lock:
+            data = self.rest_state(base)
+            stores = data.pop("stores")
+            for name in self.STORES:
+                data[name] = {**stores.get(name, {}), "objects": getattr(self, name).to_state()["objects"]}
+            return data
+
+    def rest_state(self, base: Settings) -> dict[str, Any]:
+        """All but the objects: a server stores this beside one row per object (``stores``: what each store
+        keeps that belongs to no one name)."""
+        own = {
+            field.name: getattr(self.settings, field.name)
+            for field in dataclasses.fields(self.settings)
+            if getattr(self.settings, field.name) != getattr(base, field.name)
+        }
+        with self.lock:
+            stores = {name: getattr(self, name).store_state() for name in self.STORES}
+        data = {
+            "url": self.url,
+            "settings": plain(own),
+            "authorization": self.authorization.to_state(),
+            "network": self.network.to_state(),
+            "stores": {name: value for name, value in stores.items() if value},
+        }
+        if self.managed_hsm:  # a Managed HSM's local RBAC, settings and security domain (a vault has none)
+            data["hsm"] = {
+                "access_control": self.access_control.to_state(),
+                "settings": self.hsm_settings.to_state(),
+                "security_domain": self.security_domain.to_state(),
+            }
+        return data
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        """Take back :meth:`to_state`'s data (the vault was made with the settings it names)."""
+        self.authorization.from_state(data.get("authorization", {}))
+        self.network.from_state(data.get("network", {}))
+        hsm = data.get("hsm")
+        if hsm is not None:
+            self.access_control = HsmAccessControl.from_state(hsm.get("access_control", {}))
+            self.hsm_settings = HsmSettings.from_state(hsm.get("settings", {}))
+            if hsm.get("security_domain"):
+                self.security_domain.from_state(hsm["security_domain"])
+        with self.lock:
+            for name in self.STORES:
+                getattr(self, name).from_state(data.get(name, {}))
 
     @property
     def activated(self) -> bool:

@@ -36,6 +36,8 @@ from ..errors import (
     PurgeNotAllowed,
 )
 from .schedule import Schedule
+from .versioned_state import StoreState
+from .versions import Attributes, DeletedObject, Version, VersionedObject
 
 __all__ = ["Attributes", "DeletedObject", "Version", "VersionedObject", "VersionedStore", "validate_tags"]
 
@@ -81,56 +83,7 @@ def apply_common_changes(
         draft.tags = dict(tags)
 
 
-@dataclasses.dataclass
-class Attributes:
-    """Management attributes: times are Unix seconds as on the wire."""
-
-    enabled: bool
-    created: int
-    updated: int
-    not_before: int | None = None
-    expires: int | None = None
-
-
-@dataclasses.dataclass
-class Version(Generic[P]):
-    """One version of an object: its attributes, tags and the kind-specific payload."""
-
-    name: str
-    version: str
-    attributes: Attributes
-    tags: dict[str, str]
-    payload: P
-    managed: bool = False
-    """True for the key and secret behind a certificate: only the certificate changes them."""
-
-
-@dataclasses.dataclass
-class VersionedObject(Generic[P]):
-    """All versions of one name, oldest first."""
-
-    name: str
-    versions: dict[str, Version[P]]
-
-    @property
-    def latest(self) -> Version[P]:
-        return next(reversed(self.versions.values()))
-
-    @property
-    def managed(self) -> bool:
-        return bool(self.versions) and self.latest.managed
-
-
-@dataclasses.dataclass
-class DeletedObject(Generic[P]):
-    """An object in the deleted state: recoverable until ``scheduled_purge_date``."""
-
-    obj: VersionedObject[P]
-    deleted_date: int
-    scheduled_purge_date: int
-
-
-class VersionedStore(Generic[P]):
+class VersionedStore(StoreState[P], Generic[P]):
     """The live and deleted objects of one kind in one vault, guarded by the vault's lock."""
 
     def __init__(
@@ -154,6 +107,8 @@ class VersionedStore(Generic[P]):
         self._live_order: builtins.list[str] = []  # the keys of _live, sorted
         self._deleted_order: builtins.list[str] = []  # the keys of _deleted, sorted
         self._schedule.register("purge", kind, self._purge_due)
+        self.touched: set[str] = set()
+        """Lowercased names whose stored state may have changed since :meth:`take_touched` (persistence)."""
         self.on_new_version: list[Callable[[Version[P]], None]] = []
         """Told of every new version however made (Event Grid events); called under the vault's lock."""
 
@@ -167,22 +122,26 @@ class VersionedStore(Generic[P]):
         self._schedule.run(self._now())
 
     def _put_live(self, key: str, obj: VersionedObject[P]) -> None:
+        self.touched.add(key)
         if key not in self._live:
             bisect.insort(self._live_order, key)
         self._live[key] = obj
 
     def _drop_live(self, key: str) -> VersionedObject[P]:
+        self.touched.add(key)
         obj = self._live.pop(key)
         del self._live_order[bisect.bisect_left(self._live_order, key)]
         return obj
 
     def _put_deleted(self, key: str, deleted: DeletedObject[P]) -> None:
+        self.touched.add(key)
         if key not in self._deleted:
             bisect.insort(self._deleted_order, key)
         self._deleted[key] = deleted
         self._schedule.plan("purge", self.kind, key, deleted.scheduled_purge_date)
 
     def _drop_deleted(self, key: str) -> DeletedObject[P]:
+        self.touched.add(key)
         deleted = self._deleted.pop(key)
         del self._deleted_order[bisect.bisect_left(self._deleted_order, key)]
         return deleted
@@ -203,6 +162,10 @@ class VersionedStore(Generic[P]):
 
     def _changed(self, key: str) -> None:
         """A live object was written: plan its time-driven work (kinds with lifetime actions override this)."""
+
+    def _touch(self, key: str) -> None:
+        """What is kept under a name changed in place (a version, a policy, an operation): persist it."""
+        self.touched.add(key)
 
     def _live_object(self, name: str) -> VersionedObject[P]:
         obj = self._live.get(name.lower())
@@ -331,6 +294,7 @@ class VersionedStore(Generic[P]):
             self._put_live(key, obj)
         version.name = obj.name
         obj.versions[version.version] = version
+        self.touched.add(key)
         self._changed(key)
         return version
 
@@ -343,6 +307,7 @@ class VersionedStore(Generic[P]):
             for field, value in attributes.items():
                 setattr(target.attributes, field, value)
             target.attributes.updated = self._now()
+            self.touched.add(name.lower())
             self._changed(name.lower())  # an expiry moved: so may its notification
 
     def delete_managed(self, name: str) -> None:
@@ -412,6 +377,7 @@ class VersionedStore(Generic[P]):
         attributes.created = attributes.updated = at
         version = Version(name=obj.name, version=new_version_id(), attributes=attributes, tags=tags, payload=payload)
         obj.versions[version.version] = version
+        self.touched.add(key)
         self.announce(version)
         return version
 
@@ -440,6 +406,7 @@ class VersionedStore(Generic[P]):
             target.attributes = draft.attributes
             target.tags = draft.tags
             target.payload = draft.payload
+            self.touched.add(name.lower())
             self._changed(name.lower())
             return target
 
@@ -512,6 +479,7 @@ class VersionedStore(Generic[P]):
         with self._lock:
             for key in builtins.list(self._live) + builtins.list(self._deleted):
                 self._forget(key)
+                self.touched.add(key)
             self._live.clear()
             self._deleted.clear()
             self._live_order.clear()

@@ -1,5 +1,6 @@
 """``kv-emulator``: ``serve`` (run the server), ``ca`` (where its CA is), ``env`` (what a client needs),
-``receive`` (a webhook that prints the events it gets).
+``export``/``import`` (a data dir's state as a JSON document), ``receive`` (a webhook that prints the events it
+gets).
 
 Every emulator setting (:class:`~kv_emulator.Settings`) is a flag (``--soft-delete-retention-in-days 7``)
 and an environment variable (``KV_EMULATOR_SOFT_DELETE_RETENTION_IN_DAYS=7``); a flag wins.
@@ -160,6 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="shell: export lines for eval (the default); dotenv: NAME=value; github: lines for $GITHUB_ENV",
     )
     env.add_argument("--direct", action="store_true", help="https://localhost:PORT instead of the proxy")
+    export = commands.add_parser(
+        "export", help="write the state kept in a --data-dir as one JSON state document (docs/state.md)"
+    )
+    export.add_argument("file", help="where to write it (- for standard output)")
+    _add_data_dir(export)
+    load = commands.add_parser(
+        "import",
+        help="replace the state kept in a --data-dir with a state document or seed file (no server may be running)",
+    )
+    load.add_argument("file", help="a state document (kv-emulator export) or a seed file (.json or .toml)")
+    _add_data_dir(load)
     receive = commands.add_parser(
         "receive",
         help="a webhook that answers Event Grid's handshake and prints each event it gets as a JSON line",
@@ -324,4 +336,11 @@ def main(argv: Sequence[str] | None = None, *, make_emulator: Callable[[Settings
         return _serve(args, make_emulator)
     if args.command == "receive":
         return _receive(args)
+    if args.command in ("export", "import"):
+        from .transfer import export_state_file, import_state_file
+
+        if args.command == "export":
+            return export_state_file(_data_dir(args), args.file)
+        settings = settings_from(argparse.Namespace(vault_name=None), dict(os.environ))  # KV_EMULATOR_* apply
+        return import_state_file(_data_dir(args), args.file, lambda: make_emulator(settings))
     return _ca(args) if args.command == "ca" else _env(args)

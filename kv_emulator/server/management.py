@@ -157,6 +157,8 @@ class ControlApi(IdentityRoutes):
             return {}
         if not isinstance(body, dict):
             raise BadRequest(f"the body of {_method_text(request)} must be a JSON object")
+        if "anyOf" in schema:  # the option whose required fields the body has (a state document has "format")
+            schema = next((o for o in schema["anyOf"] if set(o.get("required", ())) <= set(body)), schema)
         try:
             check(body, schema)
         except BodyError as exc:
@@ -273,11 +275,19 @@ class ControlApi(IdentityRoutes):
         return Response(self.emulator.audit.to_jsonl(), mimetype="application/x-ndjson")
 
     def _state(self, request: Request, body: dict[str, Any]) -> Any:
+        """The vaults as a seed document, or with ``?full=true`` the whole state (docs/state.md)."""
+        if request.args.get("full", "").lower() in ("1", "true", "yes"):
+            return self.emulator.export_state()
         return seed.dump(self.emulator)
 
     def _state_put(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
         """Replace the vaults with a seed document (checked whole before anything changes); the clock is set
-        only when the document has a ``clock``, else it keeps its time."""
+        only when the document has a ``clock``, else it keeps its time. A state document (``format``)
+        replaces the whole state, its clock included."""
+        if "format" in body:
+            self.emulator.import_state(seed.load_seed(body, source="PUT /_kv/state").state or {})
+            self.emulator.identity.identity_header = self.server.identity_header  # the printed env stays valid
+            return {"status": "imported", "vaults": len(self.emulator.vaults)}
         clock = body.pop("clock", None)
         at = self._instant(clock["now"], "clock.now") if clock is not None else None
         document = seed.load_seed(body, source="PUT /_kv/state")

@@ -145,7 +145,14 @@ _CLOCK_STATE = _object(
     required=("now",),
     description="the emulator's clock; the other fields of GET /_kv/clock may come along and are ignored",
 )
-_STATE = {
+_FULL_STATE = {
+    "type": "object",
+    "description": "a state document (docs/state.md, GET /_kv/state?full=true): its sections are checked on load",
+    "properties": {"format": {"type": "integer", "minimum": 1}},
+    "required": ["format"],
+    "additionalProperties": True,
+}
+_SEED_STATE = {
     "type": "object",
     "description": "a seed document (docs/seed-files.md), and the clock if it should be set too",
     "properties": {
@@ -155,6 +162,7 @@ _STATE = {
     },
     "additionalProperties": False,
 }
+_STATE = {"anyOf": [_FULL_STATE, _SEED_STATE], "description": "a state document or a seed document"}
 
 _ANY = {"description": "JSON"}
 _ERROR = {
@@ -306,9 +314,16 @@ _PATHS: dict[str, dict[str, Any]] = {
         "delete": _op("events_unsubscribe", "Remove a subscription"),
     },
     "/_kv/state": {
-        "get": _op("state", "The vaults in the seed-file format"),
+        "get": _op(
+            "state",
+            "The vaults in the seed-file format, or with full=true the whole state (docs/state.md)",
+            query={"full": "true: the whole lossless state document instead of the seed-shaped vaults"},
+        ),
         "put": _op(
-            "state_put", "Replace the vaults with a seed document (and set the clock if it has one)", body=_STATE
+            "state_put",
+            "Replace the vaults with a seed document (and set the clock if it has one), or the whole state with a "
+            "state document",
+            body=_STATE,
         ),
     },
 }

@@ -139,15 +139,17 @@ class Server:
     def _open_state(self) -> int:
         """Restore the kept state (how many vaults), keep the identity header, and store the keys at once:
         a token or backup made before the first write must outlive a kill too."""
+        directory = self.emulator.identity
         if self.options.ephemeral:
+            directory.identity_header = self.identity_header
             return 0
         from .persistence import StateStore
 
         self.store = StateStore(self.options.data_dir / "state.sqlite3")
         restored = self.store.restore(self.emulator)
-        if self.store.identity_header:
-            self.identity_header = self.router.identity_header = self.store.identity_header
-        self.store.identity_header = self.identity_header
+        if directory.identity_header:  # kept in the directory's state
+            self.identity_header = self.router.identity_header = directory.identity_header
+        directory.identity_header = self.identity_header
         self.store.save(self.emulator, ())  # the keys and the header; vaults only where not yet stored
         return restored
 
