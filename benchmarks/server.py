@@ -98,9 +98,9 @@ class _TLSServer(ThreadingHTTPServer):
 
 def run_floor(data_dir: str, port_file: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from kv_emulator.server.tls import CertificateAuthority
+    from kv_emulator.server.tls import ServerCertificateAuthority
 
-    context = CertificateAuthority(data_dir).context_for("localhost")
+    context = ServerCertificateAuthority(data_dir).context_for("localhost")
     server = _TLSServer(context)
     Path(port_file).write_text(str(server.server_address[1]))
     server.serve_forever()

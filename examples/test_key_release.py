@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from werkzeug.test import Client
 
 from kv_emulator.objects.attestation import unwrap_released_key
-from kv_emulator.objects.crypto import b64url_decode
+from kv_emulator.objects.key_material import b64url_decode
 
 
 def release_policy(authority: str) -> KeyReleasePolicy:

@@ -23,7 +23,7 @@ from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from kv_emulator import KeyVaultError
-from kv_emulator.objects.crypto import KeyMaterial
+from kv_emulator.objects.key_material import KeyMaterial
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ pytest marker, the command line, ``pytest.ini`` and :func:`kv_emulator.emulate` 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = [
@@ -80,15 +82,15 @@ SETTING_HELP: dict[str, str] = {
     "client_ip": "who an in-process caller is for vault firewalls (a server uses the socket's address)",
     "arm_pending_polls": "polls an ARM long-running operation answers 'still running' before it is done",
 }
-_FORMATS = {
-    "bool": "true or false",
-    "bool | None": "true, false or none",
-    "int": "a whole number",
-    "float": "a number",
-    "float | None": "a number of seconds, or none",
-    "str": "text",
-    "tuple[str, ...]": "names separated by commas",
-    "dict[str, int]": "CLASS=N pairs separated by commas, e.g. secret-create=3,vault-other=100 (classes: "
+_FORMATS: dict[Any, str] = {
+    bool: "true or false",
+    bool | None: "true, false or none",
+    int: "a whole number",
+    float: "a number",
+    float | None: "a number of seconds, or none",
+    str: "text",
+    tuple[str, ...]: "names separated by commas",
+    dict[str, int]: "CLASS=N pairs separated by commas, e.g. secret-create=3,vault-other=100 (classes: "
     + ", ".join(TRANSACTION_CLASSES)
     + ")",
 }
@@ -103,8 +105,7 @@ def format_words(name: str) -> str:
         return "a GUID"
     if name == "client_ip":
         return "an IP address, or empty"
-    field_type = {f.name: str(f.type) for f in dataclasses.fields(Settings)}[name]
-    return _FORMATS[field_type]
+    return _FORMATS[_field_types()[name]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,47 +226,101 @@ class Settings:
 _BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
-def _coerce(name: str, value: Any) -> Any:
-    """Accept ini/env text as well as Python values, and refuse wrong types clearly."""
-    field_type = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
-    if field_type == "bool | None" and (value is None or (isinstance(value, str) and value.strip().lower() == "none")):
-        return None
-    if field_type in ("bool", "bool | None"):
-        if isinstance(value, str) and value.strip().lower() in _BOOLS:
-            return _BOOLS[value.strip().lower()]
-        if isinstance(value, bool):
-            return value
-    elif field_type == "int":
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif field_type == "str":
-        if isinstance(value, str):
-            return value.strip()
-    elif field_type in ("float", "float | None"):
-        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
-            if field_type == "float | None":
-                return None
-        elif isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+class _Refused(Exception):
+    """A value a setting's coercer cannot read."""
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOLS:
+        return _BOOLS[value.strip().lower()]
+    raise _Refused
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _Refused
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, str):
+        try:
             return float(value)
-    elif field_type == "dict[str, int]":
-        if isinstance(value, str):  # ini text: "secret-create=3, key-software-create=2"
-            pairs = [part.split("=", 1) for part in re.split(r"[,\s]+", value) if part]
-            if all(len(pair) == 2 and pair[1].strip().isdigit() for pair in pairs):
-                return {k.strip(): int(v) for k, v in pairs}
-        elif isinstance(value, Mapping) and all(
-            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in value.items()
-        ):
-            return dict(value)
-    else:  # tuple[str, ...]
-        if isinstance(value, str):
-            return tuple(part for part in re.split(r"[,\s]+", value) if part)
-        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-            return tuple(value)
-    raise TypeError(f"kv-emulator option {name} expects {format_words(name)}, got {value!r}")
+        except ValueError:
+            raise _Refused from None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise _Refused
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    raise _Refused
+
+
+def _to_names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part for part in re.split(r"[,\s]+", value) if part)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise _Refused
+
+
+def _to_limits(value: Any) -> dict[str, int]:
+    if isinstance(value, str):  # ini text: "secret-create=3, key-software-create=2"
+        pairs = [part.split("=", 1) for part in re.split(r"[,\s]+", value) if part]
+        if all(len(pair) == 2 and pair[1].strip().isdigit() for pair in pairs):
+            return {k.strip(): int(v) for k, v in pairs}
+    elif isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in value.items()
+    ):
+        return dict(value)
+    raise _Refused
+
+
+def _optional(coerce: Callable[[Any], Any], nulls: tuple[str, ...]) -> Callable[[Any], Any]:
+    """``coerce``, with None (or one of the ``nulls`` texts) read as None."""
+
+    def read(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() in nulls):
+            return None
+        return coerce(value)
+
+    return read
+
+
+#: The reader of each type a setting may have: ini and environment text, or the Python value itself.
+_COERCERS: dict[Any, Callable[[Any], Any]] = {
+    bool: _to_bool,
+    bool | None: _optional(_to_bool, ("none",)),
+    int: _to_int,
+    float: _to_float,
+    float | None: _optional(_to_float, ("", "none")),
+    str: _to_str,
+    tuple[str, ...]: _to_names,
+    dict[str, int]: _to_limits,
+}
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    """Each setting's declared type (evaluated, not its annotation's text); a type without a reader is an error."""
+    hints = typing.get_type_hints(Settings)
+    types = {field.name: hints[field.name] for field in dataclasses.fields(Settings)}
+    unknown = {name: kind for name, kind in types.items() if kind not in _COERCERS or kind not in _FORMATS}
+    if unknown:
+        raise TypeError(f"Settings fields of a type with no reader in kv_emulator.config: {unknown}")
+    return types
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Accept ini/env text as well as Python values, read by the setting's declared type; refuse others clearly."""
+    try:
+        return _COERCERS[_field_types()[name]](value)
+    except _Refused:
+        raise TypeError(f"kv-emulator option {name} expects {format_words(name)}, got {value!r}") from None

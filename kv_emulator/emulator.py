@@ -15,7 +15,7 @@ from .config import Settings
 from .credentials import EMULATOR_CLIENT_ID, AsyncEmulatorCredential, EmulatorCredential
 from .events import EventGrid, weakly
 from .graph import GraphApp, is_graph_url
-from .hosts import INTERCEPTED_URL, VaultAddress, parse_name_or_url
+from .hosts import INTERCEPTED_URL, parse_name_or_url
 from .http.app import KeyVaultApp
 from .http.attestation_app import AttestationApp, is_attestation_url
 from .http.audit import AuditLog
@@ -174,10 +174,6 @@ class Emulator:
     def hsm_backups(self) -> BackupStorage:
         """The emulated blob storage of Managed HSM full backups, by folder URL (``to_state()``/``from_state()``)."""
         return self._vaults.hsm_backups
-
-    def configure_vault(self, name: str, settings: Settings) -> Vault:
-        """Create the vault ``name`` with its own settings, or apply them to the existing one (objects stay)."""
-        return self._vaults.configure(VaultAddress(name.lower()), settings)
 
     def create_vault(self, name_or_url: str, settings: Settings | None = None) -> Vault:
         """The vault for a name or URL; with ``settings``, created with them or reconfigured (seed files use this)."""

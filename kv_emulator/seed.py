@@ -24,7 +24,7 @@ from .api.certificate_policy_wire import policy_to_wire
 from .errors import KeyVaultError
 from .hosts import VaultAddress
 from .objects import certificate_crypto as certs
-from .objects.crypto import KeyMaterial
+from .objects.key_material import KeyMaterial
 from .seed_validate import VAULT_SETTINGS, Problems, VaultSpec, read_vaults
 from .state import StateError, export_state, import_state, is_state, upgrade
 

@@ -22,7 +22,7 @@ from .config import Settings
 from .errors import KeyVaultError
 from .hosts import VaultAddress, parse_name_or_url
 from .objects import certificate_crypto as certs
-from .objects import crypto
+from .objects import key_material
 from .objects.keys import KEY_OPERATIONS
 from .objects.versioned import MAX_TAG_LENGTH, MAX_TAGS, validate_name
 
@@ -80,7 +80,7 @@ class KeySpec:
     curve: str | None = None
     public_exponent: int | None = None
     operations: tuple[str, ...] | None = None
-    material: crypto.KeyMaterial | None = None
+    material: key_material.KeyMaterial | None = None
     """Key material to import; None means "generate one of ``kty``/``size``/``curve``"."""
     tags: dict[str, str] = dataclasses.field(default_factory=dict)
     enabled: bool = True
@@ -228,25 +228,29 @@ def _key(name: str, body: Any, path: str, problems: Problems) -> KeySpec | None:
             return None
         return KeySpec(name, material.kty, operations=operations, material=material, **common)
     kty = body.get("type", "RSA")
-    if kty not in crypto.KEY_TYPES:
-        problems.add(f"{path}.type", f"unknown key type {kty!r}; one of {', '.join(crypto.KEY_TYPES)}")
+    if kty not in key_material.KEY_TYPES:
+        problems.add(f"{path}.type", f"unknown key type {kty!r}; one of {', '.join(key_material.KEY_TYPES)}")
         return None
-    family = crypto.key_family(kty)
+    family = key_material.key_family(kty)
     size, curve, exponent = body.get("size"), body.get("curve"), body.get("public_exponent")
-    if family == "RSA" and size is not None and size not in crypto.RSA_KEY_SIZES:
-        problems.add(f"{path}.size", f"an RSA key is {', '.join(map(str, crypto.RSA_KEY_SIZES))} bits, not {size!r}")
-    if family == "oct" and size is not None and size not in crypto.OCT_KEY_SIZES:
-        problems.add(f"{path}.size", f"an oct key is {', '.join(map(str, crypto.OCT_KEY_SIZES))} bits, not {size!r}")
+    if family == "RSA" and size is not None and size not in key_material.RSA_KEY_SIZES:
+        problems.add(
+            f"{path}.size", f"an RSA key is {', '.join(map(str, key_material.RSA_KEY_SIZES))} bits, not {size!r}"
+        )
+    if family == "oct" and size is not None and size not in key_material.OCT_KEY_SIZES:
+        problems.add(
+            f"{path}.size", f"an oct key is {', '.join(map(str, key_material.OCT_KEY_SIZES))} bits, not {size!r}"
+        )
     if family == "EC" and size is not None:
         problems.add(f"{path}.size", "an EC key has a curve, not a size")
-    if curve is not None and (family != "EC" or curve not in crypto.CURVES):
-        problems.add(f"{path}.curve", f"a curve is for EC keys: one of {', '.join(crypto.CURVES)}")
+    if curve is not None and (family != "EC" or curve not in key_material.CURVES):
+        problems.add(f"{path}.curve", f"a curve is for EC keys: one of {', '.join(key_material.CURVES)}")
     if exponent is not None and (family != "RSA" or not isinstance(exponent, int) or exponent not in (3, 65537)):
         problems.add(f"{path}.public_exponent", "an RSA public exponent is 65537 (or 3)")
     return KeySpec(name, kty, size, curve, exponent, operations, **common)
 
 
-def _key_material(body: Mapping[str, Any], path: str, problems: Problems) -> crypto.KeyMaterial | None:
+def _key_material(body: Mapping[str, Any], path: str, problems: Problems) -> key_material.KeyMaterial | None:
     if "jwk" in body and "pem" in body:
         problems.add(path, "give jwk or pem, not both")
         return None
@@ -254,7 +258,7 @@ def _key_material(body: Mapping[str, Any], path: str, problems: Problems) -> cry
     if "jwk" in body:
         jwk = body["jwk"]
         try:
-            material = crypto.KeyMaterial.from_jwk(jwk)
+            material = key_material.KeyMaterial.from_jwk(jwk)
         except (KeyVaultError, ValueError, TypeError) as exc:
             problems.add(f"{path}.jwk", f"not a private JSON Web Key: {exc}")
             return None
@@ -269,14 +273,14 @@ def _key_material(body: Mapping[str, Any], path: str, problems: Problems) -> cry
             problems.add(f"{path}.pem", f"not a PEM private key: {exc}")
             return None
         if isinstance(key, rsa.RSAPrivateKey):
-            material = crypto.KeyMaterial("RSA", key)
+            material = key_material.KeyMaterial("RSA", key)
         elif isinstance(key, ec.EllipticCurvePrivateKey):
-            material = crypto.KeyMaterial("EC", key)
+            material = key_material.KeyMaterial("EC", key)
         else:
             problems.add(f"{path}.pem", "only RSA and EC private keys can be imported")
             return None
     if hsm and not material.hsm:
-        material = crypto.KeyMaterial(f"{material.family}-HSM", material.key)
+        material = key_material.KeyMaterial(f"{material.family}-HSM", material.key)
     return material
 
 

@@ -189,7 +189,8 @@ def managed_hsm_lines(implemented: Iterable[str]) -> list[str]:
     """The Managed HSM administration section, from the emulator's own table (its specs are not vendored)."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from kv_emulator.api.availability import FIRST, OPERATION_SINCE
+    from kv_emulator.api import OPERATION_SINCE
+    from kv_emulator.api.operation import FIRST
     from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS
 
     done = set(implemented)
@@ -253,14 +254,15 @@ def render(specs: Sequence[SpecFile], implemented: Iterable[str], arm_spec: Path
         lines.append(f"- {spec.title}: {count} of {len(spec.operations)} implemented")
     lines.append(f"- All: {grand_done} of {grand_all} implemented")
 
-    from kv_emulator.api.availability import FIELD_SINCE, FIRST, OPERATION_SINCE
+    from kv_emulator.api import OPERATION_SINCE
+    from kv_emulator.api.availability import FIELD_SINCE, FIRST
 
     lines += [
         "",
         "## Api-versions",
         "",
-        "The column *since* is the first api-version that has the operation (the one table in",
-        "`kv_emulator/api/availability.py`). At an older api-version the request is answered as the service",
+        "The column *since* is the first api-version that has the operation (its record's `since`, beside its",
+        "handler in `kv_emulator/api/`). At an older api-version the request is answered as the service",
         "answers a path it does not know at that version: it is routed again among that version's operations",
         "(`GET /keys/k/rotationpolicy` at 7.2 is `GetKey` of a version called `rotationpolicy`: 404",
         "`KeyNotFound`; `POST /rng` at 7.2: 404). Request fields newer than their operation are ignored at",

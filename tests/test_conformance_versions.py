@@ -9,7 +9,7 @@ from azure.keyvault.keys import KeyClient
 from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
 from test_keys_wire import assert_error
 
-from kv_emulator.api.availability import OPERATION_SINCE
+from kv_emulator.api import OPERATION_SINCE
 from kv_emulator.api.versions import PUBLISHED
 from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS, OPERATIONS
 

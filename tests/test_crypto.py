@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_unwrap_with_padding, aes_key_wrap
 
 from kv_emulator.errors import BadParameter
-from kv_emulator.objects import crypto
-from kv_emulator.objects.crypto import KeyMaterial
+from kv_emulator.objects import crypto, key_material
+from kv_emulator.objects.key_material import KeyMaterial
 
 KID = "https://kv-emulator.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef"
 HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
@@ -41,11 +41,11 @@ def keys() -> Keys:
 
     def get(kty: str, spec: object = None) -> KeyMaterial:
         if (kty, spec) not in cache:
-            family = crypto.key_family(kty)
+            family = key_material.key_family(kty)
             if family == "EC":
-                cache[kty, spec] = crypto.generate_key(kty, curve=spec if isinstance(spec, str) else None)
+                cache[kty, spec] = key_material.generate_key(kty, curve=spec if isinstance(spec, str) else None)
             else:
-                cache[kty, spec] = crypto.generate_key(kty, size=spec if isinstance(spec, int) else None)
+                cache[kty, spec] = key_material.generate_key(kty, size=spec if isinstance(spec, int) else None)
         return cache[kty, spec]
 
     return get
@@ -85,7 +85,7 @@ def oct_key(alg: str, keys: Keys) -> KeyMaterial:
     ],
 )
 def test_generate_defaults(kty: str, size: int | None, curve: str | None) -> None:
-    material = crypto.generate_key(kty)
+    material = key_material.generate_key(kty)
     assert (material.kty, material.key_size, material.curve) == (kty, size, curve)
     assert material.hsm == kty.endswith("-HSM")
     if material.family == "RSA":
@@ -107,7 +107,7 @@ def test_generate_ec_curves(keys: Keys, curve: str, width: int) -> None:
 
 
 def test_generate_accepts_old_secp256k1_name() -> None:
-    assert crypto.generate_key("EC", curve="SECP256K1").curve == "P-256K"
+    assert key_material.generate_key("EC", curve="SECP256K1").curve == "P-256K"
 
 
 @pytest.mark.parametrize("size", [128, 192, 256])
@@ -116,7 +116,7 @@ def test_generate_oct_sizes(keys: Keys, size: int) -> None:
 
 
 def test_generate_rsa_public_exponent_3() -> None:
-    assert crypto.generate_key("RSA", public_exponent=3).public_jwk(KID)["e"] == "Aw"
+    assert key_material.generate_key("RSA", public_exponent=3).public_jwk(KID)["e"] == "Aw"
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_generate_rsa_public_exponent_3() -> None:
 )
 def test_generate_refuses_bad_combinations(kty: str, kwargs: dict[str, Any], fragment: str) -> None:
     with pytest.raises(BadParameter, match=fragment):
-        crypto.generate_key(kty, **kwargs)
+        key_material.generate_key(kty, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_generate_refuses_bad_combinations(kty: str, kwargs: dict[str, Any], fra
     ],
 )
 def test_default_key_ops(kty: str, ops: list[str]) -> None:
-    assert crypto.default_key_ops(kty) == ops
+    assert key_material.default_key_ops(kty) == ops
 
 
 def test_algorithm_constants_cover_the_spec() -> None:
@@ -199,9 +199,9 @@ def test_public_jwk_ec_shape(keys: Keys) -> None:
 
 @pytest.mark.parametrize("kty", ["oct", "oct-HSM"])
 def test_public_jwk_oct_has_no_material(kty: str) -> None:
-    jwk = crypto.generate_key(kty).public_jwk(KID)
+    jwk = key_material.generate_key(kty).public_jwk(KID)
     assert jwk == {"kid": KID, "kty": kty, "key_ops": ["encrypt", "decrypt", "wrapKey", "unwrapKey"]}
-    assert crypto.generate_key(kty).public_key() is None
+    assert key_material.generate_key(kty).public_key() is None
 
 
 def test_repr_hides_the_secret(keys: Keys) -> None:
@@ -391,9 +391,9 @@ def test_import_refuses_rsa_sizes_the_service_does_not_take() -> None:
     odd = rsa.generate_private_key(65537, 1536).private_numbers()
     jwk = {
         "kty": "RSA",
-        "n": crypto.b64url_encode(odd.public_numbers.n.to_bytes(192, "big")),
+        "n": key_material.b64url_encode(odd.public_numbers.n.to_bytes(192, "big")),
         "e": "AQAB",
-        "d": crypto.b64url_encode(odd.d.to_bytes(192, "big")),
+        "d": key_material.b64url_encode(odd.d.to_bytes(192, "big")),
     }
     with pytest.raises(BadParameter, match="1536 bits"):
         KeyMaterial.from_jwk(jwk)
@@ -413,8 +413,8 @@ def test_import_refuses_non_mappings_and_non_string_fields() -> None:
         ({"crv": "P-192"}, "P-192"),
         ({"d": None}, "'d'"),
         ({"x": None}, "valid JsonWebKey object"),
-        ({"y": crypto.b64url_encode(b"\x01" * 32)}, "not a valid private key"),
-        ({"x": crypto.b64url_encode(b"\x01" * 33)}, "at most 32"),
+        ({"y": key_material.b64url_encode(b"\x01" * 32)}, "not a valid private key"),
+        ({"x": key_material.b64url_encode(b"\x01" * 33)}, "at most 32"),
     ],
 )
 def test_import_ec_refusals(keys: Keys, change: dict[str, str | None], fragment: str) -> None:
@@ -423,7 +423,7 @@ def test_import_ec_refusals(keys: Keys, change: dict[str, str | None], fragment:
 
 
 def test_import_ec_refuses_a_d_of_another_key(keys: Keys) -> None:
-    other = crypto.generate_key("EC").private_jwk()
+    other = key_material.generate_key("EC").private_jwk()
     with pytest.raises(BadParameter, match="not a valid private key"):
         KeyMaterial.from_jwk(_tampered(keys("EC", "P-256").private_jwk(), d=other["d"]))
 
@@ -433,14 +433,14 @@ def test_import_ec_accepts_old_curve_name_and_short_coordinates(keys: Keys) -> N
     old_name = KeyMaterial.from_jwk(_tampered(jwk, crv="SECP256K1"))
     assert (old_name.curve, old_name.crv) == ("P-256K", "SECP256K1")  # the wire echoes the spelling (issue 19)
     # a coordinate with leading zero bytes stripped still imports (ints are what matter), and d is canonical again
-    numbers = crypto.generate_key("EC").private_jwk()
-    short = {k: crypto.b64url_encode(b64(v).lstrip(b"\0")) if k in "xyd" else v for k, v in numbers.items()}
+    numbers = key_material.generate_key("EC").private_jwk()
+    short = {k: key_material.b64url_encode(b64(v).lstrip(b"\0")) if k in "xyd" else v for k, v in numbers.items()}
     assert KeyMaterial.from_jwk(short).private_jwk() == {**numbers, "x": short["x"], "y": short["y"]}
 
 
 @pytest.mark.parametrize(("k_bytes", "ok"), [(16, True), (24, True), (32, True), (8, False), (64, False)])
 def test_import_oct_sizes(k_bytes: int, ok: bool) -> None:
-    jwk = {"kty": "oct-HSM", "k": crypto.b64url_encode(os.urandom(k_bytes))}
+    jwk = {"kty": "oct-HSM", "k": key_material.b64url_encode(os.urandom(k_bytes))}
     if ok:
         assert KeyMaterial.from_jwk(jwk).key_size == k_bytes * 8
     else:
@@ -470,13 +470,13 @@ def test_key_material_checks_its_key_type() -> None:
     ],
 )
 def test_b64url_decode_is_lenient(text: str, expected: bytes) -> None:
-    assert crypto.b64url_decode(text) == expected
+    assert key_material.b64url_decode(text) == expected
 
 
 @pytest.mark.parametrize("text", ["A", "AQ*B", "AQ AB"])
 def test_b64url_decode_refuses_garbage(text: str) -> None:
     with pytest.raises(BadParameter, match="'field'"):
-        crypto.b64url_decode(text, field="field")
+        key_material.b64url_decode(text, field="field")
 
 
 # --- encrypt / decrypt --------------------------------------------------------------------------------------
@@ -610,7 +610,7 @@ def test_rsa_decrypt_failures_are_bad_parameter(keys: Keys) -> None:
     with pytest.raises(BadParameter):
         crypto.decrypt(keys("RSA", 3072), "RSA-OAEP", ciphertext)  # another key
     with pytest.raises(BadParameter):
-        crypto.decrypt(crypto.generate_key("RSA"), "RSA-OAEP-256", ciphertext)
+        crypto.decrypt(key_material.generate_key("RSA"), "RSA-OAEP-256", ciphertext)
     with pytest.raises(BadParameter):
         crypto.decrypt(keys("RSA", 2048), "RSA1_5", ciphertext[:-1])
     with pytest.raises(BadParameter, match="too long"):
@@ -856,7 +856,7 @@ def test_signing_errors_name_the_key_like_the_service(keys: Keys) -> None:
 def sdk_client(jwk: dict[str, Any]) -> Any:
     """A local-only SDK CryptographyClient; the SDK's JsonWebKey wants raw bytes, not base64url."""
     binary = {k: (b64(v) if k not in ("kid", "kty", "key_ops", "crv") else v) for k, v in jwk.items()}
-    binary["key_ops"] = [KeyOperation(op) for op in jwk.get("key_ops") or crypto.default_key_ops(jwk["kty"])]
+    binary["key_ops"] = [KeyOperation(op) for op in jwk.get("key_ops") or key_material.default_key_ops(jwk["kty"])]
     return CryptographyClient.from_jwk(JsonWebKey(**binary))
 
 

@@ -31,7 +31,7 @@ from tests_support import self_signed
 
 import kv_emulator
 from kv_emulator.events import EVENT_TYPES, format_time
-from kv_emulator.objects.crypto import KeyMaterial
+from kv_emulator.objects.key_material import KeyMaterial
 
 # -- shapes -------------------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tests_support import error_of
 
 from kv_emulator.objects.attestation import unwrap_released_key
-from kv_emulator.objects.crypto import b64url_decode, b64url_encode
+from kv_emulator.objects.key_material import b64url_decode, b64url_encode
 
 
 def _policy(authority: str, claim: str = "sdk-test", equals: object = True) -> KeyReleasePolicy:

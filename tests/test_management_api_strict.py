@@ -21,7 +21,7 @@ from werkzeug.test import Client
 
 import kv_emulator
 from kv_emulator.server import Server, ServerOptions
-from kv_emulator.server.management import _RULES, ManagementApp
+from kv_emulator.server.management import _RULES, ControlApi
 from kv_emulator.server.management_spec import DOCUMENT, operations
 
 INTERNALS = re.compile(r"\b\w+Error\b|Traceback|__\w+__|\bkwargs?\b|unexpected keyword|isoformat")
@@ -208,8 +208,8 @@ def test_every_served_route_is_in_the_document_and_the_other_way_round(app: Serv
     }
     documented = {(path, method) for path, method, _ in operations()}
     assert served == documented
-    handlers = {name[1:] for name in dir(ManagementApp) if name.startswith("_") and not name.startswith("__")}
-    route_like = {name for name in handlers if callable(getattr(ManagementApp, f"_{name}"))}
+    handlers = {name[1:] for name in dir(ControlApi) if name.startswith("_") and not name.startswith("__")}
+    route_like = {name for name in handlers if callable(getattr(ControlApi, f"_{name}"))}
     operation_ids = {spec["operationId"] for _, _, spec in operations()}
     assert operation_ids <= route_like
     helpers = {"authorize", "body", "error", "instant", "check_headers", "clock_state", "restore_clock", "set_clock"}

@@ -264,7 +264,7 @@ def test_dump_writes_what_load_reads(tmp_path, suffix):
 
 def _ec_jwk(pem_key: str) -> dict[str, str]:
     key = serialization.load_pem_private_key(pem_key.encode(), None)
-    from kv_emulator.objects.crypto import KeyMaterial
+    from kv_emulator.objects.key_material import KeyMaterial
 
     return {k: v for k, v in KeyMaterial("EC", key).private_jwk().items() if k != "kty"}  # type: ignore[arg-type]
 

@@ -175,10 +175,10 @@ def test_parallel_first_starts_share_one_ca(tmp_path: Path) -> None:
     """pytest-xdist workers starting at once: one CA on disk, and every server signs with it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from kv_emulator.server.tls import CertificateAuthority
+    from kv_emulator.server.tls import ServerCertificateAuthority
 
     with ThreadPoolExecutor(6) as pool:
-        authorities = list(pool.map(lambda _: CertificateAuthority(tmp_path), range(6)))
+        authorities = list(pool.map(lambda _: ServerCertificateAuthority(tmp_path), range(6)))
     on_disk = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
     assert all(ca.certificate == on_disk for ca in authorities)
     for ca in authorities:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter
-from ..objects.certificate_issuers import Contact, Issuer
 from ..objects.certificate_operations import CertificateOperation
 from ..objects.certificate_policy import CertificatePolicy
 from ..objects.certificates import Certificate
@@ -18,9 +16,10 @@ from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .certificate_policy_wire import issuer_block, policy_from_wire, policy_to_wire
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
 from .context import Reply, RequestContext
-from .paging import page_by_name, page_from_store, page_versions
+from .operation import VAULT_DATA, Handler, Operation
+from .paging import page_from_store, page_versions
 
-__all__ = ["OPERATIONS"]
+__all__ = ["OPERATIONS", "certificate_record"]
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -96,29 +95,6 @@ def _operation(ctx: RequestContext, operation: CertificateOperation) -> dict[str
     if operation.preserve_order:
         body["preserveCertOrder"] = True
     body["request_id"] = operation.request_id
-    return body
-
-
-def _contacts(ctx: RequestContext, contacts: list[Contact]) -> dict[str, Any]:
-    rendered = [
-        {k: v for k, v in (("email", c.email), ("name", c.name), ("phone", c.phone)) if v is not None} for c in contacts
-    ]
-    return {"id": f"{ctx.base_url}/certificates/contacts", "contacts": rendered}
-
-
-def _issuer(ctx: RequestContext, issuer: Issuer) -> dict[str, Any]:
-    """IssuerBundle; the password is never shown. ``credentials`` (``{}`` when sent empty) and ``org_details``
-    (with ``zip: 0``) appear only when the client sent them (recorded: js SDK 2021; issue 19)."""
-    body: dict[str, Any] = {"id": f"{ctx.base_url}/certificates/issuers/{issuer.name}", "provider": issuer.provider}
-    if issuer.shows_credentials:
-        body["credentials"] = {} if issuer.account_id is None else {"account_id": issuer.account_id}
-    if issuer.shows_org:
-        org: dict[str, Any] = {"zip": 0}
-        if issuer.organization_id is not None:
-            org["id"] = issuer.organization_id
-        org["admin_details"] = issuer.admin_details
-        body["org_details"] = org
-    body["attributes"] = {"enabled": issuer.enabled, "created": issuer.created, "updated": issuer.updated}
     return body
 
 
@@ -329,113 +305,171 @@ def merge_certificate(ctx: RequestContext, name: str) -> Reply:
     return Reply(_bundle(ctx, cert), 201)
 
 
-# -- contacts and issuers -----------------------------------------------------------------------
+def certificate_record(
+    method: str, path: str, name: str, handler: Handler, *, permission: str, action: str, **more: Any
+) -> Operation:
+    """A certificates.json operation: its access-policy permission on certificates and its data action."""
+    return Operation(
+        method, path, name, handler, permission=("certificates", permission), action=f"{VAULT_DATA}/{action}", **more
+    )
 
 
-def get_certificate_contacts(ctx: RequestContext) -> Reply:
-    return Reply(_contacts(ctx, ctx.vault.certificates.contacts.get()))
-
-
-def set_certificate_contacts(ctx: RequestContext) -> Reply:
-    given = ctx.json().get("contacts")
-    if not isinstance(given, list) or not all(isinstance(c, dict) for c in given):
-        raise BadParameter("Property contacts has invalid value\r\n")  # unverified
-    contacts = [Contact(_opt(c, "email"), _opt(c, "name"), _opt(c, "phone")) for c in given]
-    return Reply(_contacts(ctx, ctx.vault.certificates.contacts.set(contacts)))
-
-
-def delete_certificate_contacts(ctx: RequestContext) -> Reply:
-    return Reply(_contacts(ctx, ctx.vault.certificates.contacts.delete()))
-
-
-def _opt(body: dict[str, Any], name: str) -> str | None:
-    value = read_str(body, name)
-    return None if value is MISSING else value
-
-
-def _issuer_fields(body: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a Set/UpdateCertificateIssuer body that are given (absent ones are left out)."""
-    fields: dict[str, Any] = {}
-    provider = read_str(body, "provider")
-    if provider not in (MISSING, None):
-        fields["provider"] = provider
-    credentials = body.get("credentials")
-    if isinstance(credentials, dict):
-        fields["credentials_given"] = True
-        for wire, field in (("account_id", "account_id"), ("pwd", "password")):
-            if credentials.get(wire) is not None:
-                fields[field] = read_str(credentials, wire)
-    org = body.get("org_details")
-    if isinstance(org, dict):
-        fields["org_given"] = True
-        if org.get("id") is not None:
-            fields["organization_id"] = read_str(org, "id")
-        admins = org.get("admin_details")
-        if isinstance(admins, list):
-            keys = ("first_name", "last_name", "email", "phone")
-            fields["admin_details"] = [
-                {k: a[k] for k in keys if isinstance(a, dict) and isinstance(a.get(k), str)} for a in admins
-            ]
-    attributes = body.get("attributes")
-    if isinstance(attributes, dict) and isinstance(attributes.get("enabled"), bool):
-        fields["enabled"] = attributes["enabled"]
-    return fields
-
-
-def get_certificate_issuers(ctx: RequestContext) -> Reply:
-    issuers = ctx.vault.certificates.issuers.list()
-
-    def render(issuer: Issuer) -> dict[str, Any]:
-        return {"id": f"{ctx.base_url}/certificates/issuers/{issuer.name}", "provider": issuer.provider}
-
-    return Reply(page_by_name(ctx, issuers, name=lambda i: i.name, render=render))
-
-
-def get_certificate_issuer(ctx: RequestContext, name: str) -> Reply:
-    return Reply(_issuer(ctx, ctx.vault.certificates.issuers.get(name)))
-
-
-def set_certificate_issuer(ctx: RequestContext, name: str) -> Reply:
-    fields = _issuer_fields(ctx.json())
-    if "provider" not in fields:
-        raise BadParameter("Property provider is required\r\n")  # unverified
-    return Reply(_issuer(ctx, ctx.vault.certificates.issuers.set(name, **fields)))
-
-
-def update_certificate_issuer(ctx: RequestContext, name: str) -> Reply:
-    return Reply(_issuer(ctx, ctx.vault.certificates.issuers.update(name, **_issuer_fields(ctx.json()))))
-
-
-def delete_certificate_issuer(ctx: RequestContext, name: str) -> Reply:
-    return Reply(_issuer(ctx, ctx.vault.certificates.issuers.delete(name)))
-
-
-OPERATIONS: dict[str, Callable[..., Reply]] = {
-    "CreateCertificate": create_certificate,
-    "ImportCertificate": import_certificate,
-    "GetCertificate": get_certificate,
-    "UpdateCertificate": update_certificate,
-    "GetCertificates": get_certificates,
-    "GetCertificateVersions": get_certificate_versions,
-    "DeleteCertificate": delete_certificate,
-    "GetDeletedCertificate": get_deleted_certificate,
-    "GetDeletedCertificates": get_deleted_certificates,
-    "RecoverDeletedCertificate": recover_deleted_certificate,
-    "PurgeDeletedCertificate": purge_deleted_certificate,
-    "BackupCertificate": backup_certificate,
-    "RestoreCertificate": restore_certificate,
-    "GetCertificatePolicy": get_certificate_policy,
-    "UpdateCertificatePolicy": update_certificate_policy,
-    "GetCertificateOperation": get_certificate_operation,
-    "UpdateCertificateOperation": update_certificate_operation,
-    "DeleteCertificateOperation": delete_certificate_operation,
-    "MergeCertificate": merge_certificate,
-    "GetCertificateContacts": get_certificate_contacts,
-    "SetCertificateContacts": set_certificate_contacts,
-    "DeleteCertificateContacts": delete_certificate_contacts,
-    "GetCertificateIssuers": get_certificate_issuers,
-    "GetCertificateIssuer": get_certificate_issuer,
-    "SetCertificateIssuer": set_certificate_issuer,
-    "UpdateCertificateIssuer": update_certificate_issuer,
-    "DeleteCertificateIssuer": delete_certificate_issuer,
-}
+OPERATIONS: tuple[Operation, ...] = (
+    certificate_record(
+        "GET", "/certificates", "GetCertificates", get_certificates, permission="list", action="certificates/read"
+    ),
+    certificate_record(
+        "DELETE",
+        "/certificates/{certificate-name}",
+        "DeleteCertificate",
+        delete_certificate,
+        permission="delete",
+        action="certificates/delete",
+    ),
+    certificate_record(
+        "GET",
+        "/certificates/{certificate-name}/{certificate-version}",
+        "GetCertificate",
+        get_certificate,
+        permission="get",
+        action="certificates/read",
+    ),
+    certificate_record(
+        "PATCH",
+        "/certificates/{certificate-name}/{certificate-version}",
+        "UpdateCertificate",
+        update_certificate,
+        permission="update",
+        action="certificates/update/action",
+    ),
+    # Certificate backup and restore came with 7.0 (recalled; unverified here).
+    certificate_record(
+        "POST",
+        "/certificates/{certificate-name}/backup",
+        "BackupCertificate",
+        backup_certificate,
+        permission="backup",
+        action="certificates/backup/action",
+        since="7.0",
+    ),
+    certificate_record(
+        "POST",
+        "/certificates/{certificate-name}/create",
+        "CreateCertificate",
+        create_certificate,
+        permission="create",
+        action="certificates/create/action",
+        throttle="secret-create",
+    ),
+    certificate_record(
+        "POST",
+        "/certificates/{certificate-name}/import",
+        "ImportCertificate",
+        import_certificate,
+        permission="import",
+        action="certificates/import/action",
+        throttle="secret-create",
+    ),
+    certificate_record(
+        "GET",
+        "/certificates/{certificate-name}/pending",
+        "GetCertificateOperation",
+        get_certificate_operation,
+        permission="get",
+        action="certificates/read",
+    ),
+    certificate_record(
+        "PATCH",
+        "/certificates/{certificate-name}/pending",
+        "UpdateCertificateOperation",
+        update_certificate_operation,
+        permission="update",
+        action="certificates/update/action",
+    ),
+    certificate_record(
+        "DELETE",
+        "/certificates/{certificate-name}/pending",
+        "DeleteCertificateOperation",
+        delete_certificate_operation,
+        permission="delete",
+        action="certificates/delete",
+    ),
+    certificate_record(
+        "POST",
+        "/certificates/{certificate-name}/pending/merge",
+        "MergeCertificate",
+        merge_certificate,
+        permission="create",
+        action="certificates/create/action",
+    ),
+    certificate_record(
+        "GET",
+        "/certificates/{certificate-name}/policy",
+        "GetCertificatePolicy",
+        get_certificate_policy,
+        permission="get",
+        action="certificates/read",
+    ),
+    certificate_record(
+        "PATCH",
+        "/certificates/{certificate-name}/policy",
+        "UpdateCertificatePolicy",
+        update_certificate_policy,
+        permission="update",
+        action="certificates/update/action",
+    ),
+    certificate_record(
+        "GET",
+        "/certificates/{certificate-name}/versions",
+        "GetCertificateVersions",
+        get_certificate_versions,
+        permission="list",
+        action="certificates/read",
+    ),
+    certificate_record(
+        "POST",
+        "/certificates/restore",
+        "RestoreCertificate",
+        restore_certificate,
+        permission="restore",
+        action="certificates/restore/action",
+        since="7.0",
+    ),
+    # Soft delete came with 2016-10-01 (recalled from the service's changelog; unverified here).
+    certificate_record(
+        "GET",
+        "/deletedcertificates",
+        "GetDeletedCertificates",
+        get_deleted_certificates,
+        permission="list",
+        action="certificates/read",
+        since="2016-10-01",
+    ),
+    certificate_record(
+        "GET",
+        "/deletedcertificates/{certificate-name}",
+        "GetDeletedCertificate",
+        get_deleted_certificate,
+        permission="list",
+        action="certificates/read",
+        since="2016-10-01",
+    ),
+    certificate_record(
+        "DELETE",
+        "/deletedcertificates/{certificate-name}",
+        "PurgeDeletedCertificate",
+        purge_deleted_certificate,
+        permission="purge",
+        action="certificates/purge/action",
+        since="2016-10-01",
+    ),
+    certificate_record(
+        "POST",
+        "/deletedcertificates/{certificate-name}/recover",
+        "RecoverDeletedCertificate",
+        recover_deleted_certificate,
+        permission="recover",
+        action="certificates/recover/action",
+        since="2016-10-01",
+    ),
+)

@@ -10,7 +10,6 @@ backup, ``azureStorageBlobContainerUri`` (null until it has written the folder).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter, KeyVaultError
@@ -18,6 +17,7 @@ from ..objects.hsm_backup import HsmJob, container_url
 from ..objects.vault import Vault
 from .bodies import MISSING, read_bool, read_str
 from .context import Reply, RequestContext
+from .operation import Operation, admin_record
 
 __all__ = ["OPERATIONS", "polled_without_version"]
 
@@ -135,12 +135,45 @@ def _status(ctx: RequestContext, family: str, job_id: str) -> Reply:
     return Reply(_job(job))
 
 
-OPERATIONS: dict[str, Callable[..., Reply]] = {
-    "FullBackup": full_backup,
-    "PreFullBackup": pre_full_backup,
-    "FullBackupStatus": full_backup_status,
-    "FullRestoreOperation": full_restore,
-    "PreFullRestoreOperation": pre_full_restore,
-    "RestoreStatus": restore_status,
-    "SelectiveKeyRestoreOperation": selective_key_restore,
-}
+OPERATIONS: tuple[Operation, ...] = (
+    # backuprestore.json came with 7.2 (the specs' folders); the pre-backup and pre-restore checks with 7.6
+    # (recalled from azure-keyvault-administration 4.6.0; unverified), and the data actions guarding them and the
+    # selective key restore are unverified.
+    admin_record("POST", "/prebackup", "PreFullBackup", pre_full_backup, hsm_action="backup/start/action", since="7.6"),
+    admin_record("POST", "/backup", "FullBackup", full_backup, hsm_action="backup/start/action", since="7.2"),
+    admin_record(
+        "GET",
+        "/backup/{job-id}/pending",
+        "FullBackupStatus",
+        full_backup_status,
+        hsm_action="backup/status/action",
+        since="7.2",
+    ),
+    admin_record(
+        "PUT",
+        "/prerestore",
+        "PreFullRestoreOperation",
+        pre_full_restore,
+        hsm_action="restore/start/action",
+        since="7.6",
+    ),
+    admin_record(
+        "PUT", "/restore", "FullRestoreOperation", full_restore, hsm_action="restore/start/action", since="7.2"
+    ),
+    admin_record(
+        "GET",
+        "/restore/{job-id}/pending",
+        "RestoreStatus",
+        restore_status,
+        hsm_action="restore/status/action",
+        since="7.2",
+    ),
+    admin_record(
+        "PUT",
+        "/keys/{key-name}/restore",
+        "SelectiveKeyRestoreOperation",
+        selective_key_restore,
+        hsm_action="restore/start/action",
+        since="7.2",
+    ),
+)

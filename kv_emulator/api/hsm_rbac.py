@@ -10,12 +10,12 @@ creating either answers 201; deleting answers 200 with what was deleted; lists c
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter, HsmRbacNotFound, KeyVaultError
 from ..objects.hsm_rbac import HsmRoleAssignment, HsmRoleDefinition, normalize_scope
 from .context import Reply, RequestContext
+from .operation import Operation, admin_record
 
 __all__ = ["OPERATIONS"]
 
@@ -177,13 +177,70 @@ def delete_assignment(ctx: RequestContext, role_assignment: str, scope: str = ""
     return Reply(_render_assignment(ctx.vault.access_control.delete_assignment(role_assignment, ctx.request_id)))
 
 
-OPERATIONS: dict[str, Callable[..., Reply]] = {
-    "RoleDefinitions_List": list_definitions,
-    "RoleDefinitions_Get": get_definition,
-    "RoleDefinitions_CreateOrUpdate": put_definition,
-    "RoleDefinitions_Delete": delete_definition,
-    "RoleAssignments_ListForScope": list_assignments,
-    "RoleAssignments_Get": get_assignment,
-    "RoleAssignments_Create": create_assignment,
-    "RoleAssignments_Delete": delete_assignment,
-}
+OPERATIONS: tuple[Operation, ...] = (
+    # rbac.json came with 7.2 (the specs' folders).
+    admin_record(
+        "GET",
+        "/{scope}/providers/Microsoft.Authorization/roleDefinitions",
+        "RoleDefinitions_List",
+        list_definitions,
+        hsm_action="roleDefinitions/read/action",
+        since="7.2",
+    ),
+    admin_record(
+        "GET",
+        "/{scope}/providers/Microsoft.Authorization/roleDefinitions/{role-definition}",
+        "RoleDefinitions_Get",
+        get_definition,
+        hsm_action="roleDefinitions/read/action",
+        since="7.2",
+    ),
+    admin_record(
+        "PUT",
+        "/{scope}/providers/Microsoft.Authorization/roleDefinitions/{role-definition}",
+        "RoleDefinitions_CreateOrUpdate",
+        put_definition,
+        hsm_action="roleDefinitions/write/action",
+        since="7.2",
+    ),
+    admin_record(
+        "DELETE",
+        "/{scope}/providers/Microsoft.Authorization/roleDefinitions/{role-definition}",
+        "RoleDefinitions_Delete",
+        delete_definition,
+        hsm_action="roleDefinitions/delete/action",
+        since="7.2",
+    ),
+    admin_record(
+        "GET",
+        "/{scope}/providers/Microsoft.Authorization/roleAssignments",
+        "RoleAssignments_ListForScope",
+        list_assignments,
+        hsm_action="roleAssignments/read/action",
+        since="7.2",
+    ),
+    admin_record(
+        "GET",
+        "/{scope}/providers/Microsoft.Authorization/roleAssignments/{role-assignment}",
+        "RoleAssignments_Get",
+        get_assignment,
+        hsm_action="roleAssignments/read/action",
+        since="7.2",
+    ),
+    admin_record(
+        "PUT",
+        "/{scope}/providers/Microsoft.Authorization/roleAssignments/{role-assignment}",
+        "RoleAssignments_Create",
+        create_assignment,
+        hsm_action="roleAssignments/write/action",
+        since="7.2",
+    ),
+    admin_record(
+        "DELETE",
+        "/{scope}/providers/Microsoft.Authorization/roleAssignments/{role-assignment}",
+        "RoleAssignments_Delete",
+        delete_assignment,
+        hsm_action="roleAssignments/delete/action",
+        since="7.2",
+    ),
+)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter
-from ..objects import crypto
+from ..objects import crypto, key_material
 from ..objects.attestation import TargetNotAttested, policy_allows, wrap_for_target
 from ..objects.keys import Key, KeyForbidden
 from .bodies import MISSING, read_str
 from .context import Reply, RequestContext
-from .keys import bundle, kid
+from .keys import bundle, key_record, kid
+from .operation import Operation
 
 __all__ = ["OPERATIONS"]
 
@@ -61,13 +61,13 @@ def get_key_attestation(ctx: RequestContext, name: str, version: str) -> Reply:
     authority = ctx.vault.attestation
     statement = {"kid": kid(ctx, key), "kty": material.kty, "hsm": True, "generator": "kv-emulator"}
     attestation: dict[str, Any] = {
-        "certificatePemFile": crypto.b64url_encode(authority.certificate_pem()),
-        "privateKeyAttestation": crypto.b64url_encode(authority.sign({**statement, "part": "private"}).encode()),
+        "certificatePemFile": key_material.b64url_encode(authority.certificate_pem()),
+        "privateKeyAttestation": key_material.b64url_encode(authority.sign({**statement, "part": "private"}).encode()),
         "version": "1.0",
     }
     if material.family != "oct":
         public = material.public_jwk(kid(ctx, key), key.payload.key_ops)
-        attestation["publicKeyAttestation"] = crypto.b64url_encode(
+        attestation["publicKeyAttestation"] = key_material.b64url_encode(
             authority.sign({**statement, "part": "public", "jwk": public}).encode()
         )
     rendered = bundle(ctx, key)
@@ -80,7 +80,7 @@ def get_random_bytes(ctx: RequestContext) -> Reply:
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= _RANDOM_BYTES_MAX:
         # Recorded from a Managed HSM (which appends an Activity ID).
         raise BadParameter("GetRandomBytesRequest: count cannot be greater than 128 or less than 1")
-    return Reply({"value": crypto.b64url_encode(os.urandom(count))})
+    return Reply({"value": key_material.b64url_encode(os.urandom(count))})
 
 
 def secure_wrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
@@ -88,24 +88,73 @@ def secure_wrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
     alg = read_str(ctx.json(), "alg", required=True)
     key = ctx.vault.keys.usable(name, version, "wrapKey")
     wrapped = crypto.wrap_key(key.payload.material, alg, os.urandom(32))
-    return Reply({"kid": kid(ctx, key), "alg": alg, "value": crypto.b64url_encode(wrapped)})
+    return Reply({"kid": kid(ctx, key), "alg": alg, "value": key_material.b64url_encode(wrapped)})
 
 
 def secure_unwrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
     """Unwrap, but only for a target whose attestation token the vault can verify."""
     body = ctx.json()
     alg = read_str(body, "alg", required=True)
-    value = crypto.b64url_decode(read_str(body, "value", required=True), field="value")
+    value = key_material.b64url_decode(read_str(body, "value", required=True), field="value")
     ctx.vault.attestation.verify_token(read_str(body, "target", required=True))
     key = ctx.vault.keys.usable(name, version, "unwrapKey")
     plain = crypto.unwrap_key(key.payload.material, alg, value)
-    return Reply({"kid": kid(ctx, key), "alg": alg, "value": crypto.b64url_encode(plain)})
+    return Reply({"kid": kid(ctx, key), "alg": alg, "value": key_material.b64url_encode(plain)})
 
 
-OPERATIONS: dict[str, Callable[..., Reply]] = {
-    "release": release,
-    "GetKeyAttestation": get_key_attestation,
-    "GetRandomBytes": get_random_bytes,
-    "securewrapkey": secure_wrap_key,
-    "secureunwrapkey": secure_unwrap_key,
-}
+OPERATIONS: tuple[Operation, ...] = (
+    # Key attestation came with 7.6 (recalled; unverified here).
+    key_record(
+        "GET",
+        "/keys/{key-name}/{key-version}/attestation",
+        "GetKeyAttestation",
+        get_key_attestation,
+        permission="get",
+        action="keys/read",
+        hsm_action="keys/read/action",
+        since="7.6",
+    ),
+    # Secure key release and random bytes came with 7.3 (the 7.2 keys.json has neither).
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/release",
+        "release",
+        release,
+        permission="release",
+        action="keys/release/action",
+        hsm_action="keys/release/action",
+        since="7.3",
+    ),
+    # Secure wrap and unwrap are in the 2026-04-01 keys.json and not in 2025-07-01's (checked).
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/secureunwrapkey",
+        "secureunwrapkey",
+        secure_unwrap_key,
+        permission="unwrapKey",
+        action="keys/unwrap/action",
+        hsm_action="keys/unwrap/action",
+        since="2026-04-01",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/securewrapkey",
+        "securewrapkey",
+        secure_wrap_key,
+        permission="wrapKey",
+        action="keys/wrap/action",
+        hsm_action="keys/wrap/action",
+        since="2026-04-01",
+    ),
+    # A vault has no rng data action of its own: it checks keys/read.
+    key_record(
+        "POST",
+        "/rng",
+        "GetRandomBytes",
+        get_random_bytes,
+        permission="get",
+        action="keys/read",
+        hsm_action="rng/action",
+        since="7.3",
+    ),
+)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import BadParameter
-from ..objects import crypto
+from ..objects import crypto, key_material
 from ..objects.key_material import INVALID_JWK
 from ..objects.keys import Key, ReleasePolicy
 from ..objects.versioned import DeletedObject, VersionedObject
 from .bodies import MISSING, read_attributes, read_bool, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
 from .context import Reply, RequestContext
+from .operation import BOTH, MHSM_DATA, VAULT_DATA, Handler, Operation
 from .paging import page_from_store, page_versions
 from .rotation_policy_wire import rotation_policy_from_wire, rotation_policy_to_wire
 
-__all__ = ["OPERATIONS", "bundle", "kid"]
+__all__ = ["OPERATIONS", "bundle", "key_record", "kid"]
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -265,20 +265,20 @@ class _OperationInput:
 def _operation_input(ctx: RequestContext) -> _OperationInput:
     body = ctx.json()
     alg = read_str(body, "alg", required=True)
-    value = crypto.b64url_decode(read_str(body, "value", required=True), field="value")
+    value = key_material.b64url_decode(read_str(body, "value", required=True), field="value")
     parsed = _OperationInput(alg, value, body)
     for field in ("iv", "aad", "tag"):
         raw = read_str(body, field)
         if raw not in (MISSING, None):
-            setattr(parsed, field, crypto.b64url_decode(raw, field=field))
+            setattr(parsed, field, key_material.b64url_decode(raw, field=field))
     return parsed
 
 
 def _result(ctx: RequestContext, key: Key, value: bytes, **extra: bytes | None) -> Reply:
-    result: dict[str, Any] = {"kid": kid(ctx, key), "value": crypto.b64url_encode(value)}
+    result: dict[str, Any] = {"kid": kid(ctx, key), "value": key_material.b64url_encode(value)}
     for name, data in extra.items():
         if data is not None:
-            result[name] = crypto.b64url_encode(data)
+            result[name] = key_material.b64url_encode(data)
     return Reply(result)
 
 
@@ -303,7 +303,7 @@ def sign(ctx: RequestContext, name: str, version: str) -> Reply:
 
 def verify(ctx: RequestContext, name: str, version: str) -> Reply:
     op = _operation_input(ctx)  # here "value" is the signature
-    digest = crypto.b64url_decode(read_str(op.body, "digest", required=True), field="digest")
+    digest = key_material.b64url_decode(read_str(op.body, "digest", required=True), field="digest")
     key = ctx.vault.keys.usable(name, version, "verify")
     return Reply({"value": crypto.verify(key.payload.material, op.alg, digest, op.value, kid=kid(ctx, key))})
 
@@ -320,27 +320,229 @@ def unwrap_key(ctx: RequestContext, name: str, version: str) -> Reply:
     return _result(ctx, key, crypto.unwrap_key(key.payload.material, op.alg, op.value))
 
 
-OPERATIONS: dict[str, Callable[..., Reply]] = {
-    "CreateKey": create_key,
-    "ImportKey": import_key,
-    "GetKey": get_key,
-    "UpdateKey": update_key,
-    "GetKeys": get_keys,
-    "GetKeyVersions": get_key_versions,
-    "DeleteKey": delete_key,
-    "GetDeletedKey": get_deleted_key,
-    "GetDeletedKeys": get_deleted_keys,
-    "RecoverDeletedKey": recover_deleted_key,
-    "PurgeDeletedKey": purge_deleted_key,
-    "BackupKey": backup_key,
-    "RestoreKey": restore_key,
-    "RotateKey": rotate_key,
-    "GetKeyRotationPolicy": get_key_rotation_policy,
-    "UpdateKeyRotationPolicy": update_key_rotation_policy,
-    "encrypt": encrypt,
-    "decrypt": decrypt,
-    "sign": sign,
-    "verify": verify,
-    "wrapKey": wrap_key,
-    "unwrapKey": unwrap_key,
-}
+def key_record(
+    method: str, path: str, name: str, handler: Handler, *, permission: str, action: str, hsm_action: str, **more: Any
+) -> Operation:
+    """A keys.json operation, on vaults and Managed HSMs: its access-policy permission on keys, its vault data
+    action and the local RBAC data action a Managed HSM checks (after ``objects/hsm_roles.py``)."""
+    more.setdefault("throttle", "key-other")
+    return Operation(
+        method,
+        path,
+        name,
+        handler,
+        permission=("keys", permission),
+        action=f"{VAULT_DATA}/{action}",
+        hsm_action=f"{MHSM_DATA}/{hsm_action}",
+        hosts=BOTH,
+        **more,
+    )
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    # Soft delete came with 2016-10-01 (recalled from the service's changelog; unverified here).
+    key_record(
+        "GET",
+        "/deletedkeys",
+        "GetDeletedKeys",
+        get_deleted_keys,
+        permission="list",
+        action="keys/read",
+        hsm_action="keys/deletedKeys/read/action",
+        since="2016-10-01",
+    ),
+    key_record(
+        "GET",
+        "/deletedkeys/{key-name}",
+        "GetDeletedKey",
+        get_deleted_key,
+        permission="list",
+        action="keys/read",
+        hsm_action="keys/deletedKeys/read/action",
+        since="2016-10-01",
+    ),
+    key_record(
+        "DELETE",
+        "/deletedkeys/{key-name}",
+        "PurgeDeletedKey",
+        purge_deleted_key,
+        permission="purge",
+        action="keys/purge/action",
+        hsm_action="keys/deletedKeys/delete",
+        since="2016-10-01",
+    ),
+    key_record(
+        "POST",
+        "/deletedkeys/{key-name}/recover",
+        "RecoverDeletedKey",
+        recover_deleted_key,
+        permission="recover",
+        action="keys/recover/action",
+        hsm_action="keys/deletedKeys/recover/action",
+        since="2016-10-01",
+    ),
+    key_record(
+        "GET", "/keys", "GetKeys", get_keys, permission="list", action="keys/read", hsm_action="keys/read/action"
+    ),
+    key_record(
+        "PUT",
+        "/keys/{key-name}",
+        "ImportKey",
+        import_key,
+        permission="import",
+        action="keys/import/action",
+        hsm_action="keys/import/action",
+        throttle="key-create-from-body",
+    ),
+    key_record(
+        "DELETE",
+        "/keys/{key-name}",
+        "DeleteKey",
+        delete_key,
+        permission="delete",
+        action="keys/delete",
+        hsm_action="keys/delete",
+    ),
+    key_record(
+        "GET",
+        "/keys/{key-name}/{key-version}",
+        "GetKey",
+        get_key,
+        permission="get",
+        action="keys/read",
+        hsm_action="keys/read/action",
+    ),
+    key_record(
+        "PATCH",
+        "/keys/{key-name}/{key-version}",
+        "UpdateKey",
+        update_key,
+        permission="update",
+        action="keys/update/action",
+        hsm_action="keys/write/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/decrypt",
+        "decrypt",
+        decrypt,
+        permission="decrypt",
+        action="keys/decrypt/action",
+        hsm_action="keys/decrypt/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/encrypt",
+        "encrypt",
+        encrypt,
+        permission="encrypt",
+        action="keys/encrypt/action",
+        hsm_action="keys/encrypt/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/sign",
+        "sign",
+        sign,
+        permission="sign",
+        action="keys/sign/action",
+        hsm_action="keys/sign/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/unwrapkey",
+        "unwrapKey",
+        unwrap_key,
+        permission="unwrapKey",
+        action="keys/unwrap/action",
+        hsm_action="keys/unwrap/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/verify",
+        "verify",
+        verify,
+        permission="verify",
+        action="keys/verify/action",
+        hsm_action="keys/verify/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/{key-version}/wrapkey",
+        "wrapKey",
+        wrap_key,
+        permission="wrapKey",
+        action="keys/wrap/action",
+        hsm_action="keys/wrap/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/backup",
+        "BackupKey",
+        backup_key,
+        permission="backup",
+        action="keys/backup/action",
+        hsm_action="keys/backup/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/{key-name}/create",
+        "CreateKey",
+        create_key,
+        permission="create",
+        action="keys/create/action",
+        hsm_action="keys/create",
+        throttle="key-create-from-body",
+    ),
+    # Key rotation came with 7.3 (the 7.2 keys.json has none of it); on a Managed HSM, which action guards
+    # rotation policies is unverified.
+    key_record(
+        "POST",
+        "/keys/{key-name}/rotate",
+        "RotateKey",
+        rotate_key,
+        permission="rotate",
+        action="keys/rotate/action",
+        hsm_action="keys/rotate/action",
+        since="7.3",
+        throttle="key-create",
+    ),
+    key_record(
+        "GET",
+        "/keys/{key-name}/rotationpolicy",
+        "GetKeyRotationPolicy",
+        get_key_rotation_policy,
+        permission="getrotationpolicy",
+        action="keyrotationpolicies/read",
+        hsm_action="keys/read/action",
+        since="7.3",
+    ),
+    key_record(
+        "PUT",
+        "/keys/{key-name}/rotationpolicy",
+        "UpdateKeyRotationPolicy",
+        update_key_rotation_policy,
+        permission="setrotationpolicy",
+        action="keyrotationpolicies/write",
+        hsm_action="keys/write/action",
+        since="7.3",
+    ),
+    key_record(
+        "GET",
+        "/keys/{key-name}/versions",
+        "GetKeyVersions",
+        get_key_versions,
+        permission="list",
+        action="keys/read",
+        hsm_action="keys/read/action",
+    ),
+    key_record(
+        "POST",
+        "/keys/restore",
+        "RestoreKey",
+        restore_key,
+        permission="restore",
+        action="keys/restore/action",
+        hsm_action="keys/restore/action",
+    ),
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ..objects.certificate_crypto import convert_certificate_secret
@@ -12,6 +11,7 @@ from .availability import field_exists
 from .bodies import MISSING, read_attributes, read_str, read_tags
 from .common import deleted_fields, read_backup_blob, render_attributes, render_backup_blob, versions_or_none
 from .context import Reply, RequestContext
+from .operation import VAULT_DATA, Handler, Operation
 from .paging import page_from_store, page_versions
 
 __all__ = ["OPERATIONS"]
@@ -147,17 +147,106 @@ def restore_secret(ctx: RequestContext) -> Reply:
     return Reply(_bundle(ctx, secret, value=False))
 
 
-OPERATIONS: dict[str, Callable[..., Reply]] = {
-    "SetSecret": set_secret,
-    "GetSecret": get_secret,
-    "UpdateSecret": update_secret,
-    "GetSecrets": get_secrets,
-    "GetSecretVersions": get_secret_versions,
-    "DeleteSecret": delete_secret,
-    "GetDeletedSecret": get_deleted_secret,
-    "GetDeletedSecrets": get_deleted_secrets,
-    "RecoverDeletedSecret": recover_deleted_secret,
-    "PurgeDeletedSecret": purge_deleted_secret,
-    "BackupSecret": backup_secret,
-    "RestoreSecret": restore_secret,
-}
+def secret_record(
+    method: str, path: str, name: str, handler: Handler, *, permission: str, action: str, **more: Any
+) -> Operation:
+    """A secrets.json operation: its access-policy permission on secrets and its data action under vaults/."""
+    return Operation(
+        method, path, name, handler, permission=("secrets", permission), action=f"{VAULT_DATA}/{action}", **more
+    )
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    # Soft delete came with 2016-10-01 (recalled from the service's changelog; unverified here).
+    secret_record(
+        "GET",
+        "/deletedsecrets",
+        "GetDeletedSecrets",
+        get_deleted_secrets,
+        permission="list",
+        action="secrets/readMetadata/action",
+        since="2016-10-01",
+    ),
+    secret_record(
+        "GET",
+        "/deletedsecrets/{secret-name}",
+        "GetDeletedSecret",
+        get_deleted_secret,
+        permission="list",
+        action="secrets/readMetadata/action",
+        since="2016-10-01",
+    ),
+    secret_record(
+        "DELETE",
+        "/deletedsecrets/{secret-name}",
+        "PurgeDeletedSecret",
+        purge_deleted_secret,
+        permission="purge",
+        action="secrets/purge/action",
+        since="2016-10-01",
+    ),
+    secret_record(
+        "POST",
+        "/deletedsecrets/{secret-name}/recover",
+        "RecoverDeletedSecret",
+        recover_deleted_secret,
+        permission="recover",
+        action="secrets/recover/action",
+        since="2016-10-01",
+    ),
+    secret_record(
+        "GET", "/secrets", "GetSecrets", get_secrets, permission="list", action="secrets/readMetadata/action"
+    ),
+    secret_record(
+        "PUT",
+        "/secrets/{secret-name}",
+        "SetSecret",
+        set_secret,
+        permission="set",
+        action="secrets/setSecret/action",
+        throttle="secret-create",
+    ),
+    secret_record(
+        "DELETE", "/secrets/{secret-name}", "DeleteSecret", delete_secret, permission="delete", action="secrets/delete"
+    ),
+    secret_record(
+        "GET",
+        "/secrets/{secret-name}/{secret-version}",
+        "GetSecret",
+        get_secret,
+        permission="get",
+        action="secrets/getSecret/action",
+    ),
+    secret_record(
+        "PATCH",
+        "/secrets/{secret-name}/{secret-version}",
+        "UpdateSecret",
+        update_secret,
+        permission="set",
+        action="secrets/update/action",
+    ),
+    secret_record(
+        "POST",
+        "/secrets/{secret-name}/backup",
+        "BackupSecret",
+        backup_secret,
+        permission="backup",
+        action="secrets/backup/action",
+    ),
+    secret_record(
+        "GET",
+        "/secrets/{secret-name}/versions",
+        "GetSecretVersions",
+        get_secret_versions,
+        permission="list",
+        action="secrets/readMetadata/action",
+    ),
+    secret_record(
+        "POST",
+        "/secrets/restore",
+        "RestoreSecret",
+        restore_secret,
+        permission="restore",
+        action="secrets/restore/action",
+    ),
+)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
@@ -22,6 +21,7 @@ from ..errors import BadParameter
 from ..objects.security_domain import HsmNotActivated
 from ..objects.vault import Vault
 from .context import Reply, RequestContext
+from .operation import Operation, admin_record
 
 __all__ = ["OPERATIONS", "check_activated"]
 
@@ -31,7 +31,7 @@ MIN_CERTIFICATES, MAX_CERTIFICATES = 3, 10  # "minimum 3 and maximum 10" (the SD
 
 def check_activated(vault: Vault, operation: str) -> None:
     """Only the security domain operations answer on a Managed HSM that is not activated."""
-    if vault.managed_hsm and operation not in OPERATIONS and not vault.activated:
+    if vault.managed_hsm and operation not in _UNLOCKED and not vault.activated:
         raise HsmNotActivated(vault.name)
 
 
@@ -102,10 +102,48 @@ def upload_pending(ctx: RequestContext) -> Reply:
     return Reply(_status(ctx, "upload"))
 
 
-OPERATIONS: dict[str, Callable[..., Reply]] = {
-    "HSMSecurityDomain_Download": download,
-    "HSMSecurityDomain_DownloadPending": download_pending,
-    "HSMSecurityDomain_TransferKey": transfer_key,
-    "HSMSecurityDomain_Upload": upload,
-    "HSMSecurityDomain_UploadPending": upload_pending,
-}
+OPERATIONS: tuple[Operation, ...] = (
+    # securitydomain.json came with 7.2 (the specs' folders).
+    admin_record(
+        "POST",
+        "/securitydomain/download",
+        "HSMSecurityDomain_Download",
+        download,
+        hsm_action="securitydomain/download/action",
+        since="7.2",
+    ),
+    admin_record(
+        "GET",
+        "/securitydomain/download/pending",
+        "HSMSecurityDomain_DownloadPending",
+        download_pending,
+        hsm_action="securitydomain/download/read",
+        since="7.2",
+    ),
+    admin_record(
+        "GET",
+        "/securitydomain/upload",
+        "HSMSecurityDomain_TransferKey",
+        transfer_key,
+        hsm_action="securitydomain/transferkey/read",
+        since="7.2",
+    ),
+    admin_record(
+        "POST",
+        "/securitydomain/upload",
+        "HSMSecurityDomain_Upload",
+        upload,
+        hsm_action="securitydomain/upload/action",
+        since="7.2",
+    ),
+    admin_record(
+        "GET",
+        "/securitydomain/upload/pending",
+        "HSMSecurityDomain_UploadPending",
+        upload_pending,
+        hsm_action="securitydomain/upload/read",
+        since="7.2",
+    ),
+)
+#: What a Managed HSM answers before it is activated.
+_UNLOCKED = frozenset(record.name for record in OPERATIONS)

@@ -25,7 +25,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from .. import errors
-from ..api import HANDLERS
+from ..api import HANDLERS, RECORDS
 from ..api.context import Reply, RequestContext
 from ..api.hsm_backup import polled_without_version
 from ..api.security_domain import check_activated
@@ -39,7 +39,7 @@ from .exchange import Exchange
 from .faults import FaultInjector, Outcome
 from .headers import new_request_id, service_headers
 from .journal import Journal, JournalEntry
-from .routes import MANAGED_HSM_ANSWERS, empty_name, route
+from .routes import empty_name, route
 from .throttling import Throttler, classify
 from .transport import TRANSPORT_KEY, InjectedConnectionError, InjectedTimeout, TransportAct
 
@@ -210,7 +210,7 @@ class KeyVaultApp:
                     raise errors.BadParameter("Operation not specified") from None
                 raise errors.MethodNotAllowed(request.method) from None
             raise errors.RouteNotFound(request.method, request.path) from None
-        if managed_hsm and operation not in MANAGED_HSM_ANSWERS:
+        if managed_hsm and not RECORDS[operation].on_managed_hsm:
             raise errors.RouteNotFound(request.method, request.path)
         if (
             operation == "GetKeyAttestation"
@@ -227,16 +227,17 @@ class KeyVaultApp:
         exchange.arguments = arguments
 
     def authorize(self, exchange: Exchange) -> None:
-        """RBAC or access policies, when the vault has them on (see objects/authorization.py)."""
+        """RBAC or access policies, when the vault has them on (see objects/authorization.py), with the permission
+        and data action the operation's record declares."""
         assert exchange.vault is not None and exchange.operation is not None
-        vault = exchange.vault
+        vault, record = exchange.vault, RECORDS[exchange.operation]
         if vault.managed_hsm:  # local RBAC alone (objects/hsm_rbac.py), on when the vault's checks are
             if vault.authorization.rbac is not None:
                 scope = exchange.arguments.get("scope")
                 scope = normalize_scope(scope) if scope is not None else self._scope(exchange)
-                vault.access_control.check(exchange.operation, exchange.entry.caller, scope, exchange.entry.request_id)
+                vault.access_control.check(record.hsm_action, exchange.entry.caller, scope, exchange.entry.request_id)
             return
-        vault.authorization.check(exchange.operation, exchange.entry.caller, self._scope(exchange))
+        vault.authorization.check(record.permission, record.action, exchange.entry.caller, self._scope(exchange))
 
     def inject_faults(self, exchange: Exchange) -> None:
         """The first injected fault that fires for this request: latency, a status, or a transport fault."""
@@ -272,7 +273,8 @@ class KeyVaultApp:
             return
         assert exchange.vault is not None and exchange.operation is not None
         name, version = exchange.arguments.get("name"), exchange.arguments.get("version")
-        transaction, weight = classify(exchange.operation, exchange.vault, name, version, self._json(exchange))
+        record = RECORDS[exchange.operation]
+        transaction, weight = classify(record.throttle, exchange.vault, name, version, self._json(exchange))
         entry, now = exchange.entry, self.clock.time()
         entry.transaction_class, entry.window_limit = transaction, self.throttler.limit(settings, transaction)
         try:

@@ -9,7 +9,6 @@ __all__ = ["SERVICE_VERSION", "challenge_header", "new_request_id", "service_hea
 #: A recent real value of ``x-ms-keyvault-service-version`` (February 2026).
 SERVICE_VERSION = "1.9.3019.1"
 VAULT_RESOURCE = "https://vault.azure.net"
-HSM_RESOURCE = "https://managedhsm.azure.net"
 
 
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}

@@ -13,12 +13,10 @@ import re
 
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from ..api.availability import operation_exists
+from .. import api
 from ..api.versions import ApiVersion
 
 __all__ = [
-    "KEYS_SPEC_OPERATIONS",
-    "MANAGED_HSM_ANSWERS",
     "MANAGED_HSM_OPERATIONS",
     "OPERATIONS",
     "build_map",
@@ -28,115 +26,15 @@ __all__ = [
     "route",
 ]
 
-# (method, path template, operationId), as in secrets.json, keys.json and certificates.json.
-OPERATIONS: tuple[tuple[str, str, str], ...] = (
-    # secrets.json
-    ("GET", "/deletedsecrets", "GetDeletedSecrets"),
-    ("GET", "/deletedsecrets/{secret-name}", "GetDeletedSecret"),
-    ("DELETE", "/deletedsecrets/{secret-name}", "PurgeDeletedSecret"),
-    ("POST", "/deletedsecrets/{secret-name}/recover", "RecoverDeletedSecret"),
-    ("GET", "/secrets", "GetSecrets"),
-    ("PUT", "/secrets/{secret-name}", "SetSecret"),
-    ("DELETE", "/secrets/{secret-name}", "DeleteSecret"),
-    ("GET", "/secrets/{secret-name}/{secret-version}", "GetSecret"),
-    ("PATCH", "/secrets/{secret-name}/{secret-version}", "UpdateSecret"),
-    ("POST", "/secrets/{secret-name}/backup", "BackupSecret"),
-    ("GET", "/secrets/{secret-name}/versions", "GetSecretVersions"),
-    ("POST", "/secrets/restore", "RestoreSecret"),
-    # keys.json
-    ("GET", "/deletedkeys", "GetDeletedKeys"),
-    ("GET", "/deletedkeys/{key-name}", "GetDeletedKey"),
-    ("DELETE", "/deletedkeys/{key-name}", "PurgeDeletedKey"),
-    ("POST", "/deletedkeys/{key-name}/recover", "RecoverDeletedKey"),
-    ("GET", "/keys", "GetKeys"),
-    ("PUT", "/keys/{key-name}", "ImportKey"),
-    ("DELETE", "/keys/{key-name}", "DeleteKey"),
-    ("GET", "/keys/{key-name}/{key-version}", "GetKey"),
-    ("PATCH", "/keys/{key-name}/{key-version}", "UpdateKey"),
-    ("GET", "/keys/{key-name}/{key-version}/attestation", "GetKeyAttestation"),
-    ("POST", "/keys/{key-name}/{key-version}/decrypt", "decrypt"),
-    ("POST", "/keys/{key-name}/{key-version}/encrypt", "encrypt"),
-    ("POST", "/keys/{key-name}/{key-version}/release", "release"),
-    ("POST", "/keys/{key-name}/{key-version}/secureunwrapkey", "secureunwrapkey"),
-    ("POST", "/keys/{key-name}/{key-version}/securewrapkey", "securewrapkey"),
-    ("POST", "/keys/{key-name}/{key-version}/sign", "sign"),
-    ("POST", "/keys/{key-name}/{key-version}/unwrapkey", "unwrapKey"),
-    ("POST", "/keys/{key-name}/{key-version}/verify", "verify"),
-    ("POST", "/keys/{key-name}/{key-version}/wrapkey", "wrapKey"),
-    ("POST", "/keys/{key-name}/backup", "BackupKey"),
-    ("POST", "/keys/{key-name}/create", "CreateKey"),
-    ("POST", "/keys/{key-name}/rotate", "RotateKey"),
-    ("GET", "/keys/{key-name}/rotationpolicy", "GetKeyRotationPolicy"),
-    ("PUT", "/keys/{key-name}/rotationpolicy", "UpdateKeyRotationPolicy"),
-    ("GET", "/keys/{key-name}/versions", "GetKeyVersions"),
-    ("POST", "/keys/restore", "RestoreKey"),
-    ("POST", "/rng", "GetRandomBytes"),
-    # certificates.json
-    ("GET", "/certificates", "GetCertificates"),
-    ("DELETE", "/certificates/{certificate-name}", "DeleteCertificate"),
-    ("GET", "/certificates/{certificate-name}/{certificate-version}", "GetCertificate"),
-    ("PATCH", "/certificates/{certificate-name}/{certificate-version}", "UpdateCertificate"),
-    ("POST", "/certificates/{certificate-name}/backup", "BackupCertificate"),
-    ("POST", "/certificates/{certificate-name}/create", "CreateCertificate"),
-    ("POST", "/certificates/{certificate-name}/import", "ImportCertificate"),
-    ("GET", "/certificates/{certificate-name}/pending", "GetCertificateOperation"),
-    ("PATCH", "/certificates/{certificate-name}/pending", "UpdateCertificateOperation"),
-    ("DELETE", "/certificates/{certificate-name}/pending", "DeleteCertificateOperation"),
-    ("POST", "/certificates/{certificate-name}/pending/merge", "MergeCertificate"),
-    ("GET", "/certificates/{certificate-name}/policy", "GetCertificatePolicy"),
-    ("PATCH", "/certificates/{certificate-name}/policy", "UpdateCertificatePolicy"),
-    ("GET", "/certificates/{certificate-name}/versions", "GetCertificateVersions"),
-    ("GET", "/certificates/contacts", "GetCertificateContacts"),
-    ("PUT", "/certificates/contacts", "SetCertificateContacts"),
-    ("DELETE", "/certificates/contacts", "DeleteCertificateContacts"),
-    ("GET", "/certificates/issuers", "GetCertificateIssuers"),
-    ("GET", "/certificates/issuers/{issuer-name}", "GetCertificateIssuer"),
-    ("PUT", "/certificates/issuers/{issuer-name}", "SetCertificateIssuer"),
-    ("PATCH", "/certificates/issuers/{issuer-name}", "UpdateCertificateIssuer"),
-    ("DELETE", "/certificates/issuers/{issuer-name}", "DeleteCertificateIssuer"),
-    ("POST", "/certificates/restore", "RestoreCertificate"),
-    ("GET", "/deletedcertificates", "GetDeletedCertificates"),
-    ("GET", "/deletedcertificates/{certificate-name}", "GetDeletedCertificate"),
-    ("DELETE", "/deletedcertificates/{certificate-name}", "PurgeDeletedCertificate"),
-    ("POST", "/deletedcertificates/{certificate-name}/recover", "RecoverDeletedCertificate"),
+#: The route table of vault hosts, (method, path template, operationId) as in secrets.json, keys.json and
+#: certificates.json: a view of the operations' records (kv_emulator/api/*.py ``OPERATIONS``).
+OPERATIONS: tuple[tuple[str, str, str], ...] = tuple(record.route for record in api.OPERATIONS if record.on_vault)
+#: The Managed HSM administration operations azure-keyvault-administration calls (rbac.json and
+#: backuprestore.json from 7.2, settings.json from 7.4; operationIds as the specs name them) and
+#: securitydomain.json's: routed on Managed HSM hosts only.
+MANAGED_HSM_OPERATIONS: tuple[tuple[str, str, str], ...] = tuple(
+    record.route for record in api.OPERATIONS if not record.on_vault
 )
-
-_ROLES = "/{scope}/providers/Microsoft.Authorization"
-#: (method, path template, operationId) of the Managed HSM administration specs azure-keyvault-administration
-#: calls (rbac.json and backuprestore.json from 7.2, settings.json from 7.4; operationIds as the specs name
-#: them) and of securitydomain.json. Routed on Managed HSM hosts only; none is implemented yet (501).
-MANAGED_HSM_OPERATIONS: tuple[tuple[str, str, str], ...] = (
-    ("GET", f"{_ROLES}/roleDefinitions", "RoleDefinitions_List"),
-    ("GET", f"{_ROLES}/roleDefinitions/{{role-definition}}", "RoleDefinitions_Get"),
-    ("PUT", f"{_ROLES}/roleDefinitions/{{role-definition}}", "RoleDefinitions_CreateOrUpdate"),
-    ("DELETE", f"{_ROLES}/roleDefinitions/{{role-definition}}", "RoleDefinitions_Delete"),
-    ("GET", f"{_ROLES}/roleAssignments", "RoleAssignments_ListForScope"),
-    ("GET", f"{_ROLES}/roleAssignments/{{role-assignment}}", "RoleAssignments_Get"),
-    ("PUT", f"{_ROLES}/roleAssignments/{{role-assignment}}", "RoleAssignments_Create"),
-    ("DELETE", f"{_ROLES}/roleAssignments/{{role-assignment}}", "RoleAssignments_Delete"),
-    ("POST", "/prebackup", "PreFullBackup"),
-    ("POST", "/backup", "FullBackup"),
-    ("GET", "/backup/{job-id}/pending", "FullBackupStatus"),
-    ("PUT", "/prerestore", "PreFullRestoreOperation"),
-    ("PUT", "/restore", "FullRestoreOperation"),
-    ("GET", "/restore/{job-id}/pending", "RestoreStatus"),
-    ("PUT", "/keys/{key-name}/restore", "SelectiveKeyRestoreOperation"),
-    ("GET", "/settings", "GetSettings"),
-    ("GET", "/settings/{setting-name}", "GetSetting"),
-    ("PATCH", "/settings/{setting-name}", "UpdateSetting"),
-    ("POST", "/securitydomain/download", "HSMSecurityDomain_Download"),
-    ("GET", "/securitydomain/download/pending", "HSMSecurityDomain_DownloadPending"),
-    ("GET", "/securitydomain/upload", "HSMSecurityDomain_TransferKey"),
-    ("POST", "/securitydomain/upload", "HSMSecurityDomain_Upload"),
-    ("GET", "/securitydomain/upload/pending", "HSMSecurityDomain_UploadPending"),
-)
-
-#: The operations of keys.json (what counts as a key transaction).
-KEYS_SPEC_OPERATIONS = frozenset(
-    op for _, template, op in OPERATIONS if template.startswith(("/keys", "/deletedkeys", "/rng"))
-)
-#: What a Managed HSM answers: keys.json and its administration operations.
-MANAGED_HSM_ANSWERS = KEYS_SPEC_OPERATIONS | {op for _, _, op in MANAGED_HSM_OPERATIONS}
 _ISSUER_OPERATIONS = frozenset(op for _, template, op in OPERATIONS if "{issuer-name}" in template)
 _PARAM = re.compile(r"\{([a-z]+)-(name|version)\}")
 _ADMIN_PARAM = re.compile(r"\{(scope|role-definition|role-assignment|job-id)\}")
@@ -201,11 +99,11 @@ def _rules(method: str, template: str, operation: str) -> list[Rule]:
 def build_map(since: str | None = None, managed_hsm: bool = False) -> Map:
     """The werkzeug Map of all operations (or of those an api-version has; with a Managed HSM's administration
     operations or without); built once per version (about 0.1 s) and shared, as it is never changed."""
-    table = OPERATIONS + MANAGED_HSM_OPERATIONS if managed_hsm else OPERATIONS
     rules: list[Rule] = []
-    for method, template, operation in table:
-        if since is None or operation_exists(operation, ApiVersion(since, since)):
-            rules += _rules(method, template, operation)
+    for record in api.OPERATIONS:
+        routed = record.on_vault or managed_hsm
+        if routed and (since is None or record.exists_at(ApiVersion(since, since))):
+            rules += _rules(record.method, record.path, record.name)
     return Map(
         rules,
         converters={"version": _VersionConverter, "scope": _ScopeConverter},
@@ -249,7 +147,7 @@ def _route(path: str, method: str, effective: str | None, managed_hsm: bool = Fa
     """:func:`route` for the raw path, cached: tests repeat the same few paths, and errors are not cached."""
     normalized = normalize_path(path)
     endpoint, cached = match_route(normalized, method, None, managed_hsm)
-    if effective is not None and not operation_exists(endpoint, ApiVersion(effective, effective)):
+    if effective is not None and not api.RECORDS[endpoint].exists_at(ApiVersion(effective, effective)):
         endpoint, cached = match_route(normalized, method, effective, managed_hsm)
     arguments = dict(cached)
     if "name" in arguments:

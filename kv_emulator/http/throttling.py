@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import RETRY_AFTER_HEADERS, TRANSACTION_CLASSES
 from ..errors import KeyVaultError, Throttled
-from .routes import KEYS_SPEC_OPERATIONS
 
 if TYPE_CHECKING:
+    from ..api.operation import Throttle
     from ..config import Settings
     from ..objects.vault import Vault
 
@@ -28,22 +28,20 @@ __all__ = ["RETRY_AFTER_HEADERS", "TRANSACTION_CLASSES", "Throttled", "Throttler
 
 WINDOW_SECONDS = 10.0
 
-_KEY_CREATES = frozenset({"CreateKey", "ImportKey", "RotateKey"})
-_SECRET_CREATES = frozenset({"SetSecret", "CreateCertificate", "ImportCertificate"})
-
 
 def _rsa_weight(bits: int | None) -> int:
     return {3072: 4, 4096: 8}.get(bits or 2048, 1)
 
 
 def classify(
-    operation: str, vault: Vault, name: str | None, version: str | None, body: dict[str, Any]
+    throttle: Throttle, vault: Vault, name: str | None, version: str | None, body: dict[str, Any]
 ) -> tuple[str, int]:
-    """(transaction class, weight) of one request; ``body`` is its parsed JSON object (``{}`` if none)."""
-    if operation not in KEYS_SPEC_OPERATIONS:
-        return ("secret-create" if operation in _SECRET_CREATES else "vault-other"), 1
+    """(transaction class, weight) of one request of an operation whose record says ``throttle``; ``body`` is its
+    parsed JSON object (``{}`` if none)."""
+    if not throttle.startswith("key-"):
+        return throttle, 1
     hsm, bits = vault.managed_hsm, None
-    if operation in ("CreateKey", "ImportKey"):
+    if throttle == "key-create-from-body":
         hsm, bits = hsm or _body_says_hsm(body), _body_key_size(body)
     elif name:
         try:
@@ -52,7 +50,7 @@ def classify(
         except KeyVaultError:
             pass  # an unknown key still costs a transaction; the handler answers 404
     protection = "hsm" if hsm else "software"
-    if operation in _KEY_CREATES:
+    if throttle.startswith("key-create"):
         return f"key-{protection}-create", 1
     return f"key-{protection}-other", _rsa_weight(bits)
 

@@ -16,95 +16,9 @@ from typing import Any
 
 from ..errors import Forbidden
 
-__all__ = ["BUILT_IN_ROLES", "OPERATION_PERMISSIONS", "AccessPolicy", "Authorization", "Forbidden", "RoleAssignment"]
+__all__ = ["BUILT_IN_ROLES", "AccessPolicy", "Authorization", "Forbidden", "RoleAssignment"]
 
 _KV = "Microsoft.KeyVault/vaults"
-
-# operationId -> (RBAC data action, access-policy (object kind, permission)).
-OPERATION_PERMISSIONS: dict[str, tuple[str, tuple[str, str]]] = {
-    "GetSecret": (f"{_KV}/secrets/getSecret/action", ("secrets", "get")),
-    "GetSecrets": (f"{_KV}/secrets/readMetadata/action", ("secrets", "list")),
-    "GetSecretVersions": (f"{_KV}/secrets/readMetadata/action", ("secrets", "list")),
-    "SetSecret": (f"{_KV}/secrets/setSecret/action", ("secrets", "set")),
-    "UpdateSecret": (f"{_KV}/secrets/update/action", ("secrets", "set")),
-    "DeleteSecret": (f"{_KV}/secrets/delete", ("secrets", "delete")),
-    "BackupSecret": (f"{_KV}/secrets/backup/action", ("secrets", "backup")),
-    "RestoreSecret": (f"{_KV}/secrets/restore/action", ("secrets", "restore")),
-    "GetDeletedSecret": (f"{_KV}/secrets/readMetadata/action", ("secrets", "list")),
-    "GetDeletedSecrets": (f"{_KV}/secrets/readMetadata/action", ("secrets", "list")),
-    "RecoverDeletedSecret": (f"{_KV}/secrets/recover/action", ("secrets", "recover")),
-    "PurgeDeletedSecret": (f"{_KV}/secrets/purge/action", ("secrets", "purge")),
-    "GetKey": (f"{_KV}/keys/read", ("keys", "get")),
-    "GetKeys": (f"{_KV}/keys/read", ("keys", "list")),
-    "GetKeyVersions": (f"{_KV}/keys/read", ("keys", "list")),
-    "CreateKey": (f"{_KV}/keys/create/action", ("keys", "create")),
-    "ImportKey": (f"{_KV}/keys/import/action", ("keys", "import")),
-    "UpdateKey": (f"{_KV}/keys/update/action", ("keys", "update")),
-    "DeleteKey": (f"{_KV}/keys/delete", ("keys", "delete")),
-    "BackupKey": (f"{_KV}/keys/backup/action", ("keys", "backup")),
-    "RestoreKey": (f"{_KV}/keys/restore/action", ("keys", "restore")),
-    "GetDeletedKey": (f"{_KV}/keys/read", ("keys", "list")),
-    "GetDeletedKeys": (f"{_KV}/keys/read", ("keys", "list")),
-    "RecoverDeletedKey": (f"{_KV}/keys/recover/action", ("keys", "recover")),
-    "PurgeDeletedKey": (f"{_KV}/keys/purge/action", ("keys", "purge")),
-    "encrypt": (f"{_KV}/keys/encrypt/action", ("keys", "encrypt")),
-    "decrypt": (f"{_KV}/keys/decrypt/action", ("keys", "decrypt")),
-    "sign": (f"{_KV}/keys/sign/action", ("keys", "sign")),
-    "verify": (f"{_KV}/keys/verify/action", ("keys", "verify")),
-    "wrapKey": (f"{_KV}/keys/wrap/action", ("keys", "wrapKey")),
-    "unwrapKey": (f"{_KV}/keys/unwrap/action", ("keys", "unwrapKey")),
-    "securewrapkey": (f"{_KV}/keys/wrap/action", ("keys", "wrapKey")),
-    "secureunwrapkey": (f"{_KV}/keys/unwrap/action", ("keys", "unwrapKey")),
-    "release": (f"{_KV}/keys/release/action", ("keys", "release")),
-    "RotateKey": (f"{_KV}/keys/rotate/action", ("keys", "rotate")),
-    "GetKeyRotationPolicy": (f"{_KV}/keyrotationpolicies/read", ("keys", "getrotationpolicy")),
-    "UpdateKeyRotationPolicy": (f"{_KV}/keyrotationpolicies/write", ("keys", "setrotationpolicy")),
-    "GetKeyAttestation": (f"{_KV}/keys/read", ("keys", "get")),
-    "GetRandomBytes": (f"{_KV}/keys/read", ("keys", "get")),  # vaults have no rng data action of their own
-}
-for _op, _perm in {
-    "GetCertificate": "get",
-    "GetCertificates": "list",
-    "GetCertificateVersions": "list",
-    "GetCertificatePolicy": "get",
-    "GetCertificateOperation": "get",
-    "GetDeletedCertificate": "list",
-    "GetDeletedCertificates": "list",
-    "CreateCertificate": "create",
-    "ImportCertificate": "import",
-    "MergeCertificate": "create",
-    "UpdateCertificate": "update",
-    "UpdateCertificatePolicy": "update",
-    "UpdateCertificateOperation": "update",
-    "DeleteCertificateOperation": "delete",
-    "DeleteCertificate": "delete",
-    "BackupCertificate": "backup",
-    "RestoreCertificate": "restore",
-    "RecoverDeletedCertificate": "recover",
-    "PurgeDeletedCertificate": "purge",
-    "GetCertificateContacts": "managecontacts",
-    "SetCertificateContacts": "managecontacts",
-    "DeleteCertificateContacts": "managecontacts",
-    "GetCertificateIssuers": "listissuers",
-    "GetCertificateIssuer": "getissuers",
-    "SetCertificateIssuer": "setissuers",
-    "UpdateCertificateIssuer": "setissuers",
-    "DeleteCertificateIssuer": "deleteissuers",
-}.items():
-    if "issuers" in _perm:
-        _action = "certificatecas/" + (
-            "read" if _perm in ("getissuers", "listissuers") else _perm.removesuffix("issuers")
-        )
-        _action = _action.replace("/set", "/write")
-    elif _perm == "managecontacts":
-        _action = "certificatecontacts/" + ("read" if _op.startswith("Get") else "write")
-    elif _perm in ("get", "list"):
-        _action = "certificates/read"
-    elif _perm == "delete":
-        _action = "certificates/delete"
-    else:
-        _action = f"certificates/{_perm}/action"
-    OPERATION_PERMISSIONS[_op] = (f"{_KV}/{_action}", ("certificates", _perm))
 
 # Built-in Key Vault roles and their data actions (wildcards as Azure writes them).
 BUILT_IN_ROLES: dict[str, tuple[str, ...]] = {
@@ -315,11 +229,23 @@ class Authorization:
 
     # -- the check ----------------------------------------------------------------------------------
 
-    def check(self, operation: str, caller: dict[str, Any] | None, object_path: str) -> str | None:
-        """Raise the service's 403 unless the caller may run ``operation``; returns the assignment id used."""
-        if self.rbac is None or operation not in OPERATION_PERMISSIONS:
+    def check(
+        self, permission: tuple[str, str] | None, action: str | None, caller: dict[str, Any] | None, object_path: str
+    ) -> str | None:
+        """Raise the service's 403 unless the caller holds the data ``action`` (RBAC) or the access-policy
+        ``permission`` ((object kind, permission)) an operation needs; returns the RBAC assignment id used.
+
+        An operation that declares none is refused: nothing is allowed by being left out.
+        """
+        if self.rbac is None:
             return None
-        action, (kind, permission) = OPERATION_PERMISSIONS[operation]
+        if permission is None or action is None:
+            # unverified: every operation of the service needs a permission; this text is the emulator's
+            raise Forbidden(
+                "The operation declares no permission or data action, so it is refused.",
+                "ForbiddenByRbac" if self.rbac else "AccessDenied",
+            )
+        kind, permission_name = permission
         caller = caller or {}
         oid = str(caller.get("oid", "")).lower()
         described = (
@@ -352,10 +278,10 @@ class Authorization:
         with self._lock:
             policy = self._policies.get(oid)
         granted: set[str] = getattr(policy, kind) if policy else set()
-        if permission.lower() in granted or "all" in granted:
+        if permission_name.lower() in granted or "all" in granted:
             return None
         raise Forbidden(
-            f"The user, group or application '{described}' does not have {kind} {permission} permission on key "
+            f"The user, group or application '{described}' does not have {kind} {permission_name} permission on key "
             f"vault '{self.vault};location={self.location}'. For help resolving this issue, please see "
             "https://go.microsoft.com/fwlink/?linkid=2125287",
             "AccessDenied",

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from . import awaiting, crypto
+from . import awaiting, key_material
 from . import certificate_crypto as certs
 from .certificate_issuers import ISSUER_PROVIDERS, IssuerRegistry
 from .certificate_operations import IN_PROGRESS, CertificateOperation, CertificateValue
@@ -114,7 +114,7 @@ class IssuanceMixin:
             wanted = (kty, policy.key_size if policy.family == "RSA" else None, policy.curve)
             if (latest.kty, latest.key_size, latest.curve) == wanted:
                 return latest
-        return crypto.generate_key(
+        return key_material.generate_key(
             kty,
             size=policy.key_size if policy.family == "RSA" else None,
             curve=policy.curve,

@@ -2,8 +2,7 @@
 
 No HTTP and no JSON bodies here, only bytes in and bytes out, so the wire layer stays thin and every algorithm
 can be tested against ``cryptography`` directly. All crypto is done by ``cryptography``; nothing is hand-made.
-The key material itself (key types, new keys, JWK in and out) is in :mod:`.key_material`, re-exported here
-so that ``crypto.generate_key`` and friends keep working. Every refusal is a
+The key material itself (key types, new keys, JWK in and out) is in :mod:`.key_material`. Every refusal is a
 :class:`~kv_emulator.errors.BadParameter` (HTTP 400). Error texts are ours (unverified against the real
 service) unless a comment says they were seen in real service answers.
 """
@@ -30,39 +29,15 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 
 from ..errors import BadParameter
-from .key_material import (
-    CURVES,
-    KEY_TYPES,
-    OCT_KEY_SIZES,
-    RSA_KEY_SIZES,
-    KeyMaterial,
-    RsaGenerator,
-    b64url_decode,
-    b64url_encode,
-    default_key_ops,
-    ec_coordinate_bytes,
-    generate_key,
-    key_family,
-)
+from .key_material import KeyMaterial, ec_coordinate_bytes
 
 __all__ = [
-    "CURVES",
     "ENCRYPTION_ALGORITHMS",
-    "KEY_TYPES",
-    "OCT_KEY_SIZES",
-    "RSA_KEY_SIZES",
     "SIGNATURE_ALGORITHMS",
     "WRAP_ALGORITHMS",
     "EncryptResult",
-    "KeyMaterial",
-    "RsaGenerator",
-    "b64url_decode",
-    "b64url_encode",
     "decrypt",
-    "default_key_ops",
     "encrypt",
-    "generate_key",
-    "key_family",
     "sign",
     "unwrap_key",
     "verify",

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from ..errors import HsmAccessDenied, HsmRbacNotFound
-from .hsm_roles import BUILT_IN_HSM_ROLES, HSM_OPERATION_ACTIONS
+from .hsm_roles import BUILT_IN_HSM_ROLES
 
 __all__ = ["HsmAccessControl", "HsmRoleAssignment", "HsmRoleDefinition", "normalize_scope"]
 
@@ -211,11 +211,11 @@ class HsmAccessControl:
                 return True
         return False
 
-    def check(self, operation: str, caller: dict[str, Any] | None, scope: str, request_id: str) -> None:
-        """The service's 403 unless the caller holds a role with the operation's data action at ``scope``."""
-        action = HSM_OPERATION_ACTIONS.get(operation)
+    def check(self, action: str | None, caller: dict[str, Any] | None, scope: str, request_id: str) -> None:
+        """The service's 403 unless the caller holds a role with the operation's data ``action`` at ``scope``; an
+        operation that declares none is refused."""
         if action is None:
-            return
+            raise HsmAccessDenied("(an operation that declares no data action)", scope, request_id)  # unverified
         oid = str((caller or {}).get("oid", ""))
         if not oid or not self.allows(oid, action, scope):
             raise HsmAccessDenied(action, scope, request_id)

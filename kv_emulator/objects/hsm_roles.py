@@ -1,4 +1,4 @@
-"""A Managed HSM's built-in local RBAC roles and the data action each operation needs.
+"""A Managed HSM's built-in local RBAC roles (the data action each operation needs is in its record, kv_emulator/api).
 
 Role ids, names and data actions as a real Managed HSM lists them (recorded: azure-sdk-for-js keyvault-admin
 recording ``keyvaultaccesscontrolclient_tracing``, 2022, ``GET /providers/Microsoft.Authorization/roleDefinitions``;
@@ -8,7 +8,7 @@ are not in that recording.
 
 from __future__ import annotations
 
-__all__ = ["BUILT_IN_HSM_ROLES", "HSM_OPERATION_ACTIONS", "MHSM"]
+__all__ = ["BUILT_IN_HSM_ROLES", "MHSM"]
 
 MHSM = "Microsoft.KeyVault/managedHsm"
 
@@ -135,60 +135,4 @@ BUILT_IN_HSM_ROLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         (f"{MHSM}/restore/start/action", f"{MHSM}/restore/status/action", f"{MHSM}/keys/restore/action"),
         (),
     ),
-}
-
-_K = f"{MHSM}/keys"
-#: operationId -> the data action a Managed HSM checks (key operations after the role definitions above;
-#: which action guards rotation policies, the settings and pre-backup/pre-restore checks is unverified).
-HSM_OPERATION_ACTIONS: dict[str, str] = {
-    "GetKey": f"{_K}/read/action",
-    "GetKeys": f"{_K}/read/action",
-    "GetKeyVersions": f"{_K}/read/action",
-    "GetKeyAttestation": f"{_K}/read/action",
-    "CreateKey": f"{_K}/create",
-    "ImportKey": f"{_K}/import/action",
-    "UpdateKey": f"{_K}/write/action",
-    "DeleteKey": f"{_K}/delete",
-    "BackupKey": f"{_K}/backup/action",
-    "RestoreKey": f"{_K}/restore/action",
-    "GetDeletedKey": f"{_K}/deletedKeys/read/action",
-    "GetDeletedKeys": f"{_K}/deletedKeys/read/action",
-    "RecoverDeletedKey": f"{_K}/deletedKeys/recover/action",
-    "PurgeDeletedKey": f"{_K}/deletedKeys/delete",
-    "encrypt": f"{_K}/encrypt/action",
-    "decrypt": f"{_K}/decrypt/action",
-    "sign": f"{_K}/sign/action",
-    "verify": f"{_K}/verify/action",
-    "wrapKey": f"{_K}/wrap/action",
-    "unwrapKey": f"{_K}/unwrap/action",
-    "securewrapkey": f"{_K}/wrap/action",
-    "secureunwrapkey": f"{_K}/unwrap/action",
-    "release": f"{_K}/release/action",
-    "RotateKey": f"{_K}/rotate/action",
-    "GetKeyRotationPolicy": f"{_K}/read/action",  # unverified
-    "UpdateKeyRotationPolicy": f"{_K}/write/action",  # unverified
-    "GetRandomBytes": f"{MHSM}/rng/action",
-    "RoleDefinitions_List": f"{MHSM}/roleDefinitions/read/action",
-    "RoleDefinitions_Get": f"{MHSM}/roleDefinitions/read/action",
-    "RoleDefinitions_CreateOrUpdate": f"{MHSM}/roleDefinitions/write/action",
-    "RoleDefinitions_Delete": f"{MHSM}/roleDefinitions/delete/action",
-    "RoleAssignments_ListForScope": f"{MHSM}/roleAssignments/read/action",
-    "RoleAssignments_Get": f"{MHSM}/roleAssignments/read/action",
-    "RoleAssignments_Create": f"{MHSM}/roleAssignments/write/action",
-    "RoleAssignments_Delete": f"{MHSM}/roleAssignments/delete/action",
-    "PreFullBackup": f"{MHSM}/backup/start/action",  # unverified
-    "FullBackup": f"{MHSM}/backup/start/action",
-    "FullBackupStatus": f"{MHSM}/backup/status/action",
-    "PreFullRestoreOperation": f"{MHSM}/restore/start/action",  # unverified
-    "FullRestoreOperation": f"{MHSM}/restore/start/action",
-    "RestoreStatus": f"{MHSM}/restore/status/action",
-    "SelectiveKeyRestoreOperation": f"{MHSM}/restore/start/action",  # unverified
-    "HSMSecurityDomain_Download": f"{MHSM}/securitydomain/download/action",
-    "HSMSecurityDomain_DownloadPending": f"{MHSM}/securitydomain/download/read",
-    "HSMSecurityDomain_TransferKey": f"{MHSM}/securitydomain/transferkey/read",
-    "HSMSecurityDomain_Upload": f"{MHSM}/securitydomain/upload/action",
-    "HSMSecurityDomain_UploadPending": f"{MHSM}/securitydomain/upload/read",
-    "GetSettings": f"{MHSM}/settings/read/action",  # unverified
-    "GetSetting": f"{MHSM}/settings/read/action",  # unverified
-    "UpdateSetting": f"{MHSM}/settings/write/action",  # unverified
 }

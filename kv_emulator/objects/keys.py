@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import BadParameter, KeyForbidden, ObjectIsDeletedButRecoverable
-from . import byok, crypto
+from . import byok, key_material
 from .backup import BackupSealer, check_backup_size
 from .key_material import KeyMaterial
 from .keypool import RsaKeyPool
@@ -57,7 +57,7 @@ Key = Version[KeyValue]
 def _check_release_policy(exportable: bool, policy: ReleasePolicy | None) -> None:
     if policy is not None:
         try:
-            document = json.loads(crypto.b64url_decode(policy.data, field="release_policy.data"))
+            document = json.loads(key_material.b64url_decode(policy.data, field="release_policy.data"))
         except ValueError:
             document = None
         if not isinstance(document, dict):
@@ -101,7 +101,7 @@ class KeyStore(VersionedStore[KeyValue]):
         self._schedule.register("notify", "key", self._notify_due)
 
     @property
-    def rsa_generator(self) -> crypto.RsaGenerator | None:
+    def rsa_generator(self) -> key_material.RsaGenerator | None:
         """The key pool's ``take``, for the certificate store's keys too."""
         return self.key_pool.take if self.key_pool is not None else None
 
@@ -115,7 +115,7 @@ class KeyStore(VersionedStore[KeyValue]):
         if kty == "oct-HSM" and not self.managed_hsm:
             # Recorded (issue 19), two spaces and all: the property name is left out. No inner code (unverified).
             raise BadParameter("Property  has invalid value\r\n")
-        if kty not in crypto.KEY_TYPES or (not self.managed_hsm and kty.startswith("oct")):
+        if kty not in key_material.KEY_TYPES or (not self.managed_hsm and kty.startswith("oct")):
             # Recorded: 400 BadParameter / KeyTypeNotSupported (azure-sdk-for-js#26212, "oct" on a vault).
             raise BadParameter(f"Invalid kty value: {kty}", inner_code="KeyTypeNotSupported")
         if kty.endswith("-HSM") and not self.premium and not self.managed_hsm:
@@ -141,14 +141,14 @@ class KeyStore(VersionedStore[KeyValue]):
     ) -> Key:
         """CreateKey: new material (or a new version of an existing name)."""
         kty = self._resolve_kty(kty)
-        ops = _check_key_ops(key_ops) if key_ops is not None else tuple(crypto.default_key_ops(kty))
+        ops = _check_key_ops(key_ops) if key_ops is not None else tuple(key_material.default_key_ops(kty))
         _check_release_policy(exportable, release_policy)
         self._check_name_free(name)
         if not self.managed_hsm and public_exponent is not None and kty.startswith("RSA"):
             # A vault ignores public_exponent (e is always 65537; azure-sdk-for-go#19624, and the spec says it
             # applies to Managed HSM only); a Managed HSM makes the key with the exponent asked for.
             public_exponent = None
-        material = crypto.generate_key(
+        material = key_material.generate_key(
             kty, size=size, curve=curve, public_exponent=public_exponent, rsa_generator=self.rsa_generator
         )
         payload = KeyValue(material, ops, exportable, release_policy)
@@ -181,13 +181,13 @@ class KeyStore(VersionedStore[KeyValue]):
             hsm = True  # a transfer blob only ever brings an HSM key
         if not isinstance(material, KeyMaterial):
             kty = material.get("kty") if isinstance(material, dict) else None
-            if isinstance(kty, str) and kty not in crypto.KEY_TYPES:
+            if isinstance(kty, str) and kty not in key_material.KEY_TYPES:
                 self._resolve_kty(kty)  # the same refusal as CreateKey's
             material = KeyMaterial.from_jwk(material)
         kty = self._resolve_kty(f"{material.family}-HSM" if hsm else material.kty)
         if kty != material.kty:
             material = material.with_kty(kty)
-        ops = _check_key_ops(key_ops) if key_ops is not None else tuple(crypto.default_key_ops(material.kty))
+        ops = _check_key_ops(key_ops) if key_ops is not None else tuple(key_material.default_key_ops(material.kty))
         _check_release_policy(exportable, release_policy)
         payload = KeyValue(material, ops, exportable, release_policy)
         return self.add_version(
@@ -282,7 +282,7 @@ class KeyStore(VersionedStore[KeyValue]):
 
     def _rotate(self, latest: Key, *, at: int) -> Key:
         material = latest.payload.material
-        fresh = crypto.generate_key(
+        fresh = key_material.generate_key(
             material.kty,
             size=material.key_size if material.family != "EC" else None,
             curve=material.curve,

@@ -91,10 +91,6 @@ class Schedule:
         self._planned.pop((phase, owner, key), None)
         self._waiting.add((phase, owner, key))
 
-    def due_at(self, phase: str, owner: str, key: str) -> int | None:
-        """When the job is planned (None: not planned), for tests and diagnostics."""
-        return self._planned.get((phase, owner, key))
-
     @property
     def next_due(self) -> float:
         """The earliest planned time (``inf`` when nothing is planned); a waiting job makes it 0."""

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .api import Server
 from .options import ServerOptions
+from .runtime import Server
 
 __all__ = ["Server", "ServerOptions"]

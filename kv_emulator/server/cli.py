@@ -25,7 +25,7 @@ from .._version import __version__
 from ..config import DEFAULT_TENANT_ID, SETTING_HELP, Settings, format_words
 from .env import FORMATS, client_env, format_env, read_runtime
 from .options import SERVER_FLAGS, ListenError, ServerOptions
-from .tls import CertificateAuthority, default_data_dir
+from .tls import ServerCertificateAuthority, default_data_dir
 
 __all__ = ["main"]
 
@@ -216,7 +216,7 @@ def options_from(args: argparse.Namespace, environ: dict[str, str]) -> ServerOpt
 
 
 def _serve(args: argparse.Namespace, make_emulator: Callable[[Settings], Any]) -> int:
-    from .api import Server
+    from .runtime import Server
 
     try:
         settings = settings_from(args, dict(os.environ))
@@ -310,7 +310,7 @@ def _receive(args: argparse.Namespace) -> int:
 
 
 def _ca(args: argparse.Namespace) -> int:
-    ca = CertificateAuthority(_data_dir(args))
+    ca = ServerCertificateAuthority(_data_dir(args))
     if args.pem:
         sys.stdout.write(ca.pem.decode())
     else:

@@ -19,7 +19,7 @@ from typing import Any
 from .handler import EmulatorRequestHandler
 from .options import ServerOptions
 from .routing import Router
-from .tls import CertificateAuthority
+from .tls import ServerCertificateAuthority
 
 __all__ = ["DoorServer"]
 
@@ -44,7 +44,7 @@ class DoorServer(socketserver.ThreadingMixIn, HTTPServer):
         address: tuple[str, int],
         *,
         router: Router,
-        ca: CertificateAuthority,
+        ca: ServerCertificateAuthority,
         options: ServerOptions,
         proxy: bool,
         on_commit: Callable[[str | None], None] = lambda vault: None,

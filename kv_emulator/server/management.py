@@ -32,7 +32,7 @@ from .validate import BodyError, check, parse_time
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["ManagementApp"]
+__all__ = ["ControlApi"]
 
 
 def _rules() -> Map:
@@ -71,8 +71,9 @@ def _method_text(request: Request) -> str:
     return f"{request.method} {request.path}"
 
 
-class ManagementApp(IdentityRoutes):
-    """The ``/_kv/`` WSGI app of one :class:`~kv_emulator.server.Server`."""
+class ControlApi(IdentityRoutes):
+    """The ``/_kv/`` control API (a WSGI app) of one :class:`~kv_emulator.server.Server`; Azure Resource Manager's
+    emulation is :class:`kv_emulator.management.ManagementApp`."""
 
     def __init__(self, server: Any) -> None:  # the Server it belongs to
         self.server = server

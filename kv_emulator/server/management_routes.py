@@ -43,7 +43,7 @@ class IdentityRoutes:
     """Principals, managed identities, role assignments, access policies and event subscriptions."""
 
     @property
-    def emulator(self) -> Any:  # the ManagementApp's
+    def emulator(self) -> Any:  # the ControlApi's
         raise NotImplementedError
 
     # -- principals and managed identities ---------------------------------------------------------

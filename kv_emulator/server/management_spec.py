@@ -1,6 +1,6 @@
 """The ``/_kv/`` management API as an OpenAPI 3 document: served at ``/_kv/openapi.json``, routed and checked.
 
-The routes of :class:`~kv_emulator.server.management.ManagementApp` are made from this document and every
+The routes of :class:`~kv_emulator.server.management.ControlApi` are made from this document and every
 request body is checked against its schema here (``validate.check``), so what the document says is what the
 server does. Each operation's ``operationId`` names the method that answers it (``_<operationId>``).
 """

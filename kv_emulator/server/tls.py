@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["CA_CERT_FILE", "CA_KEY_FILE", "CertificateAuthority", "default_data_dir"]
+__all__ = ["CA_CERT_FILE", "CA_KEY_FILE", "ServerCertificateAuthority", "default_data_dir"]
 
 CA_CERT_FILE = "ca.pem"
 CA_KEY_FILE = "ca-key.pem"
@@ -57,8 +57,10 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-class CertificateAuthority:
-    """The emulator's CA: ``ca.pem`` (share it with clients) and ``ca-key.pem`` (never leaves the directory)."""
+class ServerCertificateAuthority:
+    """The server's TLS CA: ``ca.pem`` (share it with clients) and ``ca-key.pem`` (never leaves the directory).
+    A vault's certificates are issued by another: :class:`kv_emulator.objects.certificate_crypto.CertificateAuthority`.
+    """
 
     def __init__(self, data_dir: Path | str) -> None:
         self.data_dir = Path(data_dir)

@@ -60,7 +60,7 @@ def _host_name(host: str) -> str:
 
 
 class UiApp:
-    """The web view of one server; ``management`` is its :class:`~..management.ManagementApp`."""
+    """The web view of one server; ``management`` is its :class:`~..management.ControlApi`."""
 
     def __init__(self, management: Any) -> None:
         self.management = management

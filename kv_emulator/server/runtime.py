@@ -15,10 +15,10 @@ from .. import active, seed
 from .env import RUNTIME_FILE, client_env, write_bundle
 from .listeners import DoorServer
 from .lock import DataDirLock
-from .management import ManagementApp
+from .management import ControlApi
 from .options import ListenError, ServerOptions
 from .routing import IDENTITY_PATH, Router
-from .tls import CertificateAuthority
+from .tls import ServerCertificateAuthority
 
 __all__ = ["Server"]
 
@@ -33,10 +33,10 @@ class Server:
         self.emulator = emulator  # a kv_emulator.Emulator (a layer above the doors, so not imported here)
         """The same API as in-process: ``vault()``, ``clock``, ``faults``, ``requests``, ``audit``, ``reset()``."""
         self.options.data_dir.mkdir(parents=True, exist_ok=True)
-        self.ca = CertificateAuthority(self.options.data_dir)
+        self.ca = ServerCertificateAuthority(self.options.data_dir)
         self.identity_header = secrets.token_urlsafe(24)
         self.store: Any = None
-        self.management = ManagementApp(self)
+        self.management = ControlApi(self)
         self.router = Router(
             self.emulator,
             self.management,
