@@ -8,8 +8,8 @@ from azure.core.exceptions import HttpResponseError
 from azure.keyvault.certificates import CertificateClient
 from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
 from azure.keyvault.secrets import SecretClient
-from test_certificates_sdk import ec_policy
-from test_keys_wire import assert_error
+from certs_support import ec_policy
+from keys_support import assert_error
 
 from kv_emulator.objects import backup
 

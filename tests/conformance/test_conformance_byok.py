@@ -15,18 +15,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap
-from test_keys_wire import assert_error
+from keys_support import assert_error
 
 from kv_emulator.encoding import b64url_decode, b64url_encode
 from kv_emulator.objects.byok import make_transfer_blob
 
+pytestmark = pytest.mark.usefixtures("never_a_500")
+
 HSM = "https://kv-emulator-hsm.managedhsm.azure.net"
-
-
-@pytest.fixture(autouse=True)
-def _never_a_500(keyvault):
-    yield
-    assert keyvault.requests.internal_errors() == []
 
 
 @pytest.fixture(scope="module")

@@ -14,21 +14,14 @@ from azure.keyvault.certificates import (
     WellKnownIssuerNames,
 )
 from azure.keyvault.certificates.aio import CertificateClient as AsyncCertificateClient
+from certs_support import assert_error, b64, create, der, ec_policy, make_ca, pem_of, policy, sign
 from cryptography import x509
-from test_certificates_sdk import der, ec_policy, make_ca, pem_of, sign
-from test_certificates_wire import assert_error, b64, create, policy
 
 from kv_emulator.http.api_versions import PUBLISHED
 
 # These tests read certificates right after the 202: issuance completes at once here. The timed issuance the
 # service shows (complete within seconds, polled or not) is tested in test_fidelity_certificates.py.
-pytestmark = pytest.mark.keyvault(certificate_issuance_time=0)
-
-
-@pytest.fixture(autouse=True)
-def _never_a_500(keyvault):
-    yield
-    assert keyvault.requests.internal_errors() == []
+pytestmark = [pytest.mark.keyvault(certificate_issuance_time=0), pytest.mark.usefixtures("never_a_500")]
 
 
 def pem_body(cert: x509.Certificate) -> bytes:

@@ -15,22 +15,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from test_keys_wire import assert_error, b64, unb64
+from keys_support import assert_error, b64, unb64
 
 from kv_emulator.api.versions import PUBLISHED
 
+pytestmark = pytest.mark.usefixtures("never_a_500")
+
 HSM = "https://kv-emulator-hsm.managedhsm.azure.net"
-
-
-@pytest.fixture(autouse=True)
-def _never_a_500(keyvault):
-    yield
-    assert keyvault.requests.internal_errors() == []
-
-
-@pytest.fixture
-def hsm_wire(keyvault, wire_for):
-    return wire_for(keyvault.app, base_url=HSM)
 
 
 def rsa_public(jwk) -> rsa.RSAPublicKey:

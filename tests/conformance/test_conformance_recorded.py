@@ -15,9 +15,11 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.keyvault.certificates import CertificateClient
 from azure.keyvault.keys import KeyClient, KeyReleasePolicy
-from conftest import VAULT
-from test_certificates_sdk import ec_policy
-from test_keys_wire import assert_error
+from certs_support import ec_policy
+from keys_support import assert_error
+from tests_support import VAULT
+
+pytestmark = pytest.mark.usefixtures("never_a_500")
 
 HSM = "https://contoso-hsm.managedhsm.azure.net"
 LINK = "https://go.microsoft.com/fwlink/?linkid=2125182"
@@ -40,12 +42,6 @@ def not_found(kind: str, ident: str) -> str:
         f"may be able to recover it using the correct recovery command. For help resolving this issue, please see "
         f"{LINK}"
     )
-
-
-@pytest.fixture(autouse=True)
-def _never_a_500(keyvault):
-    yield
-    assert keyvault.requests.internal_errors() == []
 
 
 # -- restore over a name in use ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.keys import KeyClient
 from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
-from test_keys_wire import assert_error
+from keys_support import assert_error
 
 from kv_emulator.api.availability import OPERATION_SINCE
 from kv_emulator.api.versions import PUBLISHED

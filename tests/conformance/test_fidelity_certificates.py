@@ -15,22 +15,17 @@ import time
 import pytest
 from azure.keyvault.certificates import CertificatePolicy, WellKnownIssuerNames
 from azure.keyvault.certificates.aio import CertificateClient as AsyncCertificateClient
+from certs_support import assert_error, b64, create, der, ec_key, ec_policy, make_ca, pem_of, pfx, policy, sign
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
-from test_certificates_sdk import der, ec_key, ec_policy, make_ca, pem_of, pfx, sign
-from test_certificates_wire import assert_error, b64, create, policy
 from tests_support import self_signed
 
 from kv_emulator import Settings
 
+pytestmark = pytest.mark.usefixtures("never_a_500")
+
 UTC = datetime.timezone.utc
-
-
-@pytest.fixture(autouse=True)
-def _never_a_500(keyvault):
-    yield
-    assert keyvault.requests.internal_errors() == []
 
 
 def pending_url(keyvault, name: str) -> dict[str, str]:
@@ -57,7 +52,7 @@ def test_after_the_span_the_certificate_is_complete_without_any_poll(wire, keyva
     version = create(wire, "c")["id"]  # the operation; the pending version is the certificate's latest
     latest = wire.get("/certificates/c").get_json()
     assert "cer" not in latest and latest["attributes"]["enabled"] is False
-    # code Conflict: recorded, js SDK 2019 (api 7.0); see tests/test_conformance_recorded.py
+    # code Conflict: recorded, js SDK 2019 (api 7.0); see tests/conformance/test_conformance_recorded.py
     assert_error(wire.post("/certificates/c/create", body={"policy": policy()}), 409, "Conflict")
     keyvault.clock.advance(seconds=Settings().certificate_issuance_time)
     done = wire.get("/certificates/c").get_json()  # no GET of the operation in between

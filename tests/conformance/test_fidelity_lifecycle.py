@@ -69,19 +69,6 @@ def ec_jwk(key: ec.EllipticCurvePrivateKey, crv: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def hsm_wire(keyvault, wire_for):
-    return wire_for(keyvault.app, base_url=HSM_URL)
-
-
-@pytest.fixture
-def no_sleep(monkeypatch):
-    """The SDK's delete pollers must finish without waiting for real time."""
-    import time
-
-    monkeypatch.setattr(time, "sleep", lambda seconds: None)
-
-
 def _seed_certificate(keyvault, name: str) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(
@@ -183,7 +170,7 @@ def test_get_deleted_and_purge_of_a_live_secret_stay_deleted_not_found(wire, key
 # -- item 6: a deleted secret that was disabled ----------------------------------------------------------------
 
 
-def test_getting_a_deleted_disabled_secret_is_403_through_the_sdk(secrets, no_sleep):
+def test_getting_a_deleted_disabled_secret_is_403_through_the_sdk(secrets, no_real_sleep):
     """Recorded 2020-21 (issue 19): 403 "Operation get is not permitted on this object."; the emulator answered
     200. The SDK's delete poller takes that 403 as "done", so deleting a disabled secret still completes."""
     secrets.set_secret("off", "v", enabled=False)
@@ -265,7 +252,7 @@ def test_other_keys_get_no_expiry(wire, body):
 
 def test_a_1024_bit_rsa_key_imports_through_the_sdk(keys, keyvault):
     """Recorded 2016-2023, every api-version (issue 19): the service accepts 1024-bit RSA keys on import (200);
-    the emulator refused them. CreateKey still takes 2048, 3072 and 4096 only (tests/test_keys_wire.py)."""
+    the emulator refused them. CreateKey still takes 2048, 3072 and 4096 only (tests/wire/test_keys_wire.py)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     numbers = private.private_numbers()
     jwk = JsonWebKey(

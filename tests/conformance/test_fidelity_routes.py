@@ -214,7 +214,7 @@ def test_the_sdk_sees_the_service_405_for_an_empty_secret_name(keyvault):
 
 
 def test_the_access_control_client_reaches_each_operation(keyvault):
-    """Implemented (tests/test_hsm_rbac.py has the shapes): no operation of rbac.json answers 501 any more."""
+    """Implemented (tests/hsm/test_hsm_rbac.py has the shapes): no operation of rbac.json answers 501 any more."""
     client = KeyVaultAccessControlClient(HSM, keyvault.credential)
     definition = "4bd23610-cdcf-4971-bdee-bdc562cc28e4"
     assert any(d.name == definition for d in client.list_role_definitions(KeyVaultRoleScope.GLOBAL))
@@ -229,11 +229,11 @@ def test_the_access_control_client_reaches_each_operation(keyvault):
     client.delete_role_definition(KeyVaultRoleScope.KEYS, custom.name)
 
 
-# The backup client's operations are implemented: tests/test_hsm_backup.py.
+# The backup client's operations are implemented: tests/hsm/test_hsm_backup.py.
 
 
 def test_the_settings_client_reaches_each_operation(keyvault):
-    """Implemented (tests/test_hsm_settings.py has the shapes)."""
+    """Implemented (tests/hsm/test_hsm_settings.py has the shapes)."""
     client = KeyVaultSettingsClient(HSM, keyvault.credential)
     name = "AllowKeyManagementOperationsThroughARM"
     assert [s.name for s in client.list_settings()] == [name]
@@ -243,7 +243,7 @@ def test_the_settings_client_reaches_each_operation(keyvault):
 
 def test_every_administration_operation_has_its_handler():
     """Issue 23 implemented the 23 operations issue 19 routed as 501s; a new administration route without a
-    handler would be a 501 again (the 501 itself: tests/test_wire_errors.py)."""
+    handler would be a 501 again (the 501 itself: tests/wire/test_wire_errors.py)."""
     missing = [op for _, _, op in MANAGED_HSM_OPERATIONS if op not in HANDLERS]
     assert not missing
 

@@ -12,7 +12,7 @@ import pytest
 from kv_emulator.api import HANDLERS
 from kv_emulator.http.routes import OPERATIONS
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "coverage.py"
 
 

@@ -1,7 +1,7 @@
 """docs/errors.md against kv_emulator/errors.py: every error kind has its row, and every kind the code calls
 verified says where the service was seen sending it.
 
-Complements ``tests/test_examples.py::test_docs_list_every_error_kind`` (which only asks for the name somewhere
+Complements ``tests/docs/test_examples.py::test_docs_list_every_error_kind`` (which only asks for the name somewhere
 on the page): here the kind must be a row of the "Error kinds" table, and the row's evidence must agree with the
 class's ``verified`` flag.
 """
@@ -16,7 +16,7 @@ import pytest
 
 from kv_emulator import errors
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 KINDS = sorted(
     name
     for name in errors.__all__

@@ -17,7 +17,7 @@ import pytest
 import kv_emulator
 from kv_emulator import errors
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 DOCS = ROOT / "docs"
 EXAMPLE_TESTS = sorted(path.name for path in EXAMPLES.glob("test_*.py"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parent.parent / "examples" / "in_your_project"
+PROJECT = Path(__file__).resolve().parents[2] / "examples" / "in_your_project"
 
 
 def _run(*args: str) -> str:

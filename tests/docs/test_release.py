@@ -26,7 +26,7 @@ import kv_emulator
 
 pytestmark = pytest.mark.release
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "kv_emulator", "pytest_kv")
 
 

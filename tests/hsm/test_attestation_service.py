@@ -21,6 +21,7 @@ from typing import Any
 
 import jwt
 import pytest
+from attestation_support import MRSIGNER, oe_report
 from azure.core.exceptions import HttpResponseError
 from azure.keyvault.keys import KeyClient, KeyReleasePolicy
 from azure.keyvault.keys.aio import KeyClient as AsyncKeyClient
@@ -37,7 +38,6 @@ from kv_emulator.objects.attestation_policy import DEFAULT_SGX_POLICY
 AUTHORITY = "https://kv-emulator.attest.azure.net"
 HSM = "https://contoso-hsm.managedhsm.azure.net"
 API = "?api-version=2022-08-01"
-MRSIGNER = bytes(range(32))
 # The policy of the JavaScript SDK's Managed HSM sample (keyvault-keys samples/v4 attestationUtils, 2025).
 SAMPLE_POLICY = (
     'version=1.0; authorizationrules{=> permit();}; issuancerules{=> issue(type="sdk-test", value="true");};'
@@ -46,18 +46,6 @@ SAMPLE_POLICY = (
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def oe_report(*, debuggable: bool = True, product_id: int = 7, svn: int = 3, mrsigner: bytes = MRSIGNER) -> bytes:
-    """An OpenEnclave remote report: oe_report_header_t, then an SGX quote (v3 header, report body)."""
-    body = bytearray(384)
-    body[48:56] = (0x4 | (0x2 if debuggable else 0)).to_bytes(8, "little")  # MODE64BIT, DEBUG
-    body[64:96] = hashlib.sha256(b"enclave code").digest()  # MRENCLAVE
-    body[128:160] = mrsigner
-    body[256:258] = product_id.to_bytes(2, "little")
-    body[258:260] = svn.to_bytes(2, "little")
-    quote = (3).to_bytes(2, "little") + (2).to_bytes(2, "little") + bytes(44) + bytes(body) + bytes(4)
-    return (1).to_bytes(4, "little") + (2).to_bytes(4, "little") + len(quote).to_bytes(8, "little") + quote
 
 
 def unsecured_policy(text: str) -> str:

@@ -31,11 +31,6 @@ FOLDER = re.compile(re.escape(CONTAINER) + r"/mhsm-contoso-hsm-\d{16}")
 JOB_FIELDS = {"status", "statusDetails", "error", "startTime", "endTime", "jobId"}
 
 
-@pytest.fixture
-def hsm(keyvault, wire_for):
-    return wire_for(keyvault.app, base_url=HSM)
-
-
 def _backup(hsm, token: str | None = SAS, **extra):
     body = {"storageResourceUri": CONTAINER, **({"token": token} if token is not None else {}), **extra}
     return hsm.post("/backup", body=body, api_version="7.5")

@@ -49,11 +49,6 @@ BUILT_IN = [
 
 
 @pytest.fixture
-def hsm(keyvault, wire_for):
-    return wire_for(keyvault.app, base_url=HSM)
-
-
-@pytest.fixture
 def app_principal(keyvault, monkeypatch):
     """A second principal, registered with a secret: it holds no role until a test grants one."""
     for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):

@@ -18,11 +18,6 @@ NAME = "AllowKeyManagementOperationsThroughARM"
 APP = "11111111-2222-3333-4444-555555555555"
 
 
-@pytest.fixture
-def hsm(keyvault, wire_for):
-    return wire_for(keyvault.app, base_url=HSM)
-
-
 def test_a_new_hsm_lists_its_setting_off(hsm):
     """Shape of settings.json's ListSettings example (7.5): a string value and its type; false on a new HSM
     (Azure PowerShell live test TestSetting.ps1 turns it on)."""

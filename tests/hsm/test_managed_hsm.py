@@ -13,11 +13,6 @@ from tests_support import error_of
 HSM = "https://contoso-hsm.managedhsm.azure.net"
 
 
-@pytest.fixture
-def hsm_wire(keyvault, wire_for):
-    return wire_for(keyvault.app, base_url=HSM)
-
-
 def test_challenge_names_the_hsm_resource_with_an_empty_body(hsm_wire, keyvault):
     response = hsm_wire.get("/keys", token=False)
     assert response.status_code == 401

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from arm_support import GROUP, MANAGEMENT, SECRETS_USER, SUB, vault_body, vault_path
-from conftest import Wire
+from tests_support import Wire
 
 import kv_emulator
 

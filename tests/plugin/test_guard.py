@@ -132,14 +132,6 @@ def test_uninstall_puts_the_stacks_back():
     assert (HTTPConnectionPool.urlopen, aiohttp.BaseConnector.connect) == before
 
 
-@pytest.fixture(autouse=True)
-def _inner_runs_without_asyncio(request, monkeypatch):
-    if "pytester" in request.fixturenames:
-        request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when it starts
-        monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:asyncio")
-        monkeypatch.delenv("PYTEST_KV_GUARD", raising=False)
-
-
 GUARDED_TEST = """
 import pytest, requests
 from kv_emulator.guard import EmulatorNotActive

@@ -25,13 +25,6 @@ def test_passes(keyvault):
 """
 
 
-@pytest.fixture(autouse=True)
-def _inner_runs_without_asyncio(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:asyncio")
-    for name in ("PYTEST_KV_REPORT", "PYTEST_KV_REPORT_ALL"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def _files(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.glob("*.html")) if directory.exists() else []
 

@@ -5,16 +5,6 @@ from __future__ import annotations
 import pytest
 from tests_support import switch_on
 
-
-@pytest.fixture(autouse=True)
-def _inner_runs_without_asyncio(pytester, monkeypatch):
-    """The sandboxed runs need no asyncio plugin (and would warn about its unset ini option).
-
-    Set after ``pytester`` is set up, because pytester clears ``PYTEST_ADDOPTS`` when it starts.
-    """
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:asyncio")
-
-
 USES_OWN_CLIENT = """
 from azure.core.credentials import AccessToken
 from azure.keyvault.secrets import SecretClient

@@ -5,14 +5,6 @@ from __future__ import annotations
 import pytest
 from tests_support import switch_on
 
-
-@pytest.fixture(autouse=True)
-def _inner_runs_without_asyncio(pytester, monkeypatch):
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:asyncio")
-    for name in ("PYTEST_KV_INTERCEPT", "PYTEST_KV_SEED", "PYTEST_KV_GUARD"):
-        monkeypatch.delenv(name, raising=False)
-
-
 # A conftest that talks to the vault while it is imported: without the emulator already running, this
 # goes to the network ("Failed to resolve 'orders-prod.vault.azure.net'").
 CONFTEST_AT_IMPORT = """

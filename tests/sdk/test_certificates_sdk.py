@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import time
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
@@ -26,121 +25,28 @@ from azure.keyvault.certificates import (
 )
 from azure.keyvault.keys.crypto import CryptographyClient, SignatureAlgorithm
 from azure.keyvault.secrets import ContentType
+from certs_support import (
+    der,
+    ec_key,
+    ec_policy,
+    leaf_and_ca,
+    make_ca,
+    name,
+    open_secret,
+    pem_of,
+    pfx,
+    pkcs8,
+    public_der,
+    sign,
+)
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import DNSName, PolicyBuilder, Store
 
 UPN_OID = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 DAY = datetime.timedelta(days=1)
-
-
-# -- helpers shared with the async and wire tests ------------------------------------------------------------
-
-
-def ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def make_ca(common_name: str = "Test Own CA") -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """A CA of the test's own, as a team's internal CA would be."""
-    key = ec_key()
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name(common_name))
-        .issuer_name(name(common_name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - DAY)
-        .not_valid_after(now + 3650 * DAY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def sign(
-    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
-    subject: x509.Name,
-    ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
-    *,
-    not_before: datetime.datetime | None = None,
-    not_after: datetime.datetime | None = None,
-) -> x509.Certificate:
-    ca_key, ca_cert = ca
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - DAY)
-        .not_valid_after(not_after or now + 365 * DAY)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("leaf.example")]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-
-
-def leaf_and_ca(common_name: str = "leaf.example", **validity):
-    """A leaf key and certificate signed by a fresh CA of the test's own: (key, leaf, ca_cert)."""
-    ca = make_ca()
-    key = ec_key()
-    return key, sign(key.public_key(), name(common_name), ca, **validity), ca[1]
-
-
-def der(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.DER)
-
-
-def pem_of(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def pkcs8(key) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def pfx(key, cert, chain=(), password: bytes | None = None) -> bytes:
-    encryption = (
-        serialization.BestAvailableEncryption(password) if password is not None else serialization.NoEncryption()
-    )
-    return pkcs12.serialize_key_and_certificates(b"test", key, cert, list(chain) or None, encryption)
-
-
-def open_secret(value: str, content_type: str):
-    """The private key (or None) and certificates of a certificate's secret."""
-    if content_type == CertificateContentType.pem:
-        data = value.encode()
-        key = None
-        if b"PRIVATE KEY" in data:
-            start = data.index(b"-----BEGIN PRIVATE KEY-----")
-            end = data.index(b"-----END PRIVATE KEY-----") + len(b"-----END PRIVATE KEY-----")
-            key = serialization.load_pem_private_key(data[start:end], None)
-        return key, x509.load_pem_x509_certificates(data[data.index(b"-----BEGIN CERTIFICATE-----") :])
-    key, cert, extra = pkcs12.load_key_and_certificates(base64.b64decode(value), None)
-    return key, [c for c in (cert, *extra) if c is not None]
-
-
-def public_der(key_or_cert) -> bytes:
-    public = key_or_cert.public_key()
-    return public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def ec_policy(issuer: str = WellKnownIssuerNames.self, subject: str = "CN=app.example", **kw) -> CertificatePolicy:
-    """A quick policy: EC P-256 keys are generated in microseconds."""
-    kw.setdefault("san_dns_names", ["app.example"])
-    kw.setdefault("key_curve_name", KeyCurveName.p_256)
-    return CertificatePolicy(issuer, subject=subject, key_type=KeyType.ec, **kw)
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------------
@@ -149,16 +55,6 @@ def ec_policy(issuer: str = WellKnownIssuerNames.self, subject: str = "CN=app.ex
 @pytest.fixture
 def client(keyvault):
     return CertificateClient(keyvault.vault_url, keyvault.credential)
-
-
-@pytest.fixture
-def no_sleep(monkeypatch):
-    """Fail the test if anything sleeps: pollers must finish without real waiting."""
-
-    def refuse(seconds):
-        raise AssertionError(f"slept {seconds}s")
-
-    monkeypatch.setattr(time, "sleep", refuse)
 
 
 def create(client, cert_name: str, policy: CertificatePolicy, **kw) -> KeyVaultCertificate:
@@ -170,7 +66,7 @@ def create(client, cert_name: str, policy: CertificatePolicy, **kw) -> KeyVaultC
 # -- creating ---------------------------------------------------------------------------------------------------
 
 
-def test_default_policy_creates_a_self_signed_rsa_certificate_without_sleeping(client, keyvault, no_sleep):
+def test_default_policy_creates_a_self_signed_rsa_certificate_without_sleeping(client, keyvault, no_real_sleep):
     cert = create(client, "web", CertificatePolicy.get_default())
     x = x509.load_der_x509_certificate(bytes(cert.cer))
     assert x.subject.rfc4514_string() == "CN=DefaultPolicy" and x.issuer == x.subject
@@ -311,7 +207,7 @@ def test_named_issuer_signs_with_the_emulator_ca_and_the_chain_verifies(client, 
     assert verifier.verify(leaf, chain[1:])[-1] == root
 
 
-def test_unknown_issuer_waits_for_a_merge_of_a_certificate_signed_for_its_csr(client, secrets, no_sleep):
+def test_unknown_issuer_waits_for_a_merge_of_a_certificate_signed_for_its_csr(client, secrets, no_real_sleep):
     operation = client.begin_create_certificate("ext", ec_policy(WellKnownIssuerNames.unknown)).result()
     assert isinstance(operation, CertificateOperation)
     assert operation.status == "inProgress" and operation.issuer_name == "Unknown"
@@ -531,7 +427,7 @@ def test_seeding_and_inspecting_directly(client, keyvault):
 # -- lifecycle --------------------------------------------------------------------------------------------------
 
 
-def test_delete_recover_and_purge_carry_the_key_and_secret(client, secrets, keys, no_sleep):
+def test_delete_recover_and_purge_carry_the_key_and_secret(client, secrets, keys, no_real_sleep):
     create(client, "c", ec_policy())
     deleted = client.begin_delete_certificate("c").result()
     assert deleted.recovery_id.endswith("/deletedcertificates/c")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.keyvault.certificates import (
@@ -16,33 +14,17 @@ from azure.keyvault.certificates import (
     LifetimeAction,
     WellKnownIssuerNames,
 )
-from azure.keyvault.certificates.aio import CertificateClient
-from azure.keyvault.secrets.aio import SecretClient
+from certs_support import der, ec_policy, leaf_and_ca, make_ca, open_secret, pfx, public_der, sign
 from cryptography import x509
-from test_certificates_sdk import der, ec_policy, leaf_and_ca, make_ca, open_secret, pfx, public_der, sign
 
 
 @pytest.fixture
-async def client(keyvault):
-    async with CertificateClient(keyvault.vault_url, keyvault.async_credential) as client:
-        yield client
+def client(async_certificates):
+    """The async CertificateClient under test (tests/sdk/conftest.py)."""
+    return async_certificates
 
 
-@pytest.fixture
-async def secrets(keyvault):
-    async with SecretClient(keyvault.vault_url, keyvault.async_credential) as client:
-        yield client
-
-
-@pytest.fixture
-def no_sleep(monkeypatch):
-    async def refuse(seconds, *args, **kwargs):
-        raise AssertionError(f"slept {seconds}s")
-
-    monkeypatch.setattr(asyncio, "sleep", refuse)
-
-
-async def test_create_get_versions_and_update(client, secrets, keyvault, no_sleep):
+async def test_create_get_versions_and_update(client, async_secrets, keyvault, no_real_sleep):
     cert = await client.create_certificate("web", ec_policy(), tags={"t": "1"})
     assert isinstance(cert, KeyVaultCertificate) and cert.properties.tags == {"t": "1"}
     # In progress at the first poll, as on the service; the poller's sleep ends the issuance without waiting.
@@ -59,17 +41,17 @@ async def test_create_get_versions_and_update(client, secrets, keyvault, no_slee
     versions = [p.version async for p in client.list_properties_of_certificate_versions("web", max_page_size=1)]
     assert versions == [cert.properties.version, second.properties.version]
     key, [leaf] = open_secret(
-        (await secrets.get_secret("web", second.properties.version)).value, "application/x-pkcs12"
+        (await async_secrets.get_secret("web", second.properties.version)).value, "application/x-pkcs12"
     )
     assert public_der(key) == public_der(leaf) == public_der(x509.load_der_x509_certificate(bytes(second.cer)))
     updated = await client.update_certificate_properties("web", enabled=False, tags={"t": "2"})
     assert updated.properties.enabled is False and updated.properties.tags == {"t": "2"}
     with pytest.raises(HttpResponseError) as disabled:
-        await secrets.get_secret("web")
+        await async_secrets.get_secret("web")
     assert disabled.value.status_code == 403
 
 
-async def test_list_with_pending_and_the_operation_lifecycle(client, no_sleep):
+async def test_list_with_pending_and_the_operation_lifecycle(client, no_real_sleep):
     await client.create_certificate("done", ec_policy())
     operation = await client.create_certificate("ext", ec_policy(WellKnownIssuerNames.unknown))
     assert isinstance(operation, CertificateOperation) and operation.status == "inProgress"
@@ -85,7 +67,7 @@ async def test_list_with_pending_and_the_operation_lifecycle(client, no_sleep):
     assert missing.value.error.code == "PendingCertificateNotFound"
 
 
-async def test_merge(client, no_sleep):
+async def test_merge(client, no_real_sleep):
     operation = await client.create_certificate("ext", ec_policy(WellKnownIssuerNames.unknown))
     csr = x509.load_der_x509_csr(bytes(operation.csr))
     ca = make_ca()
@@ -115,7 +97,7 @@ async def test_import_policy_and_errors(client):
     assert wrong.value.status_code == 400
 
 
-async def test_delete_recover_purge_backup_restore(client, keyvault, no_sleep):
+async def test_delete_recover_purge_backup_restore(client, keyvault, no_real_sleep):
     await client.create_certificate("c", ec_policy())
     blob = await client.backup_certificate("c")
     deleted = await client.delete_certificate("c")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 from datetime import datetime, timedelta, timezone
@@ -29,18 +28,18 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 HSM_URL = "https://kv-emulator-hsm.managedhsm.azure.net"
 
 
+@pytest.fixture
+def client(async_keys):
+    """The async KeyClient under test (tests/sdk/conftest.py)."""
+    return async_keys
+
+
 def uint(value: int) -> bytes:
     return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
 def rsa_public(jwk: JsonWebKey) -> rsa.RSAPublicKey:
     return rsa.RSAPublicNumbers(int.from_bytes(jwk.e, "big"), int.from_bytes(jwk.n, "big")).public_key()
-
-
-@pytest.fixture
-async def client(keyvault):
-    async with KeyClient(keyvault.vault_url, keyvault.async_credential) as client:
-        yield client
 
 
 @pytest.fixture
@@ -52,14 +51,6 @@ async def hsm(keyvault):
 @pytest.fixture
 def crypto_for(keyvault):
     return lambda key: CryptographyClient(key, keyvault.async_credential)
-
-
-@pytest.fixture
-def no_sleep(monkeypatch):
-    async def refuse(seconds, *args, **kwargs):
-        raise AssertionError(f"slept {seconds}s")
-
-    monkeypatch.setattr(asyncio, "sleep", refuse)
 
 
 async def test_challenge_then_create_and_get(client, keyvault):
@@ -140,7 +131,7 @@ async def test_errors_map_to_sdk_exceptions(client, crypto_for):
     assert disabled.value.error.innererror == {"code": "KeyDisabled"}
 
 
-async def test_delete_recover_purge_without_sleeping(client, keyvault, no_sleep):
+async def test_delete_recover_purge_without_sleeping(client, keyvault, no_real_sleep):
     key = await client.create_ec_key("k")
     deleted = await client.delete_key("k")
     assert deleted.recovery_id == f"{keyvault.vault_url}/deletedkeys/k"
@@ -159,7 +150,7 @@ async def test_delete_recover_purge_without_sleeping(client, keyvault, no_sleep)
     assert "PurgeDeletedKey" in keyvault.requests.operations()
 
 
-async def test_backup_restore(client, no_sleep):
+async def test_backup_restore(client, no_real_sleep):
     key = await client.create_ec_key("k")
     blob = await client.backup_key("k")
     await client.delete_key("k")

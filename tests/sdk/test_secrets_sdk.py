@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,16 +13,6 @@ from azure.keyvault.secrets import KeyVaultSecretIdentifier, SecretClient
 @pytest.fixture
 def client(keyvault):
     return SecretClient(keyvault.vault_url, keyvault.credential)
-
-
-@pytest.fixture
-def no_sleep(monkeypatch):
-    """Fail the test if anything sleeps: pollers must finish without real waiting."""
-
-    def refuse(seconds):
-        raise AssertionError(f"slept {seconds}s")
-
-    monkeypatch.setattr(time, "sleep", refuse)
 
 
 def test_set_creates_a_new_32_hex_version_each_time(client, keyvault):
@@ -136,7 +125,7 @@ def test_list_versions(client):
     assert list(client.list_properties_of_secret_versions("missing")) == []  # the service: 200, an empty page
 
 
-def test_delete_recover_without_sleeping(client, no_sleep):
+def test_delete_recover_without_sleeping(client, no_real_sleep):
     client.set_secret("s", "v")
     deleted = client.begin_delete_secret("s").result()
     assert deleted.recovery_id.endswith("/deletedsecrets/s")
@@ -151,7 +140,7 @@ def test_delete_recover_without_sleeping(client, no_sleep):
     assert client.get_secret("s").value == "v"
 
 
-def test_delete_poller_polls_once(client, keyvault, no_sleep):
+def test_delete_poller_polls_once(client, keyvault, no_real_sleep):
     client.set_secret("s", "v")
     client.begin_delete_secret("s").wait()
     assert keyvault.requests.operations()[-2:] == ["DeleteSecret", "GetDeletedSecret"]

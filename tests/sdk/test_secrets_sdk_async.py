@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.keyvault.secrets.aio import SecretClient
 
 
 @pytest.fixture
-async def client(keyvault):
-    async with SecretClient(keyvault.vault_url, keyvault.async_credential) as client:
-        yield client
-
-
-@pytest.fixture
-def no_sleep(monkeypatch):
-    async def refuse(seconds, *args, **kwargs):
-        raise AssertionError(f"slept {seconds}s")
-
-    monkeypatch.setattr(asyncio, "sleep", refuse)
+def client(async_secrets):
+    """The async SecretClient under test (tests/sdk/conftest.py)."""
+    return async_secrets
 
 
 async def test_challenge_then_set_and_get(client, keyvault):
@@ -56,7 +45,7 @@ async def test_errors_map_to_sdk_exceptions(client):
     assert disabled.value.status_code == 403 and disabled.value.error.innererror == {"code": "SecretDisabled"}
 
 
-async def test_delete_recover_purge_without_sleeping(client, keyvault, no_sleep):
+async def test_delete_recover_purge_without_sleeping(client, keyvault, no_real_sleep):
     await client.set_secret("s", "v")
     deleted = await client.delete_secret("s")
     assert deleted.recovery_id.endswith("/deletedsecrets/s")

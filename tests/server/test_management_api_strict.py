@@ -5,7 +5,7 @@ field or a wrong value is a 400 that names it in plain words (no Python exceptio
 that can be added to can be listed and emptied again, and ``PUT /_kv/state`` changes the clock only when
 the state has one. These are the emulator's own controls (no Azure counterpart): the expected texts are
 the emulator's, written here. The app is called through its WSGI interface (what both ports serve);
-``tests/test_server_management.py`` covers the same routes over real sockets.
+``tests/server/test_server_management.py`` covers the same routes over real sockets.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from azure.keyvault.secrets import SecretClient
 from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
-from conftest import Wire
+from tests_support import Wire
 
 from kv_emulator import Emulator
 from kv_emulator.encoding import MAX_JSON_DEPTH

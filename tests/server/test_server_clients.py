@@ -1,6 +1,6 @@
 """Unmodified SDK clients in another process reach the server with environment variables only.
 
-The application (tests/server_apps/kv_client.py) imports nothing from kv_emulator: secrets, keys with
+The application (tests/server/server_apps/kv_client.py) imports nothing from kv_emulator: secrets, keys with
 CryptographyClient, certificates (create and poll), sync and async, with EnvironmentCredential (a client
 secret through the emulated Entra ID), ManagedIdentityCredential and DefaultAzureCredential (App Service
 endpoint), through the proxy (real vault URLs) and directly (``https://<name>.localhost:<port>``). The SDK's

@@ -1,6 +1,6 @@
 """The control plane through the server: infrastructure code in another process creates a vault through
 Azure Resource Manager, writes to its data plane, deletes it (the name stays reserved) and purges it, all
-through the proxy with environment variables only (tests/server_apps/arm_client.py)."""
+through the proxy with environment variables only (tests/server/server_apps/arm_client.py)."""
 
 from __future__ import annotations
 

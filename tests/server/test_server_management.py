@@ -275,7 +275,7 @@ def test_the_documented_management_commands_run(server: Server) -> None:
 
     from kv_emulator.server.receiver import Receiver
 
-    text = (Path(__file__).resolve().parent.parent / "docs" / "server.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text(encoding="utf-8")
     section = text[text.index("## The management API") :]
     block = re.search(r"```sh\n(.*?)```", section, flags=re.S)
     assert block is not None

@@ -18,8 +18,8 @@ from typing import Any
 
 import jwt
 import pytest
+from attestation_support import MRSIGNER, oe_report
 from cryptography.hazmat.primitives import serialization
-from test_attestation_service import MRSIGNER, oe_report
 from werkzeug.exceptions import HTTPException
 
 from kv_emulator.http.routes import route

@@ -3,7 +3,7 @@
 These pages are the emulator's own (no Azure counterpart): what is checked is that they show the state
 and the journal as the in-process API holds them, page large vaults and journals quickly, never carry a
 secret value unless asked, run controls through the management API's handlers, and follow the admin-token
-rule of ``/_kv/``. ``tests/test_ui_browser.py`` drives the same pages in Chromium.
+rule of ``/_kv/``. ``tests/ui/test_ui_browser.py`` drives the same pages in Chromium.
 """
 
 from __future__ import annotations

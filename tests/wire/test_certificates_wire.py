@@ -7,54 +7,19 @@ import base64
 import hashlib
 
 import pytest
+from certs_support import assert_error, b64, create, der, ec_key, leaf_and_ca, make_ca, pem_of, pfx, pkcs8, policy, sign
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from test_certificates_sdk import der, ec_key, leaf_and_ca, make_ca, pem_of, pfx, pkcs8, sign
-from tests_support import error_of
 
 # These tests read certificates right after the 202: issuance completes at once here. The timed issuance the
 # service shows (complete within seconds, polled or not) is tested in test_fidelity_certificates.py.
-pytestmark = pytest.mark.keyvault(certificate_issuance_time=0)
+pytestmark = [pytest.mark.keyvault(certificate_issuance_time=0), pytest.mark.usefixtures("never_a_500")]
 
-EC = {"kty": "EC", "crv": "P-256"}
 ISSUER_TEXT = (
     "Pending certificate created. Certificate request is in progress. This may take some time based on the issuer "
     "provider. Please check again later."
 )
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def policy(issuer: str = "Self", subject: str = "CN=wire.example", **sections) -> dict:
-    body = {"key_props": dict(EC), "x509_props": {"subject": subject}, "issuer": {"name": issuer}}
-    body.update(sections)
-    return body
-
-
-def create(wire, name: str, body_policy: dict | None = None, **body) -> dict:
-    response = wire.post(f"/certificates/{name}/create", body={"policy": body_policy or policy(), **body})
-    assert response.status_code == 202, response.get_json()
-    return response.get_json()
-
-
-def assert_error(response, status: int, code: str, message: str | None = None, inner: str | None = None) -> dict:
-    assert response.status_code == status, response.get_json()
-    error = error_of(response)
-    assert error["code"] == code, error
-    if message is not None:
-        assert error["message"] == message
-    if inner is not None:
-        assert error["innererror"] == {"code": inner}
-    return error
-
-
-@pytest.fixture(autouse=True)
-def _never_a_500(keyvault):
-    yield
-    assert keyvault.requests.internal_errors() == []
 
 
 @pytest.fixture

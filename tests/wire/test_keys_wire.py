@@ -3,7 +3,6 @@ the operations the SDK would do locally (encrypt, verify, wrapKey); and nothing 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 
@@ -16,7 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from keys_support import assert_error, b64, unb64
 from tests_support import error_of
+
+pytestmark = pytest.mark.usefixtures("never_a_500")
 
 HSM_URL = "https://kv-emulator-hsm.managedhsm.azure.net"
 KEY_NOT_FOUND = (
@@ -29,14 +31,6 @@ OAEP = {
     "RSA-OAEP-256": asym_padding.OAEP(asym_padding.MGF1(hashes.SHA256()), hashes.SHA256(), None),
     "RSA1_5": asym_padding.PKCS1v15(),
 }
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def sha256(data: bytes = b"kv-emulator") -> bytes:
@@ -70,11 +64,6 @@ def known_rsa() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture
-def hsm_wire(keyvault, wire_for):
-    return wire_for(keyvault.app, base_url=HSM_URL)
-
-
 def create(wire, name: str, **body):
     response = wire.post(f"/keys/{name}/create", body=body)
     assert response.status_code == 200, response.get_json()
@@ -93,26 +82,6 @@ def version_of(bundle: dict) -> str:
 
 def operation(wire, name: str, op: str, version: str = "", **body):
     return wire.post(f"/keys/{name}/{version}/{op}", body=body)
-
-
-def assert_error(response, status: int, code: str, message: str | None = None, inner: str | None = None) -> dict:
-    assert response.status_code == status, response.get_json()
-    error = error_of(response)
-    assert error["code"] == code
-    if message is not None:
-        assert error["message"] == message
-    if inner is not None:
-        assert error["innererror"] == {"code": inner}
-    else:
-        assert "innererror" not in error
-    return error
-
-
-@pytest.fixture(autouse=True)
-def _never_a_500(keyvault):
-    yield
-    assert keyvault.requests.internal_errors() == []
-    assert not keyvault.requests.filter(status=500)
 
 
 # -- validity: enabled, exp, nbf, key_ops -------------------------------------------------------------------
