@@ -153,6 +153,7 @@ def test_in_virtual_time_the_poller_sleep_moves_the_clock_past_the_span(certific
     assert cert.properties.updated_on - cert.properties.created_on == datetime.timedelta(seconds=2)
 
 
+@pytest.mark.slow
 def test_a_sleep_too_short_for_the_span_still_waits(certificates, keyvault):
     """Only a sleep that would reach the end of the issuance ends it early: with a 0.5 s poll interval the
     poller really waits and polls again, until the clock reaches the end."""

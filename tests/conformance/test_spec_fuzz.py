@@ -25,6 +25,8 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from kv_emulator import Emulator  # noqa: E402
 from kv_emulator.api.versions import LATEST  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = Path(os.environ.get("KV_EMULATOR_SPECS", ROOT.parent / "shared" / "specs" / "keyvault" / "2026-04-01"))
 EXAMPLES = int(os.environ.get("KV_EMULATOR_FUZZ_EXAMPLES", "4"))

@@ -9,6 +9,8 @@ from tests_support import wait_until
 
 from kv_emulator.objects import keypool
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def pool():

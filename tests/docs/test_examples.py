@@ -49,6 +49,7 @@ def _pytest(example: str, *options: str, env: dict[str, str] | None = None) -> s
     return output
 
 
+@pytest.mark.slow
 def test_quickstart_runs_and_says_ok():
     result = _run("examples/quickstart.py")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -58,6 +59,7 @@ def test_quickstart_runs_and_says_ok():
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", [name for name in EXAMPLE_SCRIPTS if name != "quickstart.py"])
 def test_script_runs_and_says_ok(script):
     result = _run(f"examples/{script}")
@@ -72,6 +74,7 @@ def test_there_are_examples():
     assert {"quickstart.py", "hello.py"} <= set(EXAMPLE_SCRIPTS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", [name for name in EXAMPLE_TESTS if name != SESSION_EXAMPLE])
 def test_example_passes(example):
     output = _pytest(example)
@@ -79,6 +82,7 @@ def test_example_passes(example):
     assert "skipped" not in output and "warning" not in output.lower(), output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("options", "env"),
     [
@@ -92,12 +96,14 @@ def test_session_mode_example_passes(options, env):
     assert "3 passed" in output, output
 
 
+@pytest.mark.slow
 def test_session_mode_example_skips_when_session_mode_is_off():
     output = _pytest(SESSION_EXAMPLE, "-rs")
     assert "3 skipped" in output, output
     assert "session mode is off" in output, output
 
 
+@pytest.mark.slow
 def test_a_failure_report_shows_the_journal(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     (tmp_path / "test_failing.py").write_text(

@@ -24,7 +24,7 @@ import requests
 
 import kv_emulator
 
-pytestmark = pytest.mark.release
+pytestmark = [pytest.mark.release, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "kv_emulator", "pytest_kv")

@@ -342,6 +342,7 @@ def test_a_failing_handler_does_not_break_the_request(keyvault, secrets):
     assert keyvault.requests.internal_errors() == []
 
 
+@pytest.mark.slow
 def test_handler_errors_appear_in_pytests_failure_report(pytester):
     pytester.makepyfile(
         """

@@ -321,6 +321,7 @@ def test_state_round_trips_as_plain_data(keyvault):
     assert [a.principal_id for a in copy.assignments if a.role_definition == ADMIN] == ["66666666-6"]
 
 
+@pytest.mark.slow
 def test_roles_and_settings_survive_a_server_restart(tmp_path):
     """Through the server's proxy (another door), and kept in its state across a restart."""
     options = ServerOptions(port=0, proxy_port=0, data_dir=tmp_path, write_runtime=False)

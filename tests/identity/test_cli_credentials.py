@@ -18,6 +18,8 @@ from azure.keyvault.secrets.aio import SecretClient as AsyncSecretClient
 
 import kv_emulator
 
+pytestmark = pytest.mark.slow
+
 CLI = pytest.mark.keyvault(emulate_cli=True, strict_auth=True)
 
 

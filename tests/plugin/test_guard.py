@@ -169,6 +169,7 @@ def test_a_credential_without_an_emulator_is_refused_before_the_network(guard):
         credential.get_token("https://vault.azure.net/.default")
 
 
+@pytest.mark.slow
 def test_traffic_through_this_process_s_server_proxy_passes_the_guard(tmp_path):
     """A kv-emulator server of this process is not the network: the guard lets its proxy's traffic through
     while no in-process emulator is active, and still refuses a near miss it would tunnel onward."""

@@ -90,6 +90,7 @@ def pytest_sessionfinish(session):
 """
 
 
+@pytest.mark.slow
 def test_xdist_runs_one_emulator_per_worker_and_none_in_the_controller(pytester, monkeypatch):
     pytest.importorskip("xdist")
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):

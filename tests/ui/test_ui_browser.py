@@ -29,6 +29,8 @@ from azure.keyvault.secrets import SecretClient  # noqa: E402
 import kv_emulator  # noqa: E402
 from kv_emulator.server import Server  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 UI = "/_kv/ui"
 #: Where the screenshots go: resolved now, before pytester moves the working directory.
 SHOTS = Path(os.environ["KV_UI_SCREENSHOTS"]).resolve() if os.environ.get("KV_UI_SCREENSHOTS") else None
