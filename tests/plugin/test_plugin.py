@@ -14,19 +14,15 @@ class AppCredential:
     def get_token(self, *scopes, **kwargs):
         return AccessToken("app-token", 4102444800)
 
-def load_password():
-    client = SecretClient("https://app-vault.vault.azure.net", AppCredential())
-    try:
-        return client.get_secret("db-password").value
-    except Exception:
-        client.set_secret("db-password", "generated")
-        return "generated"
+def app_client():
+    return SecretClient("https://app-vault.vault.azure.net", AppCredential())
 
-def test_first():
-    assert load_password() == "generated"
+def test_first_stores_the_password():
+    app_client().set_secret("db-password", "stored-by-test-first")
 
 def test_second_sees_the_same_session_vault():
-    assert load_password() == "generated"
+    # Only a vault shared by the session has it: a vault per test would answer 404 (ResourceNotFoundError).
+    assert app_client().get_secret("db-password").value == "stored-by-test-first"
 """
 
 
@@ -102,7 +98,7 @@ def test_session_mode_emulates_for_code_that_builds_its_own_client(pytester, mon
         env=("PYTEST_KV_INTERCEPT", "session"),
         ini="kv_intercept = session",
     )
-    result = pytester.runpytest(*args)
+    result = pytester.runpytest("-p", "no:randomly", *args)  # in file order: the first test writes
     result.assert_outcomes(passed=2)
     source = {"cli": "command line", "env": "PYTEST_KV_INTERCEPT", "ini": "ini"}[how]
     result.stdout.fnmatch_lines([f"kv-emulator: intercept=session (from {source}), vault https://kv-emulator.*"])
