@@ -17,6 +17,8 @@ from tests_support import wait_until
 from kv_emulator.objects import keypool, keyreserve
 from kv_emulator.objects.keyreserve import KeyReserve
 
+pytestmark = pytest.mark.slow
+
 KIND = (2048, 65537)
 
 
@@ -85,7 +87,6 @@ def test_a_reserved_key_is_claimed_by_exactly_one_taker(tmp_path):
     assert reserve.count(KIND) == 0 and list((tmp_path / "2048-65537").iterdir()) == []
 
 
-@pytest.mark.slow
 def test_another_process_claims_what_this_one_did_not(tmp_path):
     reserve = KeyReserve(tmp_path)
     _fill(reserve, 3)

@@ -137,7 +137,10 @@ DOORS = {
 }
 
 
-@pytest.fixture(params=sorted(DOORS))
+# The server door starts a real server on loopback sockets: slow (tests/README.md), the other doors are in-process.
+@pytest.fixture(
+    params=[pytest.param(d, marks=pytest.mark.slow) if d == "https-server-proxy" else d for d in sorted(DOORS)]
+)
 def door(request, keyvault):
     keyvault.vault().secrets.set("s", "v")
     return DOORS[request.param](keyvault, request)
@@ -152,6 +155,7 @@ def test_the_same_fault_script_has_the_same_outcome_through_every_door(door, key
     assert [e.injected for e in attempts] == ["fault 503", "fault connection_error", "fault timeout", None]
 
 
+@pytest.mark.slow
 def test_real_latency_is_waited_out_by_every_door(door, keyvault):
     keyvault.faults.latency(0.25, operation="GetSecret", times=1)
     started = time.perf_counter()

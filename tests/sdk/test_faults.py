@@ -125,6 +125,7 @@ def test_latency_in_virtual_time_costs_no_wall_time(client, keyvault, no_real_sl
     assert keyvault.requests.calls("GetSecret")[-1].final.injected == "fault latency"
 
 
+@pytest.mark.slow
 @pytest.mark.keyvault(virtual_time=False)
 def test_real_latency_is_waited_out(keyvault):
     keyvault.vault().secrets.set("s", "v")

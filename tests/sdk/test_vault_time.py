@@ -228,6 +228,7 @@ def test_a_renewal_that_cannot_run_yet_waits_and_runs_once_it_can(keyvault):
     assert vault.next_due > keyvault.clock.time()  # planned for the new version's trigger
 
 
+@pytest.mark.slow
 def test_a_request_while_the_worker_makes_its_size_takes_whichever_key_is_first_and_keeps_the_other():
     pool = RsaKeyPool(depth=1, max_depth=1)
     try:
