@@ -1,5 +1,5 @@
-"""Helpers shared by the Event Grid tests: a quick certificate policy, parsing (the SDK client fixtures are in
-conftest.py)."""
+"""Helpers shared by the Event Grid tests in this folder: a quick certificate policy, parsing (the SDK client
+fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
