@@ -108,7 +108,7 @@ def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
     az("keyvault", "delete", "-n", "cli-policy-vault")
     az("keyvault", "purge", "-n", "cli-policy-vault")
     summary = {"accessPolicyObjectId": policy["objectId"], "principalNames": sorted(set(names.values()))}
-    print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # tests/identity/test_azure_cli.py reads it
+    print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # test_azure_cli.py reads it
 
 
 def hsm_rbac_steps(kv: Any, principal: str) -> None:
