@@ -13,7 +13,7 @@ so not the project's venv)::
     .venv-az/bin/python scripts/azure_cli_session.py            # prints "azure-cli: ok"
     .venv-az/bin/python scripts/azure_cli_session.py --proxy    # the same through `kv-emulator serve`'s proxy
 
-``tests/test_azure_cli.py`` runs it when ``KV_EMULATOR_AZ_PYTHON`` names that interpreter.
+``tests/identity/test_azure_cli.py`` runs it when ``KV_EMULATOR_AZ_PYTHON`` names that interpreter.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
     az("keyvault", "delete", "-n", "cli-policy-vault")
     az("keyvault", "purge", "-n", "cli-policy-vault")
     summary = {"accessPolicyObjectId": policy["objectId"], "principalNames": sorted(set(names.values()))}
-    print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # tests/test_azure_cli.py reads it
+    print("graph:", json.dumps({**summary, "graphOperations": sorted(asked)}))  # test_azure_cli.py reads it
 
 
 def hsm_rbac_steps(kv: Any, principal: str) -> None:

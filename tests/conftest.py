@@ -1,16 +1,14 @@
-"""Shared test helpers: raw HTTP against the emulator's WSGI app (each emulator start clears the SDK's
-challenge cache itself: kv_emulator/sdk_cache.py)."""
+"""Fixtures every area uses: raw HTTP to the test's vault and Managed HSM, the sync SDK clients, and the shared
+invariants (no real sleeping; no 500 from the emulator). Each folder's own conftest.py holds what only that area
+uses; helpers to import live in the *_support.py modules beside this file (tests/README.md)."""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 import pytest
 from azure.keyvault.certificates import CertificateClient
 from azure.keyvault.keys import KeyClient
 from azure.keyvault.secrets import SecretClient
-from werkzeug.test import Client
+from tests_support import HSM, Wire
 
 # Imported here, in the outer process, because the plugin imports kv_emulator lazily: pytester's in-process
 # runs forget the modules first imported inside them, and cryptography does not survive a second import.
@@ -18,44 +16,16 @@ import kv_emulator  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
-VAULT = "https://kv-emulator.vault.azure.net"
-TOKEN = {"Authorization": "Bearer test-token"}
-
-
-class Wire:
-    """Raw HTTP to an emulator's WSGI app, as a client on ``base_url`` would send it."""
-
-    def __init__(self, app: Any, base_url: str = VAULT) -> None:
-        self.client = Client(app)
-        self.base_url = base_url
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        api_version: str | None = "2026-04-01",
-        token: bool = True,
-        body: Any = None,
-        raw: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ):
-        all_headers = dict(TOKEN if token else {})
-        all_headers.update(headers or {})
-        if api_version is not None:
-            path += ("&" if "?" in path else "?") + f"api-version={api_version}"
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        if data is not None:
-            all_headers.setdefault("Content-Type", "application/json")
-        return self.client.open(path, method=method, base_url=self.base_url, headers=all_headers, data=data)
-
-    def __getattr__(self, method: str):
-        return lambda path, **kw: self.request(method.upper(), path, **kw)
-
 
 @pytest.fixture
 def wire(keyvault) -> Wire:
     return Wire(keyvault.app)
+
+
+@pytest.fixture
+def hsm_wire(keyvault) -> Wire:
+    """Raw HTTP to the Managed HSM ``HSM`` of the test's emulator."""
+    return Wire(keyvault.app, base_url=HSM)
 
 
 @pytest.fixture
@@ -79,6 +49,16 @@ def no_real_sleep(monkeypatch):
 
     monkeypatch.setattr(time, "sleep", refuse)
     monkeypatch.setattr(asyncio, "sleep", refuse_async)
+
+
+@pytest.fixture
+def never_a_500(keyvault):
+    """Fail the test if the emulator answered any request with a 500 (a bug: bad input must get a 4xx).
+
+    Modules whose every test must hold it say ``pytestmark = pytest.mark.usefixtures("never_a_500")``."""
+    yield
+    assert keyvault.requests.internal_errors() == []
+    assert not keyvault.requests.filter(status=500)
 
 
 @pytest.fixture

@@ -1,15 +1,52 @@
-"""Helpers shared by the tests: assertions, waiting on background work, plugin switches, test certificates
-(importable: pytest puts tests/ on sys.path)."""
+"""Helpers shared by the tests: raw HTTP to an emulator's app, assertions, waiting on background work, plugin
+switches, test certificates (importable from every folder: pyproject.toml puts tests/ on ``pythonpath``)."""
 
 from __future__ import annotations
 
 import datetime
+import json
 import time
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
+from werkzeug.test import Client
+
+VAULT = "https://kv-emulator.vault.azure.net"
+HSM = "https://kv-emulator-hsm.managedhsm.azure.net"  # the host of the ``hsm_wire`` fixture
+TOKEN = {"Authorization": "Bearer test-token"}
+
+
+class Wire:
+    """Raw HTTP to an emulator's WSGI app, as a client on ``base_url`` would send it."""
+
+    def __init__(self, app: Any, base_url: str = VAULT) -> None:
+        self.client = Client(app)
+        self.base_url = base_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        api_version: str | None = "2026-04-01",
+        token: bool = True,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        all_headers = dict(TOKEN if token else {})
+        all_headers.update(headers or {})
+        if api_version is not None:
+            path += ("&" if "?" in path else "?") + f"api-version={api_version}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        return self.client.open(path, method=method, base_url=self.base_url, headers=all_headers, data=data)
+
+    def __getattr__(self, method: str):
+        return lambda path, **kw: self.request(method.upper(), path, **kw)
 
 
 def error_of(response: Any) -> dict[str, Any]:
