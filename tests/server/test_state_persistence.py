@@ -23,8 +23,8 @@ from kv_emulator.server import Server, ServerOptions
 
 API = {"api-version": "7.5"}
 TOKEN = {"Authorization": "Bearer any-token"}
-FIXTURE = Path(__file__).parent / "fixtures" / "state-format-1.json"
-ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "state-format-1.json"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def options(data_dir: Path) -> ServerOptions:
