@@ -89,10 +89,15 @@ def load_specs(specs_dir: Path = DEFAULT_SPECS_DIR) -> list[SpecFile]:
     return specs
 
 
-def load_emulator() -> tuple[tuple[Operation, ...], Mapping[str, object]]:
-    """The emulator's route table and handler table."""
+def _importable() -> None:
+    """Let the emulator's modules be imported, from wherever the script runs (they are read only when needed)."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
+
+
+def load_emulator() -> tuple[tuple[Operation, ...], Mapping[str, object]]:
+    """The emulator's route table and handler table."""
+    _importable()
     from kv_emulator.api import HANDLERS
     from kv_emulator.http.routes import OPERATIONS
 
@@ -145,8 +150,7 @@ def load_arm_spec(path: Path = DEFAULT_ARM_SPEC) -> tuple[str, tuple[Operation, 
 
 def control_plane_lines(arm_spec: Path = DEFAULT_ARM_SPEC) -> list[str]:
     """The control-plane section: every spec operation with its status; the route table must match the spec."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    _importable()
     from kv_emulator.management.app import HANDLERS as ARM_HANDLERS
     from kv_emulator.management.routes import KEYVAULT_SPEC_OPERATIONS
 
@@ -178,8 +182,7 @@ def control_plane_lines(arm_spec: Path = DEFAULT_ARM_SPEC) -> list[str]:
 
 def managed_hsm_ids() -> set[str]:
     """The operationIds of the Managed HSM administration table (handlers may implement them too)."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    _importable()
     from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS
 
     return {operation for _, _, operation in MANAGED_HSM_OPERATIONS}
@@ -187,8 +190,7 @@ def managed_hsm_ids() -> set[str]:
 
 def managed_hsm_lines(implemented: Iterable[str]) -> list[str]:
     """The Managed HSM administration section, from the emulator's own table (its specs are not vendored)."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    _importable()
     from kv_emulator.api import OPERATION_SINCE
     from kv_emulator.api.operation import FIRST
     from kv_emulator.http.routes import MANAGED_HSM_OPERATIONS

@@ -176,6 +176,18 @@ class Subscription:
         with self._lock:
             self._dead_letters.append(letter)
 
+    def _settings(self) -> dict[str, Any]:
+        """What the subscription was made with, as both the description and the state write it."""
+        return {
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "types": sorted(self.types) if self.types is not None else None,
+            "subject_begins_with": self.subject_begins_with,
+            "subject_ends_with": self.subject_ends_with,
+            "schema": self.schema,
+            "vault": self.vault,
+        }
+
     def to_dict(self, *, events: bool = False) -> dict[str, Any]:
         """A JSON-friendly description (for the server's management API); with ``events=True`` the received
         events, dead letters and handler errors themselves instead of their counts."""
@@ -189,13 +201,7 @@ class Subscription:
                 }
             return {**self.to_dict(), **details}
         return {
-            "name": self.name,
-            "endpoint": self.endpoint,
-            "types": sorted(self.types) if self.types is not None else None,
-            "subject_begins_with": self.subject_begins_with,
-            "subject_ends_with": self.subject_ends_with,
-            "schema": self.schema,
-            "vault": self.vault,
+            **self._settings(),
             "received": len(self._received),
             "dead_letters": len(self._dead_letters),
             "errors": len(self._errors),
@@ -207,13 +213,7 @@ class Subscription:
         self._refresh()
         with self._lock:
             return {
-                "name": self.name,
-                "endpoint": self.endpoint,
-                "types": sorted(self.types) if self.types is not None else None,
-                "subject_begins_with": self.subject_begins_with,
-                "subject_ends_with": self.subject_ends_with,
-                "schema": self.schema,
-                "vault": self.vault,
+                **self._settings(),
                 "received": list(self._received),
                 "dead_letters": list(self._dead_letters),
             }

@@ -98,6 +98,18 @@ class RoleAssignmentRecord:
     description: str | None = None
 
 
+def _deleted_state(
+    deleted: DeletedVaultRecord | DeletedManagedHsmRecord, vault_state: Callable[[Vault], dict[str, Any]]
+) -> dict[str, Any]:
+    """A deleted vault or Managed HSM as plain data: its record, its whole data plane and its retention."""
+    return {
+        "record": dataclasses.asdict(deleted.record),
+        "vault": vault_state(deleted.vault),
+        "deleted_at": deleted.deleted_at,
+        "purge_at": deleted.purge_at,
+    }
+
+
 class ArmState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -133,27 +145,11 @@ class ArmState:
             return {
                 "groups": {k: dataclasses.asdict(v) for k, v in self.groups.items()},
                 "vaults": {k: dataclasses.asdict(v) for k, v in self.vaults.items()},
-                "deleted": {
-                    k: {
-                        "record": dataclasses.asdict(d.record),
-                        "vault": vault_state(d.vault),
-                        "deleted_at": d.deleted_at,
-                        "purge_at": d.purge_at,
-                    }
-                    for k, d in self.deleted.items()
-                },
+                "deleted": {k: _deleted_state(d, vault_state) for k, d in self.deleted.items()},
                 "assignments": {k: dataclasses.asdict(v) for k, v in self.assignments.items()},
                 "operations": {k: dict(v) for k, v in self.operations.items()},
                 "hsms": {k: dataclasses.asdict(v) for k, v in self.hsms.items()},
-                "deleted_hsms": {
-                    k: {
-                        "record": dataclasses.asdict(d.record),
-                        "vault": vault_state(d.vault),
-                        "deleted_at": d.deleted_at,
-                        "purge_at": d.purge_at,
-                    }
-                    for k, d in self.deleted_hsms.items()
-                },
+                "deleted_hsms": {k: _deleted_state(d, vault_state) for k, d in self.deleted_hsms.items()},
             }
 
     def from_state(self, data: dict[str, Any], deleted_vault: Callable[[dict[str, Any], float], Vault]) -> None:

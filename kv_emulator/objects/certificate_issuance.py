@@ -40,6 +40,11 @@ __all__ = ["BACKDATE_SECONDS", "IssuanceMixin"]
 BACKDATE_SECONDS = 600
 
 
+def _validity(policy: CertificatePolicy, at: int) -> tuple[int, int]:
+    """(not before, expires) of a version issued at ``at``: the pending version shows what the certificate gets."""
+    return at - BACKDATE_SECONDS, add_duration(at, f"P{policy.validity_months}M")
+
+
 class IssuanceMixin:
     """The making of versions for a :class:`~.certificates.CertificateStore`."""
 
@@ -137,8 +142,8 @@ class IssuanceMixin:
         assert not isinstance(key, bytes)  # certificate keys are RSA or EC
         csr = certs.build_csr(key, policy.subject_name(), policy.sans, policy.key_usage or [], policy.ekus or [])
         now = self._now() if at is None else at
-        expires = add_duration(now, f"P{policy.validity_months}M")
-        attributes = Attributes(False, now, now, now - BACKDATE_SECONDS, expires)
+        not_before, expires = _validity(policy, now)
+        attributes = Attributes(False, now, now, not_before, expires)
         payload = CertificateValue(None, (), policy.content_type or certs.PKCS12, bool(preserve_order))
         version = Version(name, new_version_id(), attributes, dict(tags or {}), payload)
         self.insert_version(name, version)
@@ -184,7 +189,7 @@ class IssuanceMixin:
         csr = x509.load_der_x509_csr(operation.csr)
         key = operation.key.key
         assert not isinstance(key, bytes)
-        not_before, not_after = at - BACKDATE_SECONDS, add_duration(at, f"P{policy.validity_months}M")
+        not_before, not_after = _validity(policy, at)
         if policy.self_signed:
             chain = [
                 certs.issue(

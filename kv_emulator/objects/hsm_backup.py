@@ -226,10 +226,7 @@ class HsmJobs:
                     self.storage.put(BackupFolder(folder_url, self._name, domain, now, snapshot))
                 return None
 
-            job = HsmJob(uuid.uuid4().hex, "prebackup" if pre else "backup", now, now + JOB_SECONDS, work=work)
-            if not pre:
-                job.folder_url = folder_url
-            return self._add(job)
+            return self._new_job("prebackup" if pre else "backup", now, work, folder_url=None if pre else folder_url)
 
     def start_restore(
         self,
@@ -265,7 +262,7 @@ class HsmJobs:
                 return None
 
             kind = "selective" if key_name is not None else "prerestore" if pre else "restore"
-            return self._add(HsmJob(uuid.uuid4().hex, kind, now, now + JOB_SECONDS, work=work))
+            return self._new_job(kind, now, work)
 
     def _storage_problem(
         self, container: str | None, token: str | None, managed_identity: bool, permission: str, now: int
@@ -274,7 +271,9 @@ class HsmJobs:
             return "not a blob container URL"
         return None if managed_identity else sas_problem(token, now, permission)
 
-    def _add(self, job: HsmJob) -> HsmJob:
+    def _new_job(self, kind: str, now: int, work: Callable[[], str | None], *, folder_url: str | None = None) -> HsmJob:
+        """A new job that ends :data:`JOB_SECONDS` after ``now``: planned, and noted for a client that waits."""
+        job = HsmJob(uuid.uuid4().hex, kind, now, now + JOB_SECONDS, folder_url=folder_url, work=work)
         self._jobs[job.job_id] = job
         self._schedule.plan("issue", self.OWNER, job.job_id, job.due)
         self._schedule.changed()

@@ -24,14 +24,22 @@ _NAME_OR_URL = {
     "pattern": r"^([a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]|https://[^\s/]+/?)$",
 }
 _NULLABLE_COUNT = {"type": "integer", "minimum": 1, "maximum": 1_000_000_000, "nullable": True}
-_STATUS_WORDS = "an HTTP status from 400 to 599, 'connection_error' or 'timeout'"
-_STATUS: dict[str, Any] = {
-    "description": _STATUS_WORDS,
-    "anyOf": [
-        {"type": "integer", "minimum": 400, "maximum": 599},
-        {"type": "string", "enum": ["connection_error", "timeout"]},
-    ],
-}
+
+
+def _status(*words: str) -> dict[str, Any]:
+    """An HTTP error status or one of ``words``: what a fault answers, or a script's step."""
+    named = [f"'{word}'" for word in words]
+    return {
+        "description": f"an HTTP status from 400 to 599, {', '.join(named[:-1])} or {named[-1]}",
+        "anyOf": [
+            {"type": "integer", "minimum": 400, "maximum": 599},
+            {"type": "string", "enum": list(words)},
+        ],
+    }
+
+
+_STATUS = _status("connection_error", "timeout")
+_PRINCIPAL_REF = {**_TEXT, "description": "a registered client id, or an object id"}
 _PERMISSIONS = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100}, "maxItems": 100}
 
 
@@ -52,7 +60,7 @@ _FAULT_MATCH = {
 }
 _FAULT = _object(
     {
-        "status": {**_STATUS, "nullable": True, "description": _STATUS_WORDS + " (null: latency only)"},
+        "status": {**_STATUS, "nullable": True, "description": _STATUS["description"] + " (null: latency only)"},
         **_FAULT_MATCH,
         "times": {**_NULLABLE_COUNT, "description": "how many matches fire (default 1; null: every one)"},
         "every": {**_NULLABLE_COUNT, "description": "fire on every Nth match"},
@@ -68,13 +76,7 @@ _SCRIPT = _object(
             "type": "array",
             "minItems": 1,
             "maxItems": 1000,
-            "items": {
-                "description": "an HTTP status from 400 to 599, 'connection_error', 'timeout' or 'ok'",
-                "anyOf": [
-                    {"type": "integer", "minimum": 400, "maximum": 599},
-                    {"type": "string", "enum": ["connection_error", "timeout", "ok"]},
-                ],
-            },
+            "items": _status("connection_error", "timeout", "ok"),
         },
         **{name: _FAULT_MATCH[name] for name in ("method", "path", "latency", "headers", "body")},
     },
@@ -108,7 +110,7 @@ _MANAGED_IDENTITY = _object({"client_id": _TEXT, "object_id": _TEXT, "tenant_id"
 _ROLE = _object(
     {
         "role": {"type": "string", "enum": list(BUILT_IN_ROLES)},
-        "principal": {**_TEXT, "description": "a registered client id, or an object id"},
+        "principal": _PRINCIPAL_REF,
         "scope": {"type": "string", "maxLength": 1000, "description": "/ (the vault) or /secrets/<name>, ..."},
         "vault": _NAME_OR_URL,
     },
@@ -116,7 +118,7 @@ _ROLE = _object(
 )
 _POLICY = _object(
     {
-        "principal": {**_TEXT, "description": "a registered client id, or an object id"},
+        "principal": _PRINCIPAL_REF,
         "secrets": _PERMISSIONS,
         "keys": _PERMISSIONS,
         "certificates": _PERMISSIONS,
