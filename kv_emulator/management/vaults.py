@@ -255,9 +255,7 @@ def page(request: ArmRequest, items: list[dict[str, Any]]) -> ArmReply:
 
 def list_by_resource_group(request: ArmRequest, subscriptionId: str, resourceGroupName: str) -> ArmReply:
     group = require_group(request, subscriptionId, resourceGroupName)
-    with request.state.lock:
-        records = [r for r in request.state.vaults.values() if r.resource_group.lower() == group.name.lower()]
-    return page(request, [_render(request, r) for r in records])
+    return page(request, [_render(request, r) for r in VAULTS.in_group(request, group.name)])
 
 
 def list_by_subscription(request: ArmRequest, subscriptionId: str) -> ArmReply:

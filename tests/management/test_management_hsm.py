@@ -213,3 +213,13 @@ def test_deleting_the_resource_group_deletes_its_hsms(keyvault, mgmt):
     ResourceManagementClient(keyvault.credential, SUB).resource_groups.begin_delete(GROUP).result()
     assert list(mgmt.managed_hsms.list_by_subscription()) == []
     assert [h.name for h in mgmt.managed_hsms.list_deleted()] == [NAME]
+
+
+def test_the_name_check_on_the_wire(keyvault, wire_for):
+    """The body names the HSM only (CheckMhsmNameAvailabilityParameters); a body without a name is a 400."""
+    arm = wire_for(keyvault.management, base_url="https://management.azure.com")
+    path = f"/subscriptions/{SUB}/providers/Microsoft.KeyVault/checkMhsmNameAvailability"
+    response = arm.post(path, body={"name": "free-hsm"}, api_version="2023-07-01")
+    assert (response.status_code, response.get_json()) == (200, {"nameAvailable": True})
+    response = arm.post(path, body={}, api_version="2023-07-01")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "BadRequest"
