@@ -112,14 +112,19 @@ def graph_steps(kv: Any, tenant: str, vault_id: str, principal: str) -> None:
 
 
 def hsm_rbac_steps(kv: Any, principal: str) -> None:
-    """A Managed HSM through ARM (``--administrators``), its local RBAC (``role definition/assignment``) and
-    its settings, with ``--hsm-name`` (docs/managed-hsm.md)."""
+    """A Managed HSM through ARM (``--administrators``), activated by downloading its security domain, its local
+    RBAC (``role definition/assignment``) and its settings, with ``--hsm-name`` (docs/managed-hsm.md)."""
     hsm = az(
         "keyvault", "create", "--hsm-name", "cli-hsm", "-g", "rg-cli", "-l", "westus",
         "--administrators", principal, "--retention-days", "7",
     )  # fmt: skip
     assert hsm["properties"]["hsmUri"] == "https://cli-hsm.managedhsm.azure.net/", hsm
-    assert az("keyvault", "show", "--hsm-name", "cli-hsm")["id"] == hsm["id"]
+    # As on the service, a new HSM is provisioned but not activated until its security domain is downloaded.
+    assert hsm["properties"]["securityDomainProperties"]["activationStatus"] == "NotActivated", hsm
+    download_security_domain("cli-hsm")
+    shown = az("keyvault", "show", "--hsm-name", "cli-hsm")
+    assert shown["id"] == hsm["id"], shown
+    assert shown["properties"]["securityDomainProperties"]["activationStatus"] == "Active", shown
     names = {d["roleName"] for d in az("keyvault", "role", "definition", "list", "--hsm-name", "cli-hsm")}
     assert {"Managed HSM Administrator", "Managed HSM Crypto User"} <= names, names
     role = az(
@@ -152,16 +157,11 @@ def hsm_rbac_steps(kv: Any, principal: str) -> None:
     az("keyvault", "purge", "--hsm-name", "cli-hsm", "-l", "westus")
 
 
-def hsm_backup_steps(kv: Any) -> None:
-    """A Managed HSM's full backup, full and selective restore, and its security domain download, through
-    ``az keyvault backup/restore start`` and ``az keyvault security-domain download`` (docs/managed-hsm-backup.md):
-    the CLI builds ``https://<account>.blob.core.windows.net/<container>`` from the account name."""
+def download_security_domain(hsm: str) -> tuple[list[Any], Path]:
+    """``az keyvault security-domain download`` to three new wrapping keys (quorum 2), which activates a new
+    HSM; the keys and the file written."""
     from cryptography.hazmat.primitives import serialization
 
-    from kv_emulator.objects.security_domain_format import decrypt  # the shares: RSA-OAEP-256 JWEs
-
-    hsm, sas = "cli-hsm", "sv=2022-11-02&sp=rwl&se=2099-01-01T00:00:00Z&sig=cli"
-    kv.managed_hsm(hsm, activated=False)  # new: only its security domain answers until it is downloaded
     work = Path(tempfile.mkdtemp(prefix="kv-emulator-sd-"))
     wrapping = []
     for index in range(3):
@@ -174,6 +174,18 @@ def hsm_backup_steps(kv: Any) -> None:
         "--sd-wrapping-keys", *(str(work / f"sd{index}.cer") for index in range(3)),
         "--security-domain-file", str(sd_file),
     )  # fmt: skip
+    return wrapping, sd_file
+
+
+def hsm_backup_steps(kv: Any) -> None:
+    """A Managed HSM's full backup, full and selective restore, and its security domain download, through
+    ``az keyvault backup/restore start`` and ``az keyvault security-domain download`` (docs/managed-hsm-backup.md):
+    the CLI builds ``https://<account>.blob.core.windows.net/<container>`` from the account name."""
+    from kv_emulator.objects.security_domain_format import decrypt  # the shares: RSA-OAEP-256 JWEs
+
+    hsm, sas = "cli-hsm", "sv=2022-11-02&sp=rwl&se=2099-01-01T00:00:00Z&sig=cli"
+    kv.managed_hsm(hsm, activated=False)  # new: only its security domain answers until it is downloaded
+    wrapping, sd_file = download_security_domain(hsm)
     shares = json.loads(sd_file.read_text())["SharedKeys"]["enc_shares"]
     assert [len(decrypt(share["enc_key"], key)) for share, key in zip(shares, wrapping, strict=True)] == [64] * 3
     assert kv.vault(f"https://{hsm}.managedhsm.azure.net").activated

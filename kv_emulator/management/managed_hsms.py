@@ -1,10 +1,13 @@
 """Microsoft.KeyVault/managedHSMs: create (long-running, like vaults), get, list, update, delete (soft: the
-HSM waits in deletedManagedHSMs), get and purge a deleted one.
+HSM waits in deletedManagedHSMs, and ``createMode: recover`` brings it back), get and purge a deleted one, the
+name check. The lifecycle it shares with vaults is lifecycle.py's.
 
 Creating one makes (or adopts) the Emulator's Managed HSM ``https://<name>.managedhsm.azure.net`` with its
 checks on: its data plane is authorized by its local RBAC alone, and ``initialAdminObjectIds`` hold Managed HSM
-Administrator from the start. Shapes follow the resource-manager spec's ManagedHsm model (2023-07-01 and later);
-the texts of its errors are unverified unless marked.
+Administrator from the start. As on the service, a new HSM is provisioned but not activated: nothing but its
+security domain answers until the domain is downloaded, and ``securityDomainProperties`` says which. Shapes
+follow the resource-manager spec's ManagedHsm model (2023-07-01 and later); the texts of its errors are
+unverified unless marked.
 """
 
 from __future__ import annotations
@@ -13,16 +16,15 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from ..hosts import VaultAddress
 from ..objects.vault import Vault
-from .context import ArmReply, ArmRequest, iso, require_group
+from .context import ArmReply, ArmRequest, require_group
 from .errors import ArmError, bad_request
+from .lifecycle import Kind, name_in_body
 from .properties import VAULT_NAME
-from .state import DeletedManagedHsmRecord, ManagedHsmRecord
+from .state import ManagedHsmRecord
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "HSMS", "delete_hsm"]
 
-_DAY = 86400.0
 _TYPE = "Microsoft.KeyVault/managedHSMs"
 _WRITABLE = (
     "tenantId",
@@ -36,13 +38,41 @@ _WRITABLE = (
     "regions",
 )
 _READ_ONLY = ("hsmUri", "provisioningState", "statusMessage", "scheduledPurgeDate", "securityDomainProperties")
+# Seen in a GET of a new HSM (Azure PowerShell's Invoke-AzRest help, Az.Accounts, 2024).
+_NOT_ACTIVATED = (
+    "Your HSM has been provisioned, but cannot be used for cryptographic operations until it is activated. To "
+    "activate the HSM, download the security domain."
+)
+_ACTIVE = "Your HSM has been activated and can be used for cryptographic operations."  # unverified text
 
 
-def hsm_id(request: ArmRequest, record: ManagedHsmRecord) -> str:
-    return (
-        f"/subscriptions/{request.subscription_id}/resourceGroups/{record.resource_group}"
-        f"/providers/{_TYPE}/{record.name}"
-    )
+def _invalid_name(name: str) -> ArmError:
+    return bad_request(f"The managed HSM name '{name}' is invalid.", "InvalidResourceName")  # unverified text
+
+
+def _name_taken(name: str) -> ArmError:
+    return ArmError(409, "Conflict", f"The managed HSM name '{name}' is already in use.")  # unverified text
+
+
+def _no_deleted(name: str) -> ArmError:
+    return ArmError(
+        404, "ResourceNotFound", f"A soft deleted managed HSM with the name '{name}' does not exist."
+    )  # unverified text
+
+
+HSMS: Kind[ManagedHsmRecord] = Kind(
+    type=_TYPE,
+    deleted_type="deletedManagedHSMs",
+    id_member="mhsmId",
+    purge_operation="DeletedManagedHsmPurge",
+    managed_hsm=True,
+    live=lambda state: state.hsms,
+    deleted=lambda state: state.deleted_hsms,
+    name_pattern=VAULT_NAME,
+    invalid_name=_invalid_name,
+    name_taken=_name_taken,
+    no_deleted=_no_deleted,
+)
 
 
 def _render(request: ArmRequest, record: ManagedHsmRecord) -> dict[str, Any]:
@@ -50,24 +80,13 @@ def _render(request: ArmRequest, record: ManagedHsmRecord) -> dict[str, Any]:
     props.pop("createMode", None)
     props["hsmUri"] = f"https://{record.name.lower()}.managedhsm.azure.net/"
     props["provisioningState"] = "Succeeded"
-    props["statusMessage"] = "The Managed HSM is provisioned and ready to use."  # unverified text
-    return {
-        "id": hsm_id(request, record),
-        "name": record.name,
-        "type": _TYPE,
-        "location": record.location,
-        "sku": record.sku,
-        "tags": record.tags,
-        "systemData": {
-            "createdBy": record.created_by,
-            "createdByType": "Application",
-            "createdAt": iso(record.created_at),
-            "lastModifiedBy": record.modified_by,
-            "lastModifiedByType": "Application",
-            "lastModifiedAt": iso(record.modified_at),
-        },
-        "properties": props,
+    props["statusMessage"] = "The Managed HSM is provisioned and ready to use."  # verified: as _NOT_ACTIVATED
+    active = request.vaults.at(HSMS.address(record.name)).activated  # the data plane says
+    props["securityDomainProperties"] = {
+        "activationStatus": "Active" if active else "NotActivated",
+        "activationStatusMessage": _ACTIVE if active else _NOT_ACTIVATED,
     }
+    return {**HSMS.render(request, record, props), "sku": record.sku}
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:
@@ -116,57 +135,34 @@ def _apply(request: ArmRequest, record: ManagedHsmRecord) -> Vault:
         enable_rbac_authorization=True,  # a Managed HSM always authorizes by its local RBAC
         location=record.location,
     )
-    vault = request.vaults.configure(VaultAddress(record.name.lower(), True), settings)
-    vault.authorization.resource_id = hsm_id(request, record)
+    vault = request.vaults.configure(HSMS.address(record.name), settings)
+    vault.authorization.resource_id = HSMS.resource_id(request, record)
     vault.access_control.set_administrators(list(props.get("initialAdminObjectIds", [])))
     return vault
-
-
-def _not_found(name: str, group: str) -> ArmError:
-    return ArmError(
-        404,
-        "ResourceNotFound",
-        f"The Resource '{_TYPE}/{name}' under resource group '{group}' was not found. For more details please go "
-        "to https://aka.ms/ARMResourceNotFoundFix",
-        verified=True,  # ARM's generic text (as for vaults)
-    )
-
-
-def _record(request: ArmRequest, subscription_id: str, group: str, name: str) -> ManagedHsmRecord:
-    found = require_group(request, subscription_id, group)
-    with request.state.lock:
-        record = request.state.hsms.get(name.lower())
-    if record is None or record.resource_group.lower() != found.name.lower():
-        raise _not_found(name, group)
-    return record
-
-
-def _expire(request: ArmRequest) -> None:
-    with request.state.lock:
-        for key, item in list(request.state.deleted_hsms.items()):
-            if item.purge_at <= request.now:
-                del request.state.deleted_hsms[key]
-                request.vaults.release(VaultAddress(key, True))
 
 
 def create_or_update(request: ArmRequest, subscriptionId: str, resourceGroupName: str, name: str) -> ArmReply:
     group = require_group(request, subscriptionId, resourceGroupName)
     if not VAULT_NAME.match(name):
-        raise bad_request(f"The managed HSM name '{name}' is invalid.", "InvalidResourceName")  # unverified
+        raise _invalid_name(name)
     location, tags, sku, props = _read_body(request.json(), creating=True)
     assert location is not None
     key = name.lower()
-    _expire(request)
+    HSMS.expire(request)
     with request.state.lock:
         existing = request.state.hsms.get(key)
+        if existing is not None and existing.resource_group.lower() != group.name.lower():
+            raise _name_taken(name)
+        if props.get("createMode") == "recover" and existing is None:
+            record = HSMS.recover(request, group.name, name, tags)
+            _apply(request, record)  # its data plane comes back as it was, activated or not
+            return request.operation_reply(200, _render(request, record), location=record.location, kind="async")
         if key in request.state.deleted_hsms and existing is None:
             raise ArmError(
                 409,
                 "ConflictError",
                 f"A soft deleted managed HSM with the name '{name}' exists; purge it or use another name.",
             )  # unverified text
-        if existing is not None and existing.resource_group.lower() != group.name.lower():
-            raise ArmError(409, "Conflict", f"The managed HSM name '{name}' is already in use.")  # unverified text
         if existing is None:
             props.setdefault("initialAdminObjectIds", [])
             props.setdefault("enableSoftDelete", True)
@@ -188,19 +184,21 @@ def create_or_update(request: ArmRequest, subscriptionId: str, resourceGroupName
                 *[request.caller_name] * 2,
             )
             request.state.hsms[key] = record
+            # A new HSM is provisioned but not activated: only its security domain answers until it is downloaded.
+            _apply(request, record).deactivate()
         else:
             record = existing
             record.properties = {**existing.properties, **{k: v for k, v in props.items() if k != "createMode"}}
             record.tags = tags if tags is not None else {}
             record.sku = sku or record.sku
             record.modified_at, record.modified_by = request.now, request.caller_name
-        _apply(request, record)
+            _apply(request, record)
     # The spec's responses are 200 and 202 (never 201, unlike a vault's): the emulator's work is already done.
     return request.operation_reply(200, _render(request, record), location=location, kind="async")
 
 
 def update(request: ArmRequest, subscriptionId: str, resourceGroupName: str, name: str) -> ArmReply:
-    record = _record(request, subscriptionId, resourceGroupName, name)
+    record = HSMS.record(request, subscriptionId, resourceGroupName, name)
     _, tags, sku, props = _read_body(request.json(), creating=False)
     with request.state.lock:
         props.pop("createMode", None)
@@ -214,23 +212,21 @@ def update(request: ArmRequest, subscriptionId: str, resourceGroupName: str, nam
 
 
 def get(request: ArmRequest, subscriptionId: str, resourceGroupName: str, name: str) -> ArmReply:
-    return ArmReply(_render(request, _record(request, subscriptionId, resourceGroupName, name)))
+    return ArmReply(_render(request, HSMS.record(request, subscriptionId, resourceGroupName, name)))
+
+
+def delete_hsm(request: ArmRequest, name: str) -> None:
+    """Soft-delete a managed HSM resource: its host answers 404 until it is recovered, purged or expires."""
+    HSMS.soft_delete(request, name, lambda record: _apply(request, record))
 
 
 def delete(request: ArmRequest, subscriptionId: str, resourceGroupName: str, name: str) -> ArmReply:
-    """Soft delete: the HSM's host answers 404 until it is purged or its retention passes."""
     require_group(request, subscriptionId, resourceGroupName)
     try:
-        record = _record(request, subscriptionId, resourceGroupName, name)
+        record = HSMS.record(request, subscriptionId, resourceGroupName, name)
     except ArmError:
         return ArmReply(None, 204)
-    key = record.name.lower()
-    with request.state.lock:
-        del request.state.hsms[key]
-        purge_at = request.now + record.properties.get("softDeleteRetentionInDays", 90) * _DAY
-        vault = request.vaults.remove(VaultAddress(key, True), until=purge_at) or _apply(request, record)
-        request.vaults.remove(VaultAddress(key, True), until=purge_at)
-        request.state.deleted_hsms[key] = DeletedManagedHsmRecord(record, vault, request.now, purge_at)
+    delete_hsm(request, record.name)
     return request.operation_reply(202, None, location=record.location, kind="location")
 
 
@@ -246,63 +242,18 @@ def list_by_subscription(request: ArmRequest, subscriptionId: str) -> ArmReply:
 
 def list_by_resource_group(request: ArmRequest, subscriptionId: str, resourceGroupName: str) -> ArmReply:
     group = require_group(request, subscriptionId, resourceGroupName)
-    with request.state.lock:
-        records = [r for r in request.state.hsms.values() if r.resource_group.lower() == group.name.lower()]
-    return _page(request, records)
-
-
-def _render_deleted(request: ArmRequest, item: DeletedManagedHsmRecord) -> dict[str, Any]:
-    record = item.record
-    return {
-        "id": f"/subscriptions/{request.subscription_id}/providers/Microsoft.KeyVault/locations/{record.location}"
-        f"/deletedManagedHSMs/{record.name}",
-        "name": record.name,
-        "type": "Microsoft.KeyVault/deletedManagedHSMs",
-        "properties": {
-            "mhsmId": hsm_id(request, record),
-            "location": record.location,
-            "deletionDate": iso(item.deleted_at)[:19] + "Z",
-            "scheduledPurgeDate": iso(item.purge_at)[:19] + "Z",
-            "purgeProtectionEnabled": bool(record.properties.get("enablePurgeProtection")),
-            "tags": record.tags,
-        },
-    }
-
-
-def list_deleted(request: ArmRequest, subscriptionId: str) -> ArmReply:
-    request.check_subscription(subscriptionId)
-    _expire(request)
-    with request.state.lock:
-        items = list(request.state.deleted_hsms.values())
-    return ArmReply({"value": [_render_deleted(request, item) for item in items]})
-
-
-def _deleted(request: ArmRequest, subscriptionId: str, location: str, name: str) -> DeletedManagedHsmRecord:
-    request.check_subscription(subscriptionId)
-    _expire(request)
-    with request.state.lock:
-        item = request.state.deleted_hsms.get(name.lower())
-    if item is None or item.record.location != location.lower():
-        raise ArmError(
-            404,
-            "ResourceNotFound",
-            f"The Resource 'Microsoft.KeyVault/locations/{location}/deletedManagedHSMs/{name}' was not found.",
-        )  # unverified text
-    return item
-
-
-def get_deleted(request: ArmRequest, subscriptionId: str, location: str, name: str) -> ArmReply:
-    return ArmReply(_render_deleted(request, _deleted(request, subscriptionId, location, name)))
+    return _page(request, HSMS.in_group(request, group.name))
 
 
 def purge_deleted(request: ArmRequest, subscriptionId: str, location: str, name: str) -> ArmReply:
-    item = _deleted(request, subscriptionId, location, name)
-    if item.record.properties.get("enablePurgeProtection"):
-        raise ArmError(409, "InvalidOperation", "Operation 'DeletedManagedHsmPurge' is not allowed.")  # unverified
-    with request.state.lock:
-        request.state.deleted_hsms.pop(name.lower(), None)
-        request.vaults.release(VaultAddress(name.lower(), True))
+    item = HSMS.purge(request, subscriptionId, location, name)
     return request.operation_reply(202, None, location=item.record.location, kind="location")
+
+
+def check_name_availability(request: ArmRequest, subscriptionId: str) -> ArmReply:
+    """The body names the HSM only (CheckMhsmNameAvailabilityParameters has no ``type``)."""
+    request.check_subscription(subscriptionId)
+    return HSMS.check_name(request, name_in_body(request))
 
 
 HANDLERS: dict[str, Callable[..., ArmReply]] = {
@@ -312,7 +263,8 @@ HANDLERS: dict[str, Callable[..., ArmReply]] = {
     "ManagedHsms_Delete": delete,
     "ManagedHsms_ListBySubscription": list_by_subscription,
     "ManagedHsms_ListByResourceGroup": list_by_resource_group,
-    "ManagedHsms_ListDeleted": list_deleted,
-    "ManagedHsms_GetDeleted": get_deleted,
+    "ManagedHsms_ListDeleted": HSMS.list_deleted,
+    "ManagedHsms_GetDeleted": HSMS.get_deleted,
     "ManagedHsms_PurgeDeleted": purge_deleted,
+    "ManagedHsms_CheckMhsmNameAvailability": check_name_availability,
 }

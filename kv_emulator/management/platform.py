@@ -9,8 +9,9 @@ from typing import Any
 
 from .context import ArmReply, ArmRequest, require_group
 from .errors import ArmError, bad_request
+from .managed_hsms import HSMS, delete_hsm
 from .state import ResourceGroup
-from .vaults import delete_vault
+from .vaults import VAULTS, delete_vault
 
 __all__ = ["HANDLERS"]
 
@@ -175,10 +176,11 @@ def groups_list(request: ArmRequest, subscriptionId: str) -> ArmReply:
 
 def groups_delete(request: ArmRequest, subscriptionId: str, resourceGroupName: str) -> ArmReply:
     group = require_group(request, subscriptionId, resourceGroupName)
-    with request.state.lock:
-        names = [r.name for r in request.state.vaults.values() if r.resource_group.lower() == group.name.lower()]
-        for name in names:
-            delete_vault(request, name)
+    with request.state.lock:  # its vaults and managed HSMs go with it (soft-deleted, as one by one)
+        for vault in VAULTS.in_group(request, group.name):
+            delete_vault(request, vault.name)
+        for hsm in HSMS.in_group(request, group.name):
+            delete_hsm(request, hsm.name)
         request.state.groups.pop(group.name.lower(), None)
     return request.operation_reply(202, None, location=group.location, kind="location")
 

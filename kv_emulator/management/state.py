@@ -1,20 +1,22 @@
-"""What ARM remembers: resource groups, vault resources (active and soft-deleted), role assignments and
-long-running operations. Plain records behind one lock; the vaults' data planes live in the Emulator."""
+"""What ARM remembers: resource groups, vault and managed HSM resources (active and soft-deleted), role
+assignments and long-running operations. Plain records behind one lock; the vaults' data planes live in the Emulator."""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from ..objects.vault import Vault
 
 __all__ = [
     "ArmState",
     "DeletedManagedHsmRecord",
+    "DeletedRecord",
     "DeletedVaultRecord",
     "ManagedHsmRecord",
+    "Record",
     "ResourceGroup",
     "RoleAssignmentRecord",
     "VaultRecord",
@@ -45,15 +47,6 @@ class VaultRecord:
 
 
 @dataclasses.dataclass
-class DeletedVaultRecord:
-    record: VaultRecord
-    vault: Vault
-    """The data plane, kept whole so ``createMode: recover`` brings back every secret, key and certificate."""
-    deleted_at: float
-    purge_at: float
-
-
-@dataclasses.dataclass
 class ManagedHsmRecord:
     """A Managed HSM resource (``Microsoft.KeyVault/managedHSMs``): its sku is a top-level member."""
 
@@ -69,13 +62,44 @@ class ManagedHsmRecord:
     modified_by: str = ""
 
 
+class Record(Protocol):
+    """What every ARM resource with a data plane has (vaults, managed HSMs): the shared lifecycle reads it."""
+
+    name: str
+    resource_group: str
+    location: str
+    tags: dict[str, str]
+    properties: dict[str, Any]
+    created_at: float
+    modified_at: float
+    created_by: str
+    modified_by: str
+
+
+R = TypeVar("R", bound=Record)
+
+
 @dataclasses.dataclass
-class DeletedManagedHsmRecord:
-    record: ManagedHsmRecord
+class DeletedRecord(Generic[R]):
+    """A soft-deleted resource and its data plane, kept whole so ``createMode: recover`` brings back everything
+    in it (secrets, keys, certificates; an HSM's keys, roles and settings) until the retention passes."""
+
+    record: R
     vault: Vault
-    """The HSM's data plane (keys, roles, settings), kept for the retention period."""
     deleted_at: float
     purge_at: float
+
+    def to_state(self, vault_state: Callable[[Vault], dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "record": dataclasses.asdict(self.record),  # type: ignore[call-overload]  # R is a dataclass
+            "vault": vault_state(self.vault),
+            "deleted_at": self.deleted_at,
+            "purge_at": self.purge_at,
+        }
+
+
+DeletedVaultRecord = DeletedRecord[VaultRecord]
+DeletedManagedHsmRecord = DeletedRecord[ManagedHsmRecord]
 
 
 @dataclasses.dataclass
@@ -96,18 +120,6 @@ class RoleAssignmentRecord:
     grants: dict[str, str] = dataclasses.field(default_factory=dict)
     """Vault name -> the data-plane assignment that carries this grant there."""
     description: str | None = None
-
-
-def _deleted_state(
-    deleted: DeletedVaultRecord | DeletedManagedHsmRecord, vault_state: Callable[[Vault], dict[str, Any]]
-) -> dict[str, Any]:
-    """A deleted vault or Managed HSM as plain data: its record, its whole data plane and its retention."""
-    return {
-        "record": dataclasses.asdict(deleted.record),
-        "vault": vault_state(deleted.vault),
-        "deleted_at": deleted.deleted_at,
-        "purge_at": deleted.purge_at,
-    }
 
 
 class ArmState:
@@ -131,12 +143,6 @@ class ArmState:
             self.hsms.clear()
             self.deleted_hsms.clear()
 
-    def expire(self, now: float) -> list[DeletedVaultRecord]:
-        """Forget deleted vaults whose retention has passed (the service purges them); returns them."""
-        with self.lock:
-            gone = [name for name, item in self.deleted.items() if item.purge_at <= now]
-            return [self.deleted.pop(name) for name in gone]
-
     # -- state (kv_emulator.state) --------------------------------------------------------------------
 
     def to_state(self, vault_state: Callable[[Vault], dict[str, Any]]) -> dict[str, Any]:
@@ -145,11 +151,11 @@ class ArmState:
             return {
                 "groups": {k: dataclasses.asdict(v) for k, v in self.groups.items()},
                 "vaults": {k: dataclasses.asdict(v) for k, v in self.vaults.items()},
-                "deleted": {k: _deleted_state(d, vault_state) for k, d in self.deleted.items()},
+                "deleted": {k: d.to_state(vault_state) for k, d in self.deleted.items()},
                 "assignments": {k: dataclasses.asdict(v) for k, v in self.assignments.items()},
                 "operations": {k: dict(v) for k, v in self.operations.items()},
                 "hsms": {k: dataclasses.asdict(v) for k, v in self.hsms.items()},
-                "deleted_hsms": {k: _deleted_state(d, vault_state) for k, d in self.deleted_hsms.items()},
+                "deleted_hsms": {k: d.to_state(vault_state) for k, d in self.deleted_hsms.items()},
             }
 
     def from_state(self, data: dict[str, Any], deleted_vault: Callable[[dict[str, Any], float], Vault]) -> None:
@@ -159,17 +165,18 @@ class ArmState:
             self.groups.update({k: ResourceGroup(**v) for k, v in data.get("groups", {}).items()})
             self.vaults.update({k: VaultRecord(**v) for k, v in data.get("vaults", {}).items()})
             for key, item in data.get("deleted", {}).items():
-                vault = deleted_vault(item["vault"], float(item["purge_at"]))
-                record = VaultRecord(**item["record"])
-                self.deleted[key] = DeletedVaultRecord(
-                    record, vault, float(item["deleted_at"]), float(item["purge_at"])
-                )
+                self.deleted[key] = _deleted(DeletedVaultRecord, VaultRecord(**item["record"]), item, deleted_vault)
             self.assignments.update({k: RoleAssignmentRecord(**v) for k, v in data.get("assignments", {}).items()})
             self.operations.update({k: dict(v) for k, v in data.get("operations", {}).items()})
             self.hsms.update({k: ManagedHsmRecord(**v) for k, v in data.get("hsms", {}).items()})
             for key, item in data.get("deleted_hsms", {}).items():
                 hsm = ManagedHsmRecord(**item["record"])
-                self.deleted_hsms[key] = DeletedManagedHsmRecord(
-                    hsm, deleted_vault(item["vault"], float(item["purge_at"])), float(item["deleted_at"]),
-                    float(item["purge_at"]),
-                )  # fmt: skip
+                self.deleted_hsms[key] = _deleted(DeletedManagedHsmRecord, hsm, item, deleted_vault)
+
+
+def _deleted(
+    kind: type[DeletedRecord[R]], record: R, item: dict[str, Any], vault: Callable[[dict[str, Any], float], Vault]
+) -> DeletedRecord[R]:
+    """A deleted record back from :meth:`DeletedRecord.to_state`'s data."""
+    purge_at = float(item["purge_at"])
+    return kind(record, vault(item["vault"], purge_at), float(item["deleted_at"]), purge_at)

@@ -15,8 +15,9 @@ from ..config import Settings
 from ..hosts import VaultAddress
 from ..objects.vault import Vault
 from . import versions
-from .context import ArmReply, ArmRequest, iso, require_group
+from .context import ArmReply, ArmRequest, require_group
 from .errors import ArmError, bad_request
+from .lifecycle import Kind, name_in_body
 from .properties import (
     VAULT_NAME,
     access_policy_body,
@@ -26,19 +27,15 @@ from .properties import (
     permissions_for_data_plane,
 )
 from .rbac import grant_inherited
-from .state import DeletedVaultRecord, VaultRecord
+from .state import VaultRecord
 
-__all__ = ["HANDLERS", "delete_vault"]
+__all__ = ["HANDLERS", "VAULTS", "delete_vault"]
 
-_DAY = 86400.0
 _TYPE = "Microsoft.KeyVault/vaults"
 
 
 def vault_id(request: ArmRequest, record: VaultRecord) -> str:
-    return (
-        f"/subscriptions/{request.subscription_id}/resourceGroups/{record.resource_group}"
-        f"/providers/{_TYPE}/{record.name}"
-    )
+    return VAULTS.resource_id(request, record)
 
 
 def _render(request: ArmRequest, record: VaultRecord) -> dict[str, Any]:
@@ -46,22 +43,7 @@ def _render(request: ArmRequest, record: VaultRecord) -> dict[str, Any]:
     props.pop("createMode", None)
     props["vaultUri"] = f"https://{record.name.lower()}.vault.azure.net/"
     props["provisioningState"] = "Succeeded"
-    return {
-        "id": vault_id(request, record),
-        "name": record.name,
-        "type": _TYPE,
-        "location": record.location,
-        "tags": record.tags,
-        "systemData": {
-            "createdBy": record.created_by,
-            "createdByType": "Application",
-            "createdAt": iso(record.created_at),
-            "lastModifiedBy": record.modified_by,
-            "lastModifiedByType": "Application",
-            "lastModifiedAt": iso(record.modified_at),
-        },
-        "properties": props,
-    }
+    return VAULTS.render(request, record, props)
 
 
 def _settings(request: ArmRequest, record: VaultRecord) -> Settings:
@@ -96,23 +78,8 @@ def _apply(request: ArmRequest, record: VaultRecord, previous: dict[str, Any] | 
     return vault
 
 
-def _not_found(name: str, group: str) -> ArmError:
-    return ArmError(
-        404,
-        "ResourceNotFound",
-        f"The Resource '{_TYPE}/{name}' under resource group '{group}' was not found. For more details please go "
-        "to https://aka.ms/ARMResourceNotFoundFix",
-        verified=True,
-    )
-
-
 def vault_record(request: ArmRequest, subscription_id: str, group: str, name: str) -> VaultRecord:
-    found = require_group(request, subscription_id, group)
-    with request.state.lock:
-        record = request.state.vaults.get(name.lower())
-    if record is None or record.resource_group.lower() != found.name.lower():
-        raise _not_found(name, group)
-    return record
+    return VAULTS.record(request, subscription_id, group, name)
 
 
 def _already_exists(name: str) -> ArmError:
@@ -138,6 +105,31 @@ _DELETED_CONFLICT = (
 )
 
 
+def _no_deleted(name: str) -> ArmError:
+    return ArmError(
+        404,
+        "SoftDeletedVaultDoesNotExist",
+        "A soft deleted vault with the given name does not exist. Ensure that the name for the vault that is being "
+        "attempted to recover is in a recoverably deleted state. For more information on soft delete please follow "
+        "this link https://go.microsoft.com/fwlink/?linkid=2149745",
+    )  # code verified (terraform log), text unverified
+
+
+VAULTS: Kind[VaultRecord] = Kind(
+    type=_TYPE,
+    deleted_type="deletedVaults",
+    id_member="vaultId",
+    purge_operation="DeletedVaultPurge",
+    managed_hsm=False,
+    live=lambda state: state.vaults,
+    deleted=lambda state: state.deleted,
+    name_pattern=VAULT_NAME,
+    invalid_name=invalid_vault_name,
+    name_taken=_already_exists,
+    no_deleted=_no_deleted,
+)
+
+
 def _check_changes(old: dict[str, Any], new: dict[str, Any]) -> None:
     if old.get("enablePurgeProtection") and new.get("enablePurgeProtection") is False:
         raise bad_request(
@@ -157,28 +149,14 @@ def create_or_update(request: ArmRequest, subscriptionId: str, resourceGroupName
     location, tags, props = create_body(request.json())
     key = vaultName.lower()
     now = request.now
-    request.state.expire(now)
+    VAULTS.expire(request)
     with request.state.lock:
         existing = request.state.vaults.get(key)
         deleted = request.state.deleted.get(key)
         if existing is not None and existing.resource_group.lower() != group.name.lower():
             raise _already_exists(vaultName)
         if props.get("createMode") == "recover" and existing is None:
-            if deleted is None:
-                raise ArmError(
-                    404,
-                    "SoftDeletedVaultDoesNotExist",
-                    "A soft deleted vault with the given name does not exist. Ensure that the name for the vault that "
-                    "is being attempted to recover is in a recoverably deleted state. For more information on soft "
-                    "delete please follow this link https://go.microsoft.com/fwlink/?linkid=2149745",
-                )  # code verified (terraform log), text unverified
-            record = deleted.record
-            record.resource_group = group.name
-            record.tags = tags if tags is not None else record.tags
-            record.modified_at, record.modified_by = now, request.caller_name
-            del request.state.deleted[key]
-            request.state.vaults[key] = record
-            request.vaults.put(deleted.vault)
+            record = VAULTS.recover(request, group.name, vaultName, tags)
             _apply(request, record, None)
             return request.operation_reply(200, _render(request, record), location=record.location, kind="async")
         if deleted is not None and existing is None:
@@ -240,15 +218,11 @@ def get(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultN
 
 def delete_vault(request: ArmRequest, name: str) -> None:
     """Soft-delete a vault resource: its data plane leaves the Emulator and waits for recover or purge."""
-    key = name.lower()
-    with request.state.lock:
-        record = request.state.vaults.pop(key)
-        purge_at = request.now + record.properties.get("softDeleteRetentionInDays", 90) * _DAY
-        vault = request.vaults.remove(VaultAddress(key), until=purge_at)
-        if vault is None:  # the data plane was forgotten (Emulator.reset): keep an empty one to recover
-            vault = request.vaults.configure(VaultAddress(key), _settings(request, record))
-            request.vaults.remove(VaultAddress(key), until=purge_at)
-        request.state.deleted[key] = DeletedVaultRecord(record, vault, request.now, purge_at)
+
+    def empty(record: VaultRecord) -> Vault:  # the data plane was forgotten (Emulator.reset): keep an empty one
+        return request.vaults.configure(VaultAddress(record.name.lower()), _settings(request, record))
+
+    VAULTS.soft_delete(request, name, empty)
 
 
 def delete(request: ArmRequest, subscriptionId: str, resourceGroupName: str, vaultName: str) -> ArmReply:
@@ -281,9 +255,7 @@ def page(request: ArmRequest, items: list[dict[str, Any]]) -> ArmReply:
 
 def list_by_resource_group(request: ArmRequest, subscriptionId: str, resourceGroupName: str) -> ArmReply:
     group = require_group(request, subscriptionId, resourceGroupName)
-    with request.state.lock:
-        records = [r for r in request.state.vaults.values() if r.resource_group.lower() == group.name.lower()]
-    return page(request, [_render(request, r) for r in records])
+    return page(request, [_render(request, r) for r in VAULTS.in_group(request, group.name)])
 
 
 def list_by_subscription(request: ArmRequest, subscriptionId: str) -> ArmReply:
@@ -308,59 +280,13 @@ def list_resources(request: ArmRequest, subscriptionId: str) -> ArmReply:
     return page(request, items)
 
 
-def _render_deleted(request: ArmRequest, item: DeletedVaultRecord) -> dict[str, Any]:
-    record = item.record
-    return {
-        "id": f"/subscriptions/{request.subscription_id}/providers/Microsoft.KeyVault/locations/{record.location}"
-        f"/deletedVaults/{record.name}",
-        "name": record.name,
-        "type": "Microsoft.KeyVault/deletedVaults",
-        "properties": {
-            "vaultId": vault_id(request, record),
-            "location": record.location,
-            "deletionDate": iso(item.deleted_at)[:19] + "Z",
-            "scheduledPurgeDate": iso(item.purge_at)[:19] + "Z",
-            "tags": record.tags,
-            "purgeProtectionEnabled": bool(record.properties.get("enablePurgeProtection")),
-        },
-    }
-
-
-def list_deleted(request: ArmRequest, subscriptionId: str) -> ArmReply:
-    request.check_subscription(subscriptionId)
-    request.state.expire(request.now)
-    with request.state.lock:
-        items = list(request.state.deleted.values())
-    return ArmReply({"value": [_render_deleted(request, item) for item in items]})
-
-
-def _deleted(request: ArmRequest, subscriptionId: str, location: str, vaultName: str) -> DeletedVaultRecord:
-    request.check_subscription(subscriptionId)
-    request.state.expire(request.now)
-    with request.state.lock:
-        item = request.state.deleted.get(vaultName.lower())
-    if item is None or item.record.location != location.lower():
-        raise ArmError(
-            404,
-            "ResourceNotFound",
-            f"The Resource 'Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}' was not found.",
-        )  # unverified text
-    return item
-
-
 def get_deleted(request: ArmRequest, subscriptionId: str, location: str, vaultName: str) -> ArmReply:
-    return ArmReply(_render_deleted(request, _deleted(request, subscriptionId, location, vaultName)))
+    return VAULTS.get_deleted(request, subscriptionId, location, vaultName)
 
 
 def purge_deleted(request: ArmRequest, subscriptionId: str, location: str, vaultName: str) -> ArmReply:
-    item = _deleted(request, subscriptionId, location, vaultName)
-    if item.record.properties.get("enablePurgeProtection"):
-        raise ArmError(
-            409, "InvalidOperation", "Operation 'DeletedVaultPurge' is not allowed.", verified=True
-        )  # code and text from Azure/azure-sdk-tools#9329 (2024; MethodNotAllowed in 2022); the status is unverified
+    item = VAULTS.purge(request, subscriptionId, location, vaultName)
     with request.state.lock:
-        request.state.deleted.pop(vaultName.lower(), None)
-        request.vaults.release(VaultAddress(vaultName.lower()))
         for name, assignment in list(request.state.assignments.items()):
             if assignment.vault == vaultName.lower():
                 del request.state.assignments[name]
@@ -370,22 +296,10 @@ def purge_deleted(request: ArmRequest, subscriptionId: str, location: str, vault
 
 def check_name_availability(request: ArmRequest, subscriptionId: str) -> ArmReply:
     request.check_subscription(subscriptionId)
-    body = request.json()
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-        raise bad_request("The property 'name' is required.")  # unverified
-    if body.get("type") != _TYPE:
-        raise bad_request(f"The type '{body.get('type')}' is invalid; it must be '{_TYPE}'.")  # unverified
-    name = body["name"]
-    if not VAULT_NAME.match(name):
-        return ArmReply(
-            {"nameAvailable": False, "reason": "AccountNameInvalid", "message": invalid_vault_name(name).message}
-        )
-    request.state.expire(request.now)
-    with request.state.lock:
-        taken = name.lower() in request.state.vaults or name.lower() in request.state.deleted
-    if taken:
-        return ArmReply({"nameAvailable": False, "reason": "AlreadyExists", "message": _already_exists(name).message})
-    return ArmReply({"nameAvailable": True})
+    name = name_in_body(request)
+    if request.json().get("type") != _TYPE:
+        raise bad_request(f"The type '{request.json().get('type')}' is invalid; it must be '{_TYPE}'.")  # unverified
+    return VAULTS.check_name(request, name)
 
 
 def _same_entry(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -450,7 +364,7 @@ HANDLERS: dict[str, Callable[..., ArmReply]] = {
     "Vaults_ListByResourceGroup": list_by_resource_group,
     "Vaults_ListBySubscription": list_by_subscription,
     "Vaults_List": list_resources,
-    "Vaults_ListDeleted": list_deleted,
+    "Vaults_ListDeleted": VAULTS.list_deleted,
     "Vaults_GetDeleted": get_deleted,
     "Vaults_PurgeDeleted": purge_deleted,
     "Vaults_CheckNameAvailability": check_name_availability,
