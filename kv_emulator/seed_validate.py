@@ -11,6 +11,7 @@ import base64
 import binascii
 import dataclasses
 import datetime
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -161,7 +162,7 @@ def _vault(key: str, body: Any, path: str, problems: Problems) -> VaultSpec | No
         address,
         dict(known),
         tuple(_each(body, "secrets", path, problems, _secret)),
-        tuple(_each(body, "keys", path, problems, _key)),
+        tuple(_each(body, "keys", path, problems, functools.partial(_key, managed_hsm=address.managed_hsm))),
         tuple(_each(body, "certificates", path, problems, _certificate)),
     )
 
@@ -206,7 +207,7 @@ def _secret(name: str, body: Any, path: str, problems: Problems) -> SecretSpec |
 # -- keys ------------------------------------------------------------------------------------------------
 
 
-def _key(name: str, body: Any, path: str, problems: Problems) -> KeySpec | None:
+def _key(name: str, body: Any, path: str, problems: Problems, *, managed_hsm: bool = False) -> KeySpec | None:
     if not isinstance(body, Mapping):
         problems.add(path, "expected a table with type and size or curve, or jwk or pem to import")
         return None
@@ -233,10 +234,7 @@ def _key(name: str, body: Any, path: str, problems: Problems) -> KeySpec | None:
         return None
     family = key_material.key_family(kty)
     size, curve, exponent = body.get("size"), body.get("curve"), body.get("public_exponent")
-    if family == "RSA" and size is not None and size not in key_material.RSA_KEY_SIZES:
-        problems.add(
-            f"{path}.size", f"an RSA key is {', '.join(map(str, key_material.RSA_KEY_SIZES))} bits, not {size!r}"
-        )
+    _check_rsa(kty, size, exponent, managed_hsm, path, problems)
     if family == "oct" and size is not None and size not in key_material.OCT_KEY_SIZES:
         problems.add(
             f"{path}.size", f"an oct key is {', '.join(map(str, key_material.OCT_KEY_SIZES))} bits, not {size!r}"
@@ -245,9 +243,16 @@ def _key(name: str, body: Any, path: str, problems: Problems) -> KeySpec | None:
         problems.add(f"{path}.size", "an EC key has a curve, not a size")
     if curve is not None and (family != "EC" or curve not in key_material.CURVES):
         problems.add(f"{path}.curve", f"a curve is for EC keys: one of {', '.join(key_material.CURVES)}")
-    if exponent is not None and (family != "RSA" or not isinstance(exponent, int) or exponent not in (3, 65537)):
-        problems.add(f"{path}.public_exponent", "an RSA public exponent is 65537 (or 3)")
     return KeySpec(name, kty, size, curve, exponent, operations, **common)
+
+
+def _check_rsa(kty: str, size: Any, exponent: Any, managed_hsm: bool, path: str, problems: Problems) -> None:
+    """CreateKey's own rule on this host, so a seed file accepts and refuses what CreateKey does."""
+    made = f"{kty}-HSM" if managed_hsm and not kty.endswith("-HSM") else kty  # as a Managed HSM makes it
+    try:
+        key_material.check_rsa_request(made, size=size, public_exponent=exponent, managed_hsm=managed_hsm)
+    except key_material.RsaRequestRefused as exc:
+        problems.add(f"{path}.{'size' if exc.field == 'key_size' else exc.field}", exc.message)
 
 
 def _key_material(body: Mapping[str, Any], path: str, problems: Problems) -> key_material.KeyMaterial | None:

@@ -80,6 +80,9 @@ class EventGrid:
         self._tracked: dict[tuple[int, str, str], list[_Tracked]] = {}
         self._retries: list[tuple[float, int, Delivery]] = []
         self._flush_lock = threading.Lock()
+        self.changes = 0
+        """Counts changes to what the subscriptions got (an event received, a dead letter): a server saves the
+        events section after a read that moved it, as it does for a vault's own change counter."""
         clock.add_listener(weakly(self._clock_moved), stop=weakly(self.next_due))
 
     # -- the public API ---------------------------------------------------------------------------
@@ -119,6 +122,7 @@ class EventGrid:
         with self._lock:
             subscription.since = self._last_sequence
             subscription._refresh = weakly(self.flush)
+            subscription._changed = weakly(self._note_change)
             self._subscriptions.append(subscription)
         return subscription
 
@@ -149,6 +153,7 @@ class EventGrid:
             with self._lock:
                 subscription.since = self._last_sequence
                 subscription._refresh = weakly(self.flush)
+                subscription._changed = weakly(self._note_change)
                 self._subscriptions.append(subscription)
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -271,6 +276,10 @@ class EventGrid:
             )
         if self._subscriptions:
             self._flush(catch_up=False)  # told outside any vault lock: deliver now
+
+    def _note_change(self) -> None:
+        with self._lock:
+            self.changes += 1
 
     def _next_sequence(self) -> int:
         self._last_sequence = next(self._sequence)

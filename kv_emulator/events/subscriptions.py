@@ -129,6 +129,8 @@ class Subscription:
         self._dead_letters: list[dict[str, Any]] = []
         self._errors: list[HandlerError] = []
         self._refresh: Callable[[], None] = lambda: None
+        self._changed: Callable[[], None] = lambda: None
+        """Called after what it got changed (an event received, a dead letter): the grid counts its changes."""
 
     def matches(self, event: Event) -> bool:
         subject = event.subject.lower()
@@ -167,6 +169,7 @@ class Subscription:
     def _record(self, rendered: dict[str, Any]) -> None:
         with self._lock:
             self._received.append(rendered)
+        self._changed()
 
     def _record_error(self, rendered: dict[str, Any], error: BaseException | str) -> None:
         with self._lock:
@@ -175,6 +178,7 @@ class Subscription:
     def _record_dead_letter(self, letter: dict[str, Any]) -> None:
         with self._lock:
             self._dead_letters.append(letter)
+        self._changed()
 
     def _settings(self) -> dict[str, Any]:
         """What the subscription was made with, as both the description and the state write it."""

@@ -32,8 +32,10 @@ __all__ = [
     "RSA_KEY_SIZES",
     "KeyMaterial",
     "RsaGenerator",
+    "RsaRequestRefused",
     "b64url_decode",
     "b64url_encode",
+    "check_rsa_request",
     "default_key_ops",
     "ec_coordinate_bytes",
     "generate_key",
@@ -328,7 +330,7 @@ def _curve_name(crv: str) -> str:
 
 def _plain_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadParameter(f"The '{name}' parameter must be an integer.")  # unverified text
+        raise RsaRequestRefused(name, f"The '{name}' parameter must be an integer.")  # unverified text
     return value
 
 
@@ -351,30 +353,61 @@ def _generate_rsa_any_exponent(size: int, exponent: int) -> rsa.RSAPrivateKey:
     return rsa.RSAPrivateNumbers(p, q, d, *crt, rsa.RSAPublicNumbers(exponent, int(made.n))).private_key()
 
 
+class RsaRequestRefused(BadParameter):
+    """CreateKey's refusal of a key request; ``field`` (``key_size``, ``public_exponent``) lets a seed file name it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_rsa_request(
+    kty: str, *, size: object = None, public_exponent: object = None, managed_hsm: bool
+) -> tuple[int, int] | None:
+    """The one RSA request rule, CreateKey's and the seed loader's: (bits, exponent) the key is made with, None
+    for a key of another family, or :class:`RsaRequestRefused`. A vault ignores ``public_exponent`` (e is always
+    65537; azure-sdk-for-go#19624, and the spec says it applies to Managed HSM only); a Managed HSM makes the
+    key with any odd exponent asked for."""
+    family = key_family(kty)
+    if public_exponent is not None and family != "RSA":
+        raise RsaRequestRefused(  # unverified text
+            "public_exponent", f"The public_exponent parameter is only valid for RSA keys, not {kty}."
+        )
+    if family != "RSA":
+        return None
+    bits = RSA_KEY_SIZES[0] if size is None else _plain_int(size, "key_size")
+    if not managed_hsm:
+        public_exponent = None
+    exponent = 65537 if public_exponent is None else _plain_int(public_exponent, "public_exponent")
+    if bits not in RSA_KEY_SIZES:
+        # unverified text
+        raise RsaRequestRefused("key_size", f"The key_size {bits} is not valid for {kty} keys; use 2048, 3072 or 4096.")
+    if exponent % 2 == 0 or not 3 <= exponent <= MAX_PUBLIC_EXPONENT:
+        raise RsaRequestRefused(  # unverified text
+            "public_exponent",
+            f"The public_exponent {exponent} is not supported; use an odd number from 3 to {MAX_PUBLIC_EXPONENT}.",
+        )
+    return bits, exponent
+
+
 def generate_key(
     kty: str,
     *,
     size: int | None = None,
     curve: str | None = None,
     public_exponent: int | None = None,
+    managed_hsm: bool = True,
     rsa_generator: RsaGenerator | None = None,
 ) -> KeyMaterial:
-    """A new key as CreateKey makes it: RSA 2048/e=65537, EC P-256 and oct 256 bits by default."""
+    """A new key as CreateKey makes it: RSA 2048/e=65537, EC P-256 and oct 256 bits by default.
+
+    ``managed_hsm=False`` is a vault's CreateKey, which ignores ``public_exponent``."""
     family = key_family(kty)
     if curve is not None and family != "EC":
         raise BadParameter(f"The curve (crv) parameter is only valid for EC keys, not {kty}.")  # unverified text
-    if public_exponent is not None and family != "RSA":
-        raise BadParameter(f"The public_exponent parameter is only valid for RSA keys, not {kty}.")  # unverified text
-    if family == "RSA":
-        bits = RSA_KEY_SIZES[0] if size is None else _plain_int(size, "key_size")
-        exponent = 65537 if public_exponent is None else _plain_int(public_exponent, "public_exponent")
-        if bits not in RSA_KEY_SIZES:
-            # unverified text
-            raise BadParameter(f"The key_size {bits} is not valid for {kty} keys; use 2048, 3072 or 4096.")
-        if exponent % 2 == 0 or not 3 <= exponent <= MAX_PUBLIC_EXPONENT:
-            raise BadParameter(  # unverified text
-                f"The public_exponent {exponent} is not supported; use an odd number from 3 to {MAX_PUBLIC_EXPONENT}."
-            )
+    rsa_request = check_rsa_request(kty, size=size, public_exponent=public_exponent, managed_hsm=managed_hsm)
+    if rsa_request is not None:
+        bits, exponent = rsa_request
         if exponent not in (3, 65537):  # all that `cryptography` (and so a pool) makes
             return KeyMaterial(kty, _generate_rsa_any_exponent(bits, exponent))
         return KeyMaterial(kty, (rsa_generator or _generate_rsa)(bits, exponent))

@@ -144,12 +144,13 @@ class KeyStore(VersionedStore[KeyValue]):
         ops = _check_key_ops(key_ops) if key_ops is not None else tuple(key_material.default_key_ops(kty))
         _check_release_policy(exportable, release_policy)
         self._check_name_free(name)
-        if not self.managed_hsm and public_exponent is not None and kty.startswith("RSA"):
-            # A vault ignores public_exponent (e is always 65537; azure-sdk-for-go#19624, and the spec says it
-            # applies to Managed HSM only); a Managed HSM makes the key with the exponent asked for.
-            public_exponent = None
-        material = key_material.generate_key(
-            kty, size=size, curve=curve, public_exponent=public_exponent, rsa_generator=self.rsa_generator
+        material = key_material.generate_key(  # a vault ignores public_exponent: key_material.check_rsa_request
+            kty,
+            size=size,
+            curve=curve,
+            public_exponent=public_exponent,
+            managed_hsm=self.managed_hsm,
+            rsa_generator=self.rsa_generator,
         )
         payload = KeyValue(material, ops, exportable, release_policy)
         key = self.add_version(name, payload, enabled=enabled, not_before=not_before, expires=expires, tags=tags)

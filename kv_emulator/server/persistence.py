@@ -63,6 +63,7 @@ class StateStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._known: weakref.WeakKeyDictionary[Vault, str] = weakref.WeakKeyDictionary()  # vault -> stored address
         self._seen: weakref.WeakKeyDictionary[Vault, int] = weakref.WeakKeyDictionary()  # its change counter then
+        self._events_seen = 0  # the emulator's ``events.changes`` when its sections were last saved
         self._digests: dict[str, bytes] = {}  # "vault:<address>" / "section:<name>" -> digest of the stored text
 
     # -- layout ------------------------------------------------------------------------------------
@@ -160,6 +161,7 @@ class StateStore:
             for name in _STORES:
                 getattr(vault, name).take_touched()
             self._digests[f"vault:{address}"] = _digest(_text(vault.rest_state(emulator.registry.settings)))
+        self._events_seen = emulator.events.changes
         for name, value in _section_rows(emulator):
             self._digests[f"section:{name}"] = _digest(value)
 
@@ -183,15 +185,18 @@ class StateStore:
     # -- saving ------------------------------------------------------------------------------------
 
     def save_changes(self, emulator: Any) -> bool:
-        """After a read: save the vaults that changed while it was answered (time-driven work, a poll)."""
+        """After a read: save the vaults that changed while it was answered (time-driven work, a poll), and the
+        events section if a delivery, an event received or a dead letter happened (its sections are compared by
+        digest on every save)."""
         changed = [
             _address(vault)
             for vault in emulator.vaults
             if self._seen.get(vault) != vault.changes or any(getattr(vault, n).touched for n in _STORES)
         ]
-        if changed:
+        if changed or emulator.events.changes != self._events_seen:
             self.save(emulator, changed)
-        return bool(changed)
+            return True
+        return False
 
     def save(self, emulator: Any, vault: str | Collection[str] | None = None) -> None:
         """Return once a transaction begun after this call is committed (group commit across threads).
@@ -258,6 +263,7 @@ class StateStore:
                 vault_rows.append((address, rest))
         gone = [key[len("vault:") :] for key in self._digests if key.startswith("vault:")]
         gone = [address for address in gone if address not in addresses]
+        events_seen = emulator.events.changes  # before the dump: a later change is saved by a later save
         section_rows = [(n, t) for n, t in _section_rows(emulator) if self._digests.get(f"section:{n}") != _digest(t)]
         try:
             self._commit(objects, vault_rows, replaced, gone, section_rows)
@@ -274,6 +280,7 @@ class StateStore:
         for vault in counters:
             self._known[vault] = _address(vault)
         self._seen.update(counters)
+        self._events_seen = events_seen
 
     def _commit(
         self,

@@ -163,7 +163,7 @@ def test_a_bad_file_names_every_problem_by_path_and_applies_nothing(tmp_path):
     message = str(caught.value)
     assert message.startswith(f"kv-emulator seed {path}: 5 problem(s):")
     assert "vaults.billing.secrets.db-password.expires: not a date-time: 'next tuesday'" in message
-    assert "vaults.billing.keys.k.size: an RSA key is 2048, 3072, 4096 bits, not 1024" in message
+    assert "vaults.billing.keys.k.size: The key_size 1024 is not valid for RSA keys; use 2048, 3072 or 4096." in message
     assert "vaults.billing.keys.k.operations: unknown operation 'fly'" in message
     assert "vaults.billing.certificates.c.pem: cannot read the certificate and its private key" in message
     assert "vaults.billing.settings: soft_delete_retention_in_days must be between 7 and 90" in message
@@ -282,3 +282,86 @@ def test_a_generated_key_is_the_same_in_every_emulator_seeded_from_one_document(
     other = load_seed({"vaults": {"billing": {"keys": {"k": {"type": "RSA", "size": 2048}}}}})
     apply(third := kv_emulator.Emulator(), other)
     assert third.vault("billing").keys.get("k").payload.material.private_jwk() != one.payload.material.private_jwk()
+
+
+# -- RSA requests: the seed loader applies CreateKey's own rule on the seeded host ----------------------------
+
+_HOSTS = {"vault": "https://rsa-rules.vault.azure.net", "hsm": "https://rsa-rules.managedhsm.azure.net"}
+
+
+def _seed_verdict(tmp_path, url, request):
+    """None when a seed file with this key loads, else the problem it names (after the file and the key's path)."""
+    body = {"type": "RSA", **{field: value for field, value in request.items() if value is not None}}
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps({"vaults": {url: {"keys": {"k": body}}}}))
+    try:
+        apply(kv_emulator.Emulator(), load_seed(path))
+    except SeedError as refused:
+        message = str(refused)
+        assert message.startswith(f"kv-emulator seed {path}: 1 problem(s):"), message
+        return message.split(f"{url}.keys.k.", 1)[1].strip()
+    return None
+
+
+def _create_key_verdict(wire_for, url, request):
+    """None when CreateKey makes this key on ``url``, else its 400 BadParameter message, prefixed by the field
+    the seed file would name, as the seed loader reports it."""
+    emulator = kv_emulator.Emulator()
+    emulator.create_vault(url)
+    body = {"kty": "RSA", "key_size": request["size"], "public_exponent": request["public_exponent"]}
+    answer = wire_for(emulator.app, base_url=url).post("/keys/k/create", body={k: v for k, v in body.items() if v})
+    if answer.status_code == 200:
+        return None
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "BadParameter", answer.get_data()
+    message = answer.get_json()["error"]["message"]
+    return f"{'size' if 'key_size' in message else 'public_exponent'}: {message}"
+
+
+@pytest.mark.parametrize("host", ["vault", "hsm"])
+@pytest.mark.parametrize(
+    ("size", "public_exponent"),
+    [(None, None), (3072, None), (1024, None), (2048, 3), (2048, 65537), (2048, 4), (2048, 1), (2048, 2**32 + 1)],
+)
+def test_a_seed_file_accepts_and_refuses_the_rsa_keys_create_key_does(tmp_path, wire_for, host, size, public_exponent):
+    """One rule for both: a seed key is made by CreateKey's own check on its host (issue 22). The vault ignores
+    ``public_exponent`` (e is always 65537: azure-sdk-for-go#19624, 2022, and the 7.x spec says the parameter is
+    for Managed HSM only); a Managed HSM takes any odd exponent."""
+    request = {"size": size, "public_exponent": public_exponent}
+    url = _HOSTS[host]
+    assert _seed_verdict(tmp_path, url, request) == _create_key_verdict(wire_for, url, request)
+
+
+def _e_of(wire_for, emulator, url):
+    answer = wire_for(emulator.app, base_url=url).get("/keys/k")
+    assert answer.status_code == 200, answer.get_data()
+    return int.from_bytes(base64.urlsafe_b64decode(answer.get_json()["key"]["e"] + "=="), "big")
+
+
+def test_an_hsm_seed_key_may_have_exponent_5_as_create_key_makes_it(tmp_path, wire_for):
+    """A Managed HSM makes an RSA key with any odd public exponent it is asked for, so its seed file may ask."""
+    url = _HOSTS["hsm"]
+    assert _seed_verdict(tmp_path, url, {"public_exponent": 5}) is None
+    emulator = kv_emulator.Emulator()
+    apply(emulator, load_seed({"vaults": {url: {"keys": {"k": {"type": "RSA", "public_exponent": 5}}}}}))
+    assert _e_of(wire_for, emulator, url) == 5
+
+
+def test_a_vault_seed_key_with_exponent_5_is_made_as_create_key_makes_it(tmp_path, wire_for):
+    """A vault's CreateKey does not refuse ``public_exponent`` 5: it ignores it and makes e = 65537
+    (azure-sdk-for-go#19624, 2022). The seed loader does the same, with the same rule."""
+    url = _HOSTS["vault"]
+    assert _create_key_verdict(wire_for, url, {"size": None, "public_exponent": 5}) is None
+    emulator = kv_emulator.Emulator()
+    apply(emulator, load_seed({"vaults": {url: {"keys": {"k": {"type": "RSA", "public_exponent": 5}}}}}))
+    assert _e_of(wire_for, emulator, url) == 65537
+
+
+def test_a_seed_key_with_an_even_exponent_on_an_hsm_is_refused_with_create_key_s_words(tmp_path):
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps({"vaults": {_HOSTS["hsm"]: {"keys": {"k": {"public_exponent": 4}}}}}))
+    with pytest.raises(SeedError) as refused:
+        load_seed(path)
+    assert str(refused.value) == (
+        f"kv-emulator seed {path}: 1 problem(s):\n  vaults.{_HOSTS['hsm']}.keys.k.public_exponent: "
+        "The public_exponent 4 is not supported; use an odd number from 3 to 4294967295."
+    )

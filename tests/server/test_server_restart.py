@@ -10,15 +10,17 @@ and "Managed identities for App Service", 2024): an emulator restart must not br
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -240,6 +242,62 @@ def test_changes_made_while_answering_reads_survive_a_kill_9(tmp_path: Path) -> 
         assert server.request("GET", "/deletedsecrets/purged").status_code == 404
     finally:
         server.stop()
+
+
+class _RefusingReceiver(http.server.BaseHTTPRequestHandler):
+    """A webhook that passes Event Grid's validation handshake, then answers 400 to every event: Event Grid does
+    not retry a 400 and dead-letters the event at once (Microsoft Learn, "Event Grid message delivery and retry",
+    2024)."""
+
+    notified: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        events = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.headers["aeg-event-type"] == "SubscriptionValidation":
+            answer, status = json.dumps({"validationResponse": events[0]["data"]["validationCode"]}).encode(), 200
+        else:
+            self.notified.extend(event["id"] for event in events)
+            answer, status = b"{}", 400
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_an_event_delivered_while_answering_a_read_survives_a_kill_9(tmp_path: Path) -> None:
+    """A secret expires by real time; the next read (a list) publishes SecretExpired, posts it and dead-letters
+    it (400). What the subscription got is stored by that read (issue 20 item 5): before, the events section was
+    stored only with the next change, so a kill -9 lost the received event and its dead letter."""
+    _RefusingReceiver.notified = []
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RefusingReceiver)
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    server = Running(tmp_path)
+    try:
+        hook = {"endpoint": f"http://127.0.0.1:{receiver.server_port}/events", "name": "expiry"}
+        assert server.manage("POST", "events/subscriptions", json={**hook, "types": ["SecretExpired"]}).ok
+        expires = int(time.time()) + 2
+        assert server.request("PUT", "/secrets/short", json={"value": "x", "attributes": {"exp": expires}}).ok
+        time.sleep(max(0.0, expires + 0.5 - time.time()))
+        assert server.request("GET", "/secrets").status_code == 200  # this read publishes, posts, dead-letters
+        assert len(_RefusingReceiver.notified) == 1
+        server.kill()
+
+        server = Running(tmp_path)
+        (listed,) = server.manage("GET", "events/subscriptions").json()
+        assert (listed["name"], listed["received"], listed["dead_letters"]) == ("expiry", 1, 1), listed
+        (letter,) = server.manage("GET", "events/subscriptions/expiry").json()["dead_letters"]
+        assert letter["id"] == _RefusingReceiver.notified[0]
+        assert (letter["deadLetterReason"], letter["lastHttpStatusCode"]) == ("NonRetriableError", 400)
+        assert len(_RefusingReceiver.notified) == 1  # and the restart does not publish it again
+    finally:
+        server.stop()
+        receiver.shutdown()
+        receiver.server_close()
+        thread.join(5)
 
 
 def test_a_stale_server_json_naming_pid_1_never_blocks_a_start(tmp_path: Path) -> None:
