@@ -54,6 +54,10 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 
+#: The last ``Date`` header value and its second (shared by the handlers' threads; replaced whole).
+_DATE: tuple[int, str] = (-1, "")
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -378,6 +382,16 @@ class EmulatorRequestHandler(WSGIRequestHandler):
             host = self.headers.get("Host", self.tunnel or "") if getattr(self, "headers", None) else ""
             target = f"{scheme}://{host}{target}"
         log.info("%s %s %s %s %s", operation, status, took, getattr(self, "command", "-"), target)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, formatted once a second (it names whole seconds) rather than once an answer."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        global _DATE
+        second, cached = int(time.time()), _DATE
+        if cached[0] != second:
+            cached = _DATE = (second, super().date_time_string(second))
+        return cached[1]
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # one line per request comes from _log, with the operation name
