@@ -356,7 +356,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/deletedkeys/{key-name}",
         "GetDeletedKey",
         get_deleted_key,
-        permission="list",
+        permission="get",  # the spec: "requires the keys/get permission"
         action="keys/read",
         hsm_action="keys/deletedKeys/read/action",
         since="2016-10-01",

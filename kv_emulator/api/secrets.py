@@ -172,7 +172,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/deletedsecrets/{secret-name}",
         "GetDeletedSecret",
         get_deleted_secret,
-        permission="list",
+        permission="get",  # the spec: "requires the secrets/get permission"
         action="secrets/readMetadata/action",
         since="2016-10-01",
     ),

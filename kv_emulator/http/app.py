@@ -356,9 +356,15 @@ class KeyVaultApp:
 
     @staticmethod
     def _scope(exchange: Exchange) -> str:
-        """The object a request acts on, as an RBAC scope: ``/secrets/name`` (deleted objects included)."""
-        collection = exchange.request.path.strip("/").split("/", 1)[0].lower().removeprefix("deleted")
+        """The object a request acts on, as an RBAC scope: ``/secrets/name`` (deleted objects included).
+
+        Certificate issuers and contacts belong to the vault, not to a certificate: their scope is the vault's
+        (``/certificates/issuers/foo`` is not the certificate ``foo``)."""
+        segments = exchange.request.path.strip("/").lower().split("/")
+        collection = segments[0].removeprefix("deleted")
         name = exchange.arguments.get("name")
+        if collection == "certificates" and len(segments) > 1 and segments[1] in ("issuers", "contacts"):
+            return "/"
         return f"/{collection}/{name.lower()}" if name and collection in _RBAC_COLLECTIONS else "/"
 
     @staticmethod

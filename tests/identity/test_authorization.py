@@ -7,6 +7,7 @@ import base64
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.identity import ClientSecretCredential
+from azure.keyvault.certificates import CertificateClient
 from azure.keyvault.keys import KeyClient
 from azure.keyvault.secrets import SecretClient
 
@@ -180,3 +181,41 @@ def test_access_policy_permission_names_are_case_insensitive(app_client, keyvaul
     assert wrapped.status_code == 200
     signed = wire.post("/keys/k//sign", body={"alg": "RS256", "value": value}, token=False, headers=headers)
     assert signed.status_code == 403 and "keys sign permission" in signed.get_json()["error"]["message"]
+
+
+@pytest.mark.keyvault(enable_rbac_authorization=True, strict_auth=True)
+def test_a_role_on_one_certificate_does_not_reach_an_issuer_of_the_same_name(app_client, keyvault):
+    """Issuers belong to the vault, not to a certificate: a Certificates Officer on ``/certificates/foo`` may
+    not read or delete the issuer ``foo`` (the scope of ``/certificates/issuers/foo`` is the vault's)."""
+    principal, _, _ = app_client
+    vault = keyvault.vault()
+    vault.certificates.issuers.set("foo", "DigiCert", account_id="a", password="p")
+    vault.authorization.assign("Key Vault Certificates Officer", principal, scope="/certificates/foo")
+    client = CertificateClient(keyvault.vault_url, _credential(keyvault))
+    for call in (lambda: client.get_issuer("foo"), lambda: client.delete_issuer("foo")):
+        with pytest.raises(HttpResponseError) as refused:
+            call()
+        assert refused.value.status_code == 403
+    assert vault.certificates.issuers.get("foo").provider == "DigiCert"
+
+
+@pytest.mark.keyvault(enable_rbac_authorization=False, strict_auth=True)
+def test_access_policy_permissions_are_the_specs(app_client, keyvault):
+    """The spec's texts: GetDeletedSecret "requires the secrets/get permission", DeleteCertificateOperation
+    "requires the certificates/update permission" (certificates.json, secrets.json 2026-04-01)."""
+    principal, _, _ = app_client
+    vault = keyvault.vault()
+    vault.secrets.set("s", "x")
+    vault.secrets.delete("s")
+    vault.authorization.set_access_policy(principal, secrets=["get"], certificates=["update", "get", "create"])
+    assert SecretClient(keyvault.vault_url, _credential(keyvault)).get_deleted_secret("s").name == "s"
+    vault.certificates.create("pending", {"issuer": {"name": "Unknown"}, "x509_props": {"subject": "CN=p"}})
+    client = CertificateClient(keyvault.vault_url, _credential(keyvault))
+    client.delete_certificate_operation("pending")  # allowed with certificates/update
+    with pytest.raises(HttpResponseError) as gone:
+        client.get_certificate_operation("pending")
+    assert gone.value.status_code == 404
+
+
+def _credential(keyvault) -> ClientSecretCredential:
+    return ClientSecretCredential(keyvault.settings.tenant_id, APP, "s")
