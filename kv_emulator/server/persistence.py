@@ -58,6 +58,7 @@ class StateStore:
         self._saving = False
         self._dirty: set[str] = set()
         self._dirty_all = False
+        self._wipe = False  # the next commit replaces everything stored (see replace)
         self._stored_format = self._check_format()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -166,21 +167,18 @@ class StateStore:
             self._digests[f"section:{name}"] = _digest(value)
 
     def replace(self, emulator: Any) -> None:
-        """Store ``emulator``'s whole state in place of what is stored, in this build's format."""
-        with self._db_lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for table in ("state_sections", "state_vaults", "state_objects"):
-                    self._db.execute(f"DELETE FROM {table}")  # names from the tuple above
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        self._stored_format = FORMAT
+        """Store ``emulator``'s whole state in place of what is stored, in this build's format.
+
+        One transaction deletes the old rows and writes the new ones: a crash, a full disk or an error in
+        between leaves what was stored (an import or an upgrade never empties a data dir)."""
         self._known = weakref.WeakKeyDictionary()
         self._digests.clear()
-        self.save(emulator)
+        self._wipe = True
+        try:
+            self.save(emulator)
+        finally:
+            self._wipe = False
+        self._stored_format = FORMAT
 
     # -- saving ------------------------------------------------------------------------------------
 
@@ -294,6 +292,10 @@ class StateStore:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
+                if self._wipe:  # replace(): the old rows go in the same transaction the new ones come in
+                    for table in ("state_sections", "state_vaults", "state_objects"):
+                        db.execute(f"DELETE FROM {table}")  # names from the tuple above
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
                 for address in [*replaced, *gone]:
                     db.execute("DELETE FROM state_objects WHERE address = ?", (address,))
                 db.executemany("DELETE FROM state_vaults WHERE address = ?", [(a,) for a in gone])

@@ -226,3 +226,25 @@ def test_a_state_document_is_a_seed_everywhere(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_import_that_fails_midway_leaves_what_was_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kv-emulator import`` (and an upgrade) replace the stored state in one transaction: an error after the
+    old rows would have been deleted (here: a row that cannot be written) leaves the data dir as it was."""
+    from kv_emulator.server import persistence
+
+    path = tmp_path / "state.sqlite3"
+    kept = kv_emulator.Emulator()
+    kept.vault().secrets.set("keep", "me")
+    store = persistence.StateStore(path)
+    store.save(kept)
+    store.close()
+    other = kv_emulator.Emulator()
+    other.vault().secrets.set("new", "x")
+    document = other.export_state()
+    monkeypatch.setattr(persistence, "_text", lambda state: object())  # nothing can store this
+    with pytest.raises((AttributeError, TypeError, sqlite3.Error)):
+        persistence.write_state(path, document, kv_emulator.Emulator)
+    monkeypatch.undo()
+    vaults = persistence.read_state(path)["registry"]["vaults"]
+    assert [item["name"] for vault in vaults for item in vault["secrets"]["objects"]] == ["keep"]
