@@ -212,17 +212,6 @@ class KeyVaultApp:
             raise errors.RouteNotFound(request.method, request.path) from None
         if managed_hsm and not RECORDS[operation].on_managed_hsm:
             raise errors.RouteNotFound(request.method, request.path)
-        if (
-            operation == "GetKeyAttestation"
-            and not managed_hsm
-            and not arguments.get("version")
-            and exchange.version is not None
-            and exchange.version.requested.startswith("7.6-preview")
-        ):
-            # recorded on a vault with the 7.6 previews: GET /keys/k//attestation -> 400 (azure-sdk-assets, .NET
-            # KeyClientLiveTests/GetKeyAttestationNonExisting, 2025-03, api 7.6-preview.2). Stable versions answer
-            # the latest version's attestation, as the SDKs' get_key_attestation(name) expects.
-            raise errors.BadParameter("Method GET does not allow operation 'attestation'")
         exchange.operation = exchange.entry.operation = operation
         exchange.arguments = arguments
 
