@@ -263,7 +263,7 @@ class KeyVaultApp:
         assert exchange.vault is not None and exchange.operation is not None
         name, version = exchange.arguments.get("name"), exchange.arguments.get("version")
         record = RECORDS[exchange.operation]
-        transaction, weight = classify(record.throttle, exchange.vault, name, version, self._json(exchange))
+        transaction, weight = classify(record.throttle, exchange.vault, name, version, lambda: self._json(exchange))
         entry, now = exchange.entry, self.clock.time()
         entry.transaction_class, entry.window_limit = transaction, self.throttler.limit(settings, transaction)
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import math
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..config import RETRY_AFTER_HEADERS, TRANSACTION_CLASSES
@@ -34,15 +35,16 @@ def _rsa_weight(bits: int | None) -> int:
 
 
 def classify(
-    throttle: Throttle, vault: Vault, name: str | None, version: str | None, body: dict[str, Any]
+    throttle: Throttle, vault: Vault, name: str | None, version: str | None, body: Callable[[], dict[str, Any]]
 ) -> tuple[str, int]:
-    """(transaction class, weight) of one request of an operation whose record says ``throttle``; ``body`` is its
-    parsed JSON object (``{}`` if none)."""
+    """(transaction class, weight) of one request of an operation whose record says ``throttle``; ``body()`` is
+    its parsed JSON object (``{}`` if none), asked for only by the creates that size a key from it."""
     if not throttle.startswith("key-"):
         return throttle, 1
     hsm, bits = vault.managed_hsm, None
     if throttle == "key-create-from-body":
-        hsm, bits = hsm or _body_says_hsm(body), _body_key_size(body)
+        document = body()
+        hsm, bits = hsm or _body_says_hsm(document), _body_key_size(document)
     elif name:
         try:
             material = vault.keys.get(name, version).payload.material
